@@ -1,0 +1,213 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod secret;
+mod storage;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::Deserialize;
+
+pub use error::ConfigError;
+pub use secret::{DatabaseUrl, Secret};
+pub use storage::{Prefix, StorageConfig, StorageMode};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "roster.toml";
+
+/// Everything Roster reads at start-up. Built by [`load`], valid by construction.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+    services: BTreeMap<String, ServiceConfig>,
+    /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
+    /// over `[storage]`, resolved and validated at load.
+    #[serde(skip)]
+    storage_overrides: BTreeMap<String, StorageConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub host: IpAddr,
+    pub port: u16,
+    /// How long a stopping server waits for in-flight requests.
+    pub shutdown_grace_secs: u64,
+    /// Requests running longer than this answer 503.
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8080,
+            shutdown_grace_secs: 30,
+            request_timeout_secs: 30,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// One service's settings as written under `[services.<name>]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceConfig {
+    /// Where the service answers when it runs apart; read by `roster gateway`.
+    url: Option<url::Url>,
+    /// The storage override; resolved into `Config::storage_overrides` at load.
+    #[serde(default)]
+    storage: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: LogLevel,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The sources in order: defaults, the file, the environment. `file` is `--config`;
+/// without it `roster.toml` is read when present.
+pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+    let mut figment = Figment::new();
+    match file {
+        Some(path) if !path.is_file() => {
+            return Err(ConfigError::new(
+                "--config",
+                format!("no such file: {}", path.display()),
+            ));
+        }
+        Some(path) => figment = figment.merge(Toml::file_exact(path)),
+        None if Path::new(DEFAULT_FILE).is_file() => {
+            figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+        }
+        None => {}
+    }
+    Ok(figment.merge(environment()))
+}
+
+/// `ROSTER_<SECTION>__<KEY>`; variables without a section separator (such as the test
+/// suite's `ROSTER_TEST_POSTGRES_URL`) are not configuration and are left alone.
+fn environment() -> Env {
+    Env::prefixed("ROSTER_")
+        .filter(|key| key.as_str().contains("__"))
+        .split("__")
+}
+
+/// Reads and validates the configuration. `overrides` are command-line flags, applied
+/// last, as `(key, value)` pairs such as `("server.port", 9000)`.
+pub fn load(
+    file: Option<&Path>,
+    overrides: &[(&str, figment::value::Value)],
+) -> Result<Config, ConfigError> {
+    let figment = overrides
+        .iter()
+        .fold(figment(file)?, |figment, (key, value)| {
+            figment.merge(Serialized::default(key, value))
+        });
+    from_figment(&figment)
+}
+
+/// Extracts and validates a configuration from any set of sources.
+pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
+    let mut config: Config = figment.extract().map_err(ConfigError::from_figment)?;
+    config.storage.validate("storage")?;
+    for (name, service) in &config.services {
+        if service.storage.is_none() {
+            continue;
+        }
+        let key = format!("services.{name}.storage");
+        let storage: StorageConfig = figment
+            .focus("storage")
+            .merge(figment.focus(&key))
+            .extract()
+            .map_err(|e| ConfigError::from_figment(e).within(&key))?;
+        storage.validate(&key)?;
+        config.storage_overrides.insert(name.clone(), storage);
+    }
+    Ok(config)
+}
+
+impl Config {
+    /// The storage settings of one service: its `[services.<name>.storage]` keys over
+    /// `[storage]`.
+    pub fn storage_for(&self, service: &str) -> &StorageConfig {
+        self.storage_overrides.get(service).unwrap_or(&self.storage)
+    }
+
+    /// Overrides one service's storage, for tools and tests that build a
+    /// configuration in code rather than from files.
+    pub fn set_storage_for(&mut self, service: &str, storage: StorageConfig) {
+        self.storage_overrides.insert(service.to_owned(), storage);
+    }
+
+    /// The URL of a service that runs apart, for the gateway.
+    pub fn service_url(&self, service: &str) -> Option<&url::Url> {
+        self.services.get(service).and_then(|s| s.url.as_ref())
+    }
+
+    /// Sets where a service that runs apart answers.
+    pub fn set_service_url(&mut self, service: &str, url: url::Url) {
+        self.services.entry(service.to_owned()).or_default().url = Some(url);
+    }
+
+    /// Fails, naming the key, when `[services.<name>]` names a service Roster does not
+    /// have: a typo is an error rather than a setting silently ignored.
+    pub fn check_service_names(&self, known: &[&str]) -> Result<(), ConfigError> {
+        match self
+            .services
+            .keys()
+            .find(|name| !known.contains(&name.as_str()))
+        {
+            Some(name) => Err(ConfigError::new(
+                format!("services.{name}"),
+                format!("unknown service; the services are: {}", known.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

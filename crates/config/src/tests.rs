@@ -1,0 +1,155 @@
+// Figment's `Jail` returns its own (large) error type.
+#![allow(clippy::result_large_err)]
+
+use figment::Jail;
+
+use super::*;
+
+#[test]
+fn defaults_need_no_file() {
+    Jail::expect_with(|_| {
+        let config = load(None, &[]).unwrap();
+        assert_eq!(config.storage.mode, StorageMode::Sqlite);
+        assert_eq!(config.server.port, 8080);
+        assert_eq!(config.storage.prefix.as_str(), "roster");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_environment_overrides_the_file() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "roster.toml",
+            "[storage]\nmode = \"postgres-schemas\"\nurl = \"postgres://file-host/roster\"\n[server]\nport = 9000\n",
+        )?;
+        jail.set_env("ROSTER_SERVER__PORT", "9100");
+        jail.set_env("ROSTER_STORAGE__URL", "postgres://env-host/roster");
+        let config = load(None, &[]).unwrap();
+        assert_eq!(config.server.port, 9100);
+        assert_eq!(config.storage.mode, StorageMode::PostgresSchemas);
+        assert_eq!(
+            config.storage.url.unwrap().expose().host_str(),
+            Some("env-host")
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn a_wrong_value_names_its_key_and_variable_on_one_line() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_STORAGE__MODE", "postgre");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "storage.mode");
+        assert_eq!(error.origin.as_deref(), Some("ROSTER_STORAGE__MODE"));
+        let line = error.to_string();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("postgres-schemas"), "{line}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_key_in_the_file_is_an_error() {
+    Jail::expect_with(|jail| {
+        jail.create_file("roster.toml", "[storage]\nmdoe = \"sqlite\"\n")?;
+        let error = load(None, &[]).unwrap_err();
+        assert!(error.to_string().contains("mdoe"), "{error}");
+        assert!(error.origin.unwrap().ends_with("roster.toml"));
+        Ok(())
+    });
+}
+
+#[test]
+fn postgres_modes_need_a_url() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_STORAGE__MODE", "postgres-per-service");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "storage.url");
+        Ok(())
+    });
+}
+
+#[test]
+fn variables_without_a_section_are_not_configuration() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_TEST_POSTGRES_URL", "postgres://localhost/x");
+        assert!(load(None, &[]).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn a_service_override_is_merged_over_the_storage_section() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "roster.toml",
+            "[storage]\nurl = \"postgres://shared/roster\"\nmax_connections = 4\n\
+             [services.org.storage]\nmode = \"postgres-per-service\"\n",
+        )?;
+        let config = load(None, &[]).unwrap();
+        let org = config.storage_for("org");
+        assert_eq!(org.mode, StorageMode::PostgresPerService);
+        assert_eq!(org.max_connections, 4);
+        assert_eq!(
+            org.url.as_ref().unwrap().expose().host_str(),
+            Some("shared")
+        );
+        assert_eq!(config.storage_for("people").mode, StorageMode::Sqlite);
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_service_override_names_the_service_key() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_SERVICES__ORG__STORAGE__MODE", "postgres-schemas");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "services.org.storage.url");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_service_names_are_refused() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "roster.toml",
+            "[services.orgg]\nurl = \"http://127.0.0.1:1\"\n",
+        )?;
+        let config = load(None, &[]).unwrap();
+        let error = config.check_service_names(&["org"]).unwrap_err();
+        assert_eq!(error.key, "services.orgg");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    Jail::expect_with(|_| {
+        let error = load(Some(Path::new("nope.toml")), &[]).unwrap_err();
+        assert_eq!(error.key, "--config");
+        Ok(())
+    });
+}
+
+#[test]
+fn command_line_flags_win() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_SERVER__PORT", "9100");
+        let config = load(None, &[("server.port", 9200.into())]).unwrap();
+        assert_eq!(config.server.port, 9200);
+        Ok(())
+    });
+}
+
+#[test]
+fn prefixes_are_identifiers() {
+    assert!(Prefix::parse("roster").is_ok());
+    assert!(Prefix::parse("rt_1a2b").is_ok());
+    assert!(Prefix::parse("1roster").is_err());
+    assert!(Prefix::parse("Roster").is_err());
+    assert!(Prefix::parse("ro-ster").is_err());
+    assert!(Prefix::parse(&"a".repeat(33)).is_err());
+}

@@ -1,0 +1,109 @@
+//! Who is calling: the verified bearer of the request's access token.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use roster_storage::Tenant;
+use roster_tokens::{Claims, Role, TokenError, Verifier};
+use uuid::Uuid;
+
+use crate::ApiError;
+
+/// The outcome of checking a request's token, left in its extensions by [`authenticate`].
+#[derive(Debug, Clone)]
+enum Authentication {
+    Verified(Caller),
+    Refused(TokenError),
+}
+
+/// Verifies the bearer token of every request that carries one. Routes that need a caller
+/// take [`Caller`]; routes that do not (health, login) are unaffected by a bad token.
+pub async fn authenticate(
+    State(verifier): State<Verifier>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(value) = request.headers().get(AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        let outcome = match token {
+            Some(token) => match verifier.verify(token) {
+                Ok(claims) => Authentication::Verified(Caller { claims }),
+                Err(e) => Authentication::Refused(e),
+            },
+            None => Authentication::Refused(TokenError::Malformed),
+        };
+        request.extensions_mut().insert(outcome);
+    }
+    next.run(request).await
+}
+
+/// The verified caller of a request. Taking it makes a route need a valid token (401
+/// otherwise).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: Claims,
+}
+
+impl Caller {
+    pub fn employee_id(&self) -> Uuid {
+        self.claims.sub
+    }
+
+    /// The company every query of this request is scoped to.
+    pub fn tenant(&self) -> Tenant {
+        Tenant::of_company(self.claims.company_id)
+    }
+
+    pub fn session_id(&self) -> Uuid {
+        self.claims.sid
+    }
+
+    pub fn roles(&self) -> &[Role] {
+        &self.claims.roles
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.claims.has_role(role)
+    }
+
+    /// 403 unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        match roles.iter().any(|r| self.has_role(*r)) {
+            true => Ok(()),
+            false => Err(ApiError::Forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Authentication>() {
+            Some(Authentication::Verified(caller)) => Ok(caller.clone()),
+            Some(Authentication::Refused(reason)) => {
+                tracing::debug!(%reason, "token refused");
+                Err(ApiError::Unauthorized(
+                    "the access token is invalid or expired".to_owned(),
+                ))
+            }
+            None => Err(ApiError::Unauthorized(
+                "this needs an access token: Authorization: Bearer <token>".to_owned(),
+            )),
+        }
+    }
+}

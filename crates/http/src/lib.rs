@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod caller;
+pub mod error;
+mod extract;
+pub mod layers;
+mod metrics;
+mod pagination;
+pub mod patch;
+
+pub use caller::{Caller, authenticate};
+pub use error::{ApiError, FieldError, Problem};
+pub use extract::{Json, Path, Query};
+pub use metrics::Metrics;
+pub use pagination::{Cursor, Page, PageParams};
+pub use roster_storage::Tenant;
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

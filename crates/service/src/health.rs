@@ -1,0 +1,111 @@
+//! The routes every host serves beside its services': health, metrics, OpenAPI.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use roster_http::Metrics;
+use roster_storage::ServiceDb;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(Debug, Clone)]
+pub(crate) struct PlatformState {
+    pub dbs: Arc<Vec<ServiceDb>>,
+    pub metrics: Metrics,
+    /// The OpenAPI document, set once the routes are assembled.
+    pub openapi: Arc<OnceLock<String>>,
+}
+
+pub(crate) fn routes(state: PlatformState) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .with_state(state)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Liveness {
+    status: &'static str,
+}
+
+/// The process answers.
+#[utoipa::path(get, path = "/health/live", tag = "platform",
+    responses((status = 200, body = Liveness)))]
+async fn live() -> axum::Json<Liveness> {
+    axum::Json(Liveness { status: "ok" })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    /// `ready` when every check is up, `unavailable` otherwise.
+    status: &'static str,
+    /// One check per service database.
+    checks: BTreeMap<&'static str, Check>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Check {
+    /// `up` or `down`.
+    status: &'static str,
+    /// Where the service's data lives.
+    database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Every database answers a query within its acquire timeout.
+#[utoipa::path(get, path = "/health/ready", tag = "platform",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+async fn ready(State(state): State<PlatformState>) -> impl IntoResponse {
+    let checks = futures::future::join_all(state.dbs.iter().map(|db| async move {
+        let result = db.ping().await;
+        let check = Check {
+            status: if result.is_ok() { "up" } else { "down" },
+            database: db.place().to_owned(),
+            error: result.err().map(|e| e.to_string()),
+        };
+        (db.service(), check)
+    }))
+    .await;
+    let all_up = checks.iter().all(|(_, c)| c.error.is_none());
+    let status = if all_up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        status: if all_up { "ready" } else { "unavailable" },
+        checks: checks.into_iter().collect(),
+    };
+    (status, axum::Json(body))
+}
+
+/// Prometheus metrics: requests and latency per route, pool connections per service.
+#[utoipa::path(get, path = "/metrics", tag = "platform",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics(State(state): State<PlatformState>) -> impl IntoResponse {
+    for db in state.dbs.iter() {
+        Metrics::record_pool(db.service(), db.pool_stats());
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "platform",
+    responses((status = 200, content_type = "application/json", body = Object)))]
+async fn openapi(State(state): State<PlatformState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi.get().cloned().unwrap_or_default(),
+    )
+}

@@ -1,0 +1,165 @@
+use std::fmt;
+
+use roster_config::StorageConfig;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{DbError, Location};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connections in a service's pool, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub in_use: u32,
+    pub idle: u32,
+}
+
+/// One service's database handle. Cheap to clone; every clone shares the pool.
+#[derive(Clone)]
+pub struct ServiceDb {
+    service: &'static str,
+    conn: DatabaseConnection,
+    backend: Backend,
+    place: String,
+    ping_timeout: std::time::Duration,
+}
+
+impl fmt::Debug for ServiceDb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceDb")
+            .field("service", &self.service)
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceDb {
+    /// Connects as the service. SQLite files are created when missing; PostgreSQL pools
+    /// connect lazily, so a database that is down shows in readiness, not as a crash.
+    pub async fn connect(
+        service: &'static str,
+        location: &Location,
+        config: &StorageConfig,
+    ) -> Result<Self, DbError> {
+        let (conn, backend, place) = match location {
+            Location::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(config.busy_timeout())
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(config.acquire_timeout())
+                    .connect_with(options)
+                    .await?;
+                (
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    Backend::Sqlite,
+                    format!("sqlite {}", path.display()),
+                )
+            }
+            Location::Postgres(pg) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(config.acquire_timeout())
+                    .connect_lazy_with(pg.service_options(service));
+                (
+                    SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    Backend::Postgres,
+                    format!(
+                        "postgres database {} schema {} as {}",
+                        pg.database, pg.schema, pg.role
+                    ),
+                )
+            }
+        };
+        Ok(Self {
+            service,
+            conn,
+            backend,
+            place,
+            ping_timeout: config.acquire_timeout(),
+        })
+    }
+
+    pub fn service(&self) -> &'static str {
+        self.service
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Where the data lives, for operators: never carries a password.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// The connection for reads and single statements.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a writer waits its turn on the busy timeout instead of
+    /// failing when a read lock cannot be upgraded.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.conn.begin_with_options(options).await?)
+    }
+
+    /// Answers within the acquire timeout whether the database takes queries.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        match tokio::time::timeout(self.ping_timeout, self.conn.ping()).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(DbError::Unavailable(format!(
+                "no answer within {} ms",
+                self.ping_timeout.as_millis()
+            ))),
+        }
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        PoolStats {
+            in_use: size.saturating_sub(idle),
+            idle,
+        }
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        let _ = self.conn.close_by_ref().await;
+    }
+}

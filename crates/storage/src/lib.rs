@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+
+mod db;
+mod error;
+mod location;
+mod provision;
+mod tenant;
+
+pub use db::{Backend, PoolStats, ServiceDb};
+pub use error::DbError;
+pub use location::{Location, PgLocation};
+pub use provision::{provision, remove};
+pub use tenant::Tenant;
+
+/// Opens a service's storage: provisions what is missing, then connects as the service.
+pub async fn open(
+    service: &'static str,
+    config: &roster_config::StorageConfig,
+) -> Result<ServiceDb, DbError> {
+    let location = Location::resolve(service, config);
+    provision(&location).await?;
+    ServiceDb::connect(service, &location, config).await
+}

@@ -1,0 +1,109 @@
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use roster_config::{Secret, StorageConfig, StorageMode};
+use secrecy::ExposeSecret;
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+
+/// Where one service's data lives, resolved from its storage settings.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Sqlite { path: PathBuf },
+    Postgres(Box<PgLocation>),
+}
+
+/// A service's place in a PostgreSQL cluster.
+#[derive(Debug, Clone)]
+pub struct PgLocation {
+    /// How Roster provisions: the configured URL, as a role that may create databases
+    /// and roles. Used only to create and remove, never to serve.
+    pub admin: PgConnectOptions,
+    /// The database that `admin` names, for statements that run outside any service
+    /// database (`CREATE DATABASE`).
+    pub maintenance_db: String,
+    /// The database holding the service's data.
+    pub database: String,
+    /// The schema holding the service's data: `<service>` in `postgres-schemas` mode,
+    /// `public` of its own database in `postgres-per-service` mode.
+    pub schema: String,
+    /// Whether the database is the service's own (and so created and owned by its role).
+    pub own_database: bool,
+    /// The login role the service connects as.
+    pub role: String,
+    pub password: Option<Secret>,
+}
+
+impl Location {
+    pub fn resolve(service: &str, config: &StorageConfig) -> Self {
+        let url = match (config.mode, &config.url) {
+            (StorageMode::Sqlite, _) | (_, None) => {
+                return Self::Sqlite {
+                    path: config.dir.join(format!("{service}.db")),
+                };
+            }
+            (_, Some(url)) => url,
+        };
+        let admin = PgConnectOptions::from_str(url.expose().as_str())
+            // The URL was validated at load; a failure here leaves the defaults.
+            .unwrap_or_default()
+            // Provisioning statements carry role passwords: never log them.
+            .disable_statement_logging()
+            .application_name("roster-provision");
+        let prefix = config.prefix.as_str();
+        let role = format!("{prefix}_{service}");
+        let (maintenance_db, database, schema, own_database) = match config.mode {
+            StorageMode::PostgresPerService => (
+                url.database().unwrap_or("postgres").to_owned(),
+                role.clone(),
+                "public".to_owned(),
+                true,
+            ),
+            _ => (
+                "postgres".to_owned(),
+                url.database().unwrap_or(prefix).to_owned(),
+                service.to_owned(),
+                false,
+            ),
+        };
+        Self::Postgres(Box::new(PgLocation {
+            admin,
+            maintenance_db,
+            database,
+            schema,
+            own_database,
+            role,
+            password: config.role_password.clone(),
+        }))
+    }
+}
+
+impl PgLocation {
+    /// How the service itself connects: as its role, to its database, with its schema
+    /// first on the search path.
+    pub fn service_options(&self, service: &str) -> PgConnectOptions {
+        let options = self
+            .admin
+            .clone()
+            .username(&self.role)
+            .database(&self.database)
+            .application_name(&format!("roster-{service}"))
+            .options([("search_path", self.schema.as_str())]);
+        // Never the provisioning role's password: without a role password, none.
+        let password = self
+            .password
+            .as_ref()
+            .map_or("", ExposeSecret::expose_secret);
+        options.password(password)
+    }
+}
+
+/// Quotes a PostgreSQL identifier.
+pub(crate) fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a PostgreSQL string literal.
+pub(crate) fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}

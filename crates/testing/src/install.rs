@@ -1,0 +1,186 @@
+//! A fresh place for one test's data, removed when the test ends.
+
+use std::fmt;
+
+use roster_config::{Config, DatabaseUrl, Prefix, StorageMode};
+use roster_service::ServiceDef;
+use roster_storage::Location;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+/// Names the cluster the PostgreSQL suites run against.
+pub const POSTGRES_URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
+/// Lists the backends whose absence fails a test instead of skipping it.
+pub const REQUIRE_VAR: &str = "ROSTER_TEST_REQUIRE";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    Sqlite,
+    PgPerService,
+    PgSchemas,
+}
+
+impl Topology {
+    pub fn mode(self) -> StorageMode {
+        match self {
+            Self::Sqlite => StorageMode::Sqlite,
+            Self::PgPerService => StorageMode::PostgresPerService,
+            Self::PgSchemas => StorageMode::PostgresSchemas,
+        }
+    }
+}
+
+/// One test's configuration and data. Dropping it removes the data: the SQLite
+/// directory, or the PostgreSQL databases, schemas and roles under its prefix.
+pub struct Installation {
+    topology: Topology,
+    config: Config,
+    services: Vec<&'static str>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl fmt::Debug for Installation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Installation")
+            .field("topology", &self.topology)
+            .field("prefix", &self.config.storage.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The test cluster's URL, or `None` (and a skip notice) when it is not configured.
+/// Panics when the environment requires PostgreSQL and names none.
+pub fn postgres_url() -> Option<DatabaseUrl> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) => {
+            Some(DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}")))
+        }
+        Err(_) => {
+            let required = std::env::var(REQUIRE_VAR)
+                .is_ok_and(|v| v.split(',').any(|b| b.trim() == "postgres"));
+            assert!(
+                !required,
+                "{REQUIRE_VAR} requires postgres but {POSTGRES_URL_VAR} is not set"
+            );
+            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            None
+        }
+    }
+}
+
+impl Installation {
+    /// `None` when the topology needs PostgreSQL and none is configured.
+    pub async fn create(topology: Topology, services: &[ServiceDef]) -> Option<Self> {
+        let mut config = Config::default();
+        config.server.shutdown_grace_secs = 5;
+        config.storage.mode = topology.mode();
+        config.storage.max_connections = 4;
+        let dir = match topology {
+            Topology::Sqlite => {
+                let dir = tempfile::tempdir().expect("cannot create a temporary directory");
+                config.storage.dir = dir.path().to_owned();
+                Some(dir)
+            }
+            Topology::PgPerService | Topology::PgSchemas => {
+                let url = postgres_url()?;
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                let prefix = format!("rt_{}", &id[..10]);
+                let mut url = url.expose().clone();
+                if topology == Topology::PgSchemas {
+                    // The shared database is the test's own, named after its prefix.
+                    url.set_path(&format!("/{prefix}"));
+                }
+                config.storage.url =
+                    Some(DatabaseUrl::parse(url.as_str()).expect("a valid URL stays valid"));
+                config.storage.prefix =
+                    Prefix::parse(&prefix).expect("a generated prefix is valid");
+                None
+            }
+        };
+        Some(Self {
+            topology,
+            config,
+            services: services.iter().map(|s| s.name).collect(),
+            _dir: dir,
+        })
+    }
+
+    pub fn topology(&self) -> Topology {
+        self.topology
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    async fn remove(self_config: Config, topology: Topology, services: Vec<&'static str>) {
+        match topology {
+            Topology::Sqlite => {}
+            Topology::PgPerService => {
+                for service in services {
+                    let location = Location::resolve(service, &self_config.storage);
+                    if let Err(e) = roster_storage::remove(&location).await {
+                        eprintln!("cleanup of {service} failed: {e}");
+                    }
+                }
+            }
+            Topology::PgSchemas => {
+                let Location::Postgres(pg) = Location::resolve("any", &self_config.storage) else {
+                    return;
+                };
+                let admin = pg.admin.clone().database(&pg.maintenance_db);
+                let mut conn = match PgConnection::connect_with(&admin).await {
+                    Ok(conn) => conn,
+                    Err(e) => return eprintln!("cleanup failed: {e}"),
+                };
+                // Dropping the database first ends the services' sessions and removes
+                // everything their roles own, so the roles can go after it.
+                let mut statements = vec![format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    pg.database
+                )];
+                statements.extend(services.iter().filter_map(|service| {
+                    match Location::resolve(service, &self_config.storage) {
+                        Location::Postgres(pg) => {
+                            Some(format!("DROP ROLE IF EXISTS \"{}\"", pg.role))
+                        }
+                        Location::Sqlite { .. } => None,
+                    }
+                }));
+                for statement in statements {
+                    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut conn)
+                        .await
+                    {
+                        eprintln!("cleanup failed: {e}");
+                    }
+                }
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+impl Drop for Installation {
+    fn drop(&mut self) {
+        if self.topology == Topology::Sqlite {
+            return; // The temporary directory removes itself.
+        }
+        let config = self.config.clone();
+        let topology = self.topology;
+        let services = std::mem::take(&mut self.services);
+        // Drop cannot await; clean up on a thread of its own with its own runtime, so it
+        // also runs when the test panics.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cannot start a cleanup runtime");
+            runtime.block_on(Self::remove(config, topology, services));
+        });
+        let _ = cleanup.join();
+    }
+}

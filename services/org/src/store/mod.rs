@@ -1,0 +1,48 @@
+//! The org service's queries. Every function over tenant data takes a [`Tenant`] and
+//! filters on its company; writes run in one write transaction each.
+
+pub mod calendars;
+pub mod companies;
+pub mod entities;
+pub mod locations;
+pub mod teams;
+
+use roster_storage::{DbError, Tenant};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use time::OffsetDateTime;
+
+use crate::OrgError;
+use entities::company;
+
+/// Locks the tenant's company row for the rest of the transaction, serialising the
+/// company's structural writes (the team tree, the default calendar). On SQLite the
+/// immediate transaction already holds the write lock.
+async fn lock_company(
+    txn: &impl ConnectionTrait,
+    tenant: &Tenant,
+) -> Result<company::Model, OrgError> {
+    company::Entity::find_by_id(tenant.company_id())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(OrgError::NotFound("company"))
+}
+
+/// Turns the violation of one unique index into a 409 on `field`; any other error
+/// passes through.
+fn taken(
+    error: sea_orm::DbErr,
+    index: &str,
+    columns: &str,
+    field: &'static str,
+    message: &'static str,
+) -> OrgError {
+    match DbError::from(error) {
+        e if e.is_unique_violation_of(index, columns) => OrgError::Taken { field, message },
+        e => OrgError::Db(e),
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}

@@ -1,0 +1,188 @@
+use std::collections::HashMap;
+
+use roster_http::Cursor;
+use roster_storage::{ServiceDb, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::entities::team;
+use super::{lock_company, now, taken};
+use crate::OrgError;
+use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
+
+const NAME_INDEX: &str = "idx_teams_company_id_name";
+const NAME_COLUMNS: &str = "teams.company_id, teams.name";
+const NAME_TAKEN: &str = "a team with this name already exists in the company";
+
+#[derive(Debug)]
+pub struct NewTeam {
+    pub name: Name,
+    pub description: OptionalText,
+    pub parent_id: Option<Uuid>,
+}
+
+/// Changes to a team; `None` keeps a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
+pub struct TeamChange {
+    pub name: Option<Name>,
+    pub description: Option<OptionalText>,
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+fn of_company(tenant: &Tenant) -> sea_orm::Select<team::Entity> {
+    team::Entity::find().filter(team::Column::CompanyId.eq(tenant.company_id()))
+}
+
+async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    id: Uuid,
+) -> Result<Option<team::Model>, OrgError> {
+    Ok(of_company(tenant)
+        .filter(team::Column::Id.eq(id))
+        .one(conn)
+        .await?)
+}
+
+/// The parent must be a team of the same company: otherwise 422 on `parent_id`.
+async fn check_parent(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    parent_id: Uuid,
+) -> Result<(), OrgError> {
+    match find(conn, tenant, parent_id).await? {
+        Some(_) => Ok(()),
+        None => Err(Invalid::new("parent_id", "no team of this company has this id").into()),
+    }
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn create(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    new: NewTeam,
+) -> Result<team::Model, OrgError> {
+    let txn = db.begin_write().await?;
+    lock_company(&txn, tenant).await?;
+    if let Some(parent_id) = new.parent_id {
+        check_parent(&txn, tenant, parent_id).await?;
+    }
+    let at = now();
+    let team = team::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(tenant.company_id()),
+        parent_id: Set(new.parent_id),
+        name: Set(new.name.into_inner()),
+        description: Set(new.description.into_inner()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+    txn.commit().await?;
+    Ok(team)
+}
+
+pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<team::Model, OrgError> {
+    find(db.conn(), tenant, id)
+        .await?
+        .ok_or(OrgError::NotFound("team"))
+}
+
+/// A page of the company's teams in creation order, optionally the children of one.
+pub async fn list(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    parent_id: Option<Uuid>,
+    cursor: &Cursor<Uuid>,
+) -> Result<Vec<team::Model>, OrgError> {
+    let mut query = of_company(tenant);
+    if let Some(parent_id) = parent_id {
+        query = query.filter(team::Column::ParentId.eq(parent_id));
+    }
+    if let Some(after) = cursor.after {
+        query = query.filter(team::Column::Id.gt(after));
+    }
+    Ok(query
+        .order_by_asc(team::Column::Id)
+        .limit(cursor.fetch())
+        .all(db.conn())
+        .await?)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn update(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    id: Uuid,
+    change: TeamChange,
+) -> Result<team::Model, OrgError> {
+    let txn = db.begin_write().await?;
+    lock_company(&txn, tenant).await?;
+    let current = find(&txn, tenant, id)
+        .await?
+        .ok_or(OrgError::NotFound("team"))?;
+    if let Some(Some(parent_id)) = change.parent_id {
+        check_parent(&txn, tenant, parent_id).await?;
+        let parents: HashMap<Uuid, Option<Uuid>> = of_company(tenant)
+            .select_only()
+            .column(team::Column::Id)
+            .column(team::Column::ParentId)
+            .into_tuple::<(Uuid, Option<Uuid>)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        let parent_of = |team: Uuid| parents.get(&team).copied().flatten();
+        if would_create_cycle(id, parent_id, parents.len(), parent_of) {
+            return Err(Invalid::new(
+                "parent_id",
+                "would make the team its own ancestor: choose a team outside its subtree",
+            )
+            .into());
+        }
+    }
+    let mut team: team::ActiveModel = current.into();
+    if let Some(name) = change.name {
+        team.name = Set(name.into_inner());
+    }
+    if let Some(description) = change.description {
+        team.description = Set(description.into_inner());
+    }
+    if let Some(parent_id) = change.parent_id {
+        team.parent_id = Set(parent_id);
+    }
+    team.updated_at = Set(now());
+    let team = team
+        .update(&txn)
+        .await
+        .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+    txn.commit().await?;
+    Ok(team)
+}
+
+/// Deletes a team that has no sub-teams.
+#[tracing::instrument(skip(db))]
+pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), OrgError> {
+    let txn = db.begin_write().await?;
+    lock_company(&txn, tenant).await?;
+    let team = find(&txn, tenant, id)
+        .await?
+        .ok_or(OrgError::NotFound("team"))?;
+    let children = of_company(tenant)
+        .filter(team::Column::ParentId.eq(id))
+        .count(&txn)
+        .await?;
+    if children > 0 {
+        return Err(OrgError::Conflict(
+            "the team has sub-teams: move or delete them first",
+        ));
+    }
+    team::Entity::delete_by_id(team.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
