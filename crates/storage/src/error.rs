@@ -68,9 +68,16 @@ fn classify(error: &sqlx::Error) -> Option<DbError> {
                 "23505" | "2067" | "1555" => Some(DbError::UniqueViolation(what())),
                 // PostgreSQL foreign_key_violation; SQLite SQLITE_CONSTRAINT_FOREIGNKEY.
                 "23503" | "787" => Some(DbError::ForeignKeyViolation(what())),
-                // PostgreSQL connection exceptions and operator intervention (shutdown,
-                // cannot connect now); SQLite SQLITE_BUSY after the busy timeout.
-                c if c.starts_with("08") || c.starts_with("57P") || c == "5" => {
+                // PostgreSQL connection exceptions, a login refused (class 28), a
+                // database gone (3D000) and operator intervention (shutdown, cannot
+                // connect now): a pool reconnecting inside a query reports these as query
+                // errors. SQLite SQLITE_BUSY after the busy timeout.
+                c if c.starts_with("08")
+                    || c.starts_with("28")
+                    || c.starts_with("57P")
+                    || c == "3D000"
+                    || c == "5" =>
+                {
                     Some(DbError::Unavailable(db.message().to_owned()))
                 }
                 _ => None,

@@ -248,6 +248,11 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
+    /// The configuration the app runs with.
+    pub fn config(&self) -> &Config {
+        self.installation.config()
+    }
+
     /// The topology this app runs on.
     pub fn topology(&self) -> Topology {
         self.installation.topology()

@@ -8,6 +8,8 @@ pub mod store;
 
 pub use error::OrgError;
 use roster_service::ServiceDef;
+use roster_storage::ServiceDb;
+use uuid::Uuid;
 
 /// The org service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -15,3 +17,11 @@ pub const SERVICE: ServiceDef = ServiceDef {
     migrations: migrations::all,
     routes: api::routes,
 };
+
+/// Creates a company with default settings and its default holiday calendar; answers
+/// its id. This is how a company comes to exist: signup calls it.
+pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, OrgError> {
+    let name = domain::Name::parse("company_name", name, 200)?;
+    let (company, _) = store::companies::create(db, name).await?;
+    Ok(company.id)
+}

@@ -1,5 +1,18 @@
 //! Roster as a whole: every service, every topology, the binary itself.
 #![allow(clippy::unwrap_used)]
 
+mod availability;
+mod cli;
+mod gateway;
 mod migrations;
 mod roles;
+
+use roster_testing::TestApp;
+use uuid::Uuid;
+
+/// Creates a company the way signup does.
+pub async fn new_company(app: &TestApp, name: &str) -> Uuid {
+    roster_org::create_company(app.db("org"), name)
+        .await
+        .expect("cannot create a company")
+}

@@ -7,7 +7,6 @@ mod isolation;
 mod locations;
 mod teams;
 
-use roster_org::domain::Name;
 use roster_testing::{ADMIN, TestApp, Topology};
 use uuid::Uuid;
 
@@ -32,11 +31,9 @@ impl Org {
     }
 }
 
-/// Creates a company the way signup will: through org's store.
+/// Creates a company the way signup does.
 pub async fn new_company(app: &TestApp, name: &str) -> Uuid {
-    let name = Name::parse("name", name, 200).expect("a valid company name");
-    let (company, _) = roster_org::store::companies::create(app.db("org"), name)
+    roster_org::create_company(app.db("org"), name)
         .await
-        .expect("cannot create a company");
-    company.id
+        .expect("cannot create a company")
 }

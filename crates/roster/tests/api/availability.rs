@@ -1,0 +1,96 @@
+//! A database that stops answering makes `/health/ready` name it and requests answer
+//! 503, not 500 and not a hang; when it is back, so is the service.
+
+use roster_storage::Location;
+use roster_testing::{ADMIN, StatusCode, TestApp, Topology};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use crate::new_company;
+
+/// Locks the org role out and ends its sessions: to org, its database is down.
+async fn set_org_login(config: &roster_config::Config, login: bool) {
+    let Location::Postgres(pg) = Location::resolve("org", config.storage_for("org")) else {
+        unreachable!("a PostgreSQL topology")
+    };
+    let mut admin = PgConnection::connect_with(&pg.admin.clone().database(&pg.maintenance_db))
+        .await
+        .unwrap();
+    let role = &pg.role;
+    let statements = match login {
+        false => vec![
+            format!("ALTER ROLE \"{role}\" NOLOGIN"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+            ),
+        ],
+        true => vec![format!("ALTER ROLE \"{role}\" LOGIN")],
+    };
+    for statement in statements {
+        sqlx::raw_sql(AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    admin.close().await.unwrap();
+}
+
+async fn a_lost_database_is_503_and_named(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let company = new_company(&app, "Acme").await;
+    let admin = app.token(company, ADMIN);
+    assert_eq!(
+        app.get("/health/ready", &admin).await.status,
+        StatusCode::OK
+    );
+
+    let config = app.config().clone();
+    set_org_login(&config, false).await;
+
+    let ready = app.get("/health/ready", &admin).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        ready.body
+    );
+    assert_eq!(ready.body["status"], "unavailable");
+    assert_eq!(ready.body["checks"]["org"]["status"], "down");
+    assert!(ready.body["checks"]["org"]["error"].is_string());
+
+    for path in ["/api/v1/org/company", "/api/v1/org/teams"] {
+        let answer = app.get(path, &admin).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{path}: {:?}",
+            answer.body
+        );
+        assert_eq!(answer.header("content-type"), "application/problem+json");
+    }
+
+    set_org_login(&config, true).await;
+    assert_eq!(
+        app.get("/health/ready", &admin).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/org/company", &admin).await.status,
+        StatusCode::OK
+    );
+}
+
+mod pg_per_service {
+    #[tokio::test]
+    async fn a_lost_database_is_503_and_named() {
+        super::a_lost_database_is_503_and_named(roster_testing::Topology::PgPerService).await;
+    }
+}
+
+mod pg_schemas {
+    #[tokio::test]
+    async fn a_lost_database_is_503_and_named() {
+        super::a_lost_database_is_503_and_named(roster_testing::Topology::PgSchemas).await;
+    }
+}
