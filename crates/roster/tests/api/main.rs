@@ -5,6 +5,7 @@ mod availability;
 mod cli;
 mod gateway;
 mod migrations;
+mod platform;
 mod roles;
 
 use roster_testing::TestApp;

@@ -1,0 +1,125 @@
+//! What every host serves beside its services: metrics, the OpenAPI document, and
+//! problems for routes and methods that do not exist.
+
+use roster_testing::{ADMIN, Method, StatusCode, TestApp, Topology, topology_tests};
+
+use crate::new_company;
+
+async fn metrics_count_routes_and_pools(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let company = new_company(&app, "Acme").await;
+    let admin = app.token(company, ADMIN);
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/api/v1/org/teams", &admin).await.status,
+            StatusCode::OK
+        );
+    }
+    let metrics = app.get("/metrics", "").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.header("content-type").starts_with("text/plain"));
+    let text = metrics.body.as_str().expect("metrics are text");
+    // Requests per route template (ids never become labels), with their status.
+    let count_line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total")
+                && l.contains("route=\"/api/v1/org/teams\"")
+                && l.contains("method=\"GET\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no request count for the teams route in:\n{text}"));
+    let count: f64 = count_line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{count_line}");
+    // Latency histograms per route.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("http_request_duration_seconds_bucket")
+                && l.contains("route=\"/api/v1/org/teams\"")),
+        "no latency histogram for the teams route"
+    );
+    // Pool connections in use and idle, per service.
+    for state in ["in_use", "idle"] {
+        assert!(
+            text.lines().any(|l| l.starts_with("db_pool_connections")
+                && l.contains("service=\"org\"")
+                && l.contains(&format!("state=\"{state}\""))),
+            "no {state} pool gauge for org"
+        );
+    }
+}
+
+async fn the_openapi_document_describes_every_route(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let document = app.get("/api/v1/openapi.json", "").await;
+    assert_eq!(document.status, StatusCode::OK);
+    let paths = document.body["paths"].as_object().expect("paths");
+    let expected = [
+        ("/api/v1/org/company", &["get", "patch"][..]),
+        ("/api/v1/org/company/settings", &["get", "patch"]),
+        ("/api/v1/org/teams", &["get", "post"]),
+        ("/api/v1/org/teams/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/org/locations", &["get", "post"]),
+        ("/api/v1/org/locations/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/org/holiday-calendars", &["get", "post"]),
+        (
+            "/api/v1/org/holiday-calendars/{id}",
+            &["get", "patch", "delete"],
+        ),
+        ("/api/v1/org/holidays", &["get", "post"]),
+        ("/api/v1/org/holidays/{id}", &["delete"]),
+        ("/health/live", &["get"]),
+        ("/health/ready", &["get"]),
+        ("/metrics", &["get"]),
+        ("/api/v1/openapi.json", &["get"]),
+    ];
+    assert_eq!(
+        paths.len(),
+        expected.len(),
+        "documented: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, methods) in expected {
+        let item = &paths[path];
+        for method in methods {
+            assert!(
+                item[*method].is_object(),
+                "{method} {path} is not documented"
+            );
+        }
+    }
+    // Errors are documented as problems, and the bearer scheme is declared.
+    assert!(document.body["components"]["schemas"]["Problem"].is_object());
+    assert!(document.body["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+async fn unknown_routes_and_methods_are_problems(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let missing = app.get("/api/v1/nowhere", "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.header("content-type"), "application/problem+json");
+    // A request id is made for requests that bring none.
+    assert_eq!(missing.header("x-request-id").len(), 36);
+
+    let wrong = app
+        .request(Method::DELETE, "/api/v1/org/company", None, None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.header("content-type"), "application/problem+json");
+
+    let live = app.get("/health/live", "").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert_eq!(live.body["status"], "ok");
+}
+
+topology_tests!(
+    metrics_count_routes_and_pools,
+    the_openapi_document_describes_every_route,
+    unknown_routes_and_methods_are_problems,
+);
