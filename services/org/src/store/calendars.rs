@@ -11,7 +11,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::entities::{holiday, holiday_calendar};
-use super::{lock_company, now, taken};
+use super::{lock_company, now, page_by_id, taken};
 use crate::OrgError;
 use crate::domain::{Invalid, Name};
 
@@ -104,15 +104,11 @@ pub async fn list_calendars(
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<holiday_calendar::Model>, OrgError> {
-    let mut query = calendars_of(tenant);
-    if let Some(after) = cursor.after {
-        query = query.filter(holiday_calendar::Column::Id.gt(after));
-    }
-    Ok(query
-        .order_by_asc(holiday_calendar::Column::Id)
-        .limit(cursor.fetch())
-        .all(db.conn())
-        .await?)
+    Ok(
+        page_by_id(calendars_of(tenant), holiday_calendar::Column::Id, cursor)
+            .all(db.conn())
+            .await?,
+    )
 }
 
 pub async fn get_calendar(

@@ -1,12 +1,10 @@
 use roster_http::Cursor;
 use roster_storage::{ServiceDb, Tenant};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::location;
-use super::{calendars, now, taken};
+use super::{calendars, now, page_by_id, taken};
 use crate::OrgError;
 use crate::domain::{Geofence, Name, OptionalText};
 
@@ -78,13 +76,7 @@ pub async fn list(
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<location::Model>, OrgError> {
-    let mut query = of_company(tenant);
-    if let Some(after) = cursor.after {
-        query = query.filter(location::Column::Id.gt(after));
-    }
-    Ok(query
-        .order_by_asc(location::Column::Id)
-        .limit(cursor.fetch())
+    Ok(page_by_id(of_company(tenant), location::Column::Id, cursor)
         .all(db.conn())
         .await?)
 }

@@ -7,9 +7,13 @@ pub mod entities;
 pub mod locations;
 pub mod teams;
 
+use roster_http::Cursor;
 use roster_storage::{DbError, Tenant};
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::OrgError;
 use entities::company;
@@ -41,6 +45,20 @@ fn taken(
         e if e.is_unique_violation_of(index, columns) => OrgError::Taken { field, message },
         e => OrgError::Db(e),
     }
+}
+
+/// One page in id order (UUID v7 ids sort by creation): the rows after the cursor, one
+/// more than the page so the caller knows whether another follows.
+fn page_by_id<E: EntityTrait>(
+    query: Select<E>,
+    id: impl ColumnTrait,
+    cursor: &Cursor<Uuid>,
+) -> Select<E> {
+    let query = match cursor.after {
+        Some(after) => query.filter(id.gt(after)),
+        None => query,
+    };
+    query.order_by_asc(id).limit(cursor.fetch())
 }
 
 fn now() -> OffsetDateTime {

@@ -4,12 +4,12 @@ use roster_http::Cursor;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::entities::team;
-use super::{lock_company, now, taken};
+use super::{lock_company, now, page_by_id, taken};
 use crate::OrgError;
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
 
@@ -104,12 +104,7 @@ pub async fn list(
     if let Some(parent_id) = parent_id {
         query = query.filter(team::Column::ParentId.eq(parent_id));
     }
-    if let Some(after) = cursor.after {
-        query = query.filter(team::Column::Id.gt(after));
-    }
-    Ok(query
-        .order_by_asc(team::Column::Id)
-        .limit(cursor.fetch())
+    Ok(page_by_id(query, team::Column::Id, cursor)
         .all(db.conn())
         .await?)
 }
