@@ -61,7 +61,9 @@ pub fn router(config: &Config, known: &[&str]) -> anyhow::Result<Router> {
     let gateway = Gateway {
         upstreams: Arc::new(upstreams),
         client: Client::builder(TokioExecutor::new()).build(connector),
-        probe_timeout: Duration::from_millis(config.storage.acquire_timeout_ms.max(1_000)),
+        // An upstream's readiness waits up to its databases' acquire timeout; allow that
+        // and a second more before calling it down.
+        probe_timeout: Duration::from_millis(config.storage.acquire_timeout_ms + 1_000),
     };
     let router = Router::new()
         .route(

@@ -40,24 +40,30 @@ impl Metrics {
             match recorder {
                 Ok(recorder) => {
                     let handle = recorder.handle();
-                    // Fails only when another recorder is installed; ours then records
-                    // nothing, which the describe below makes visible in the output.
+                    // Fails only when another recorder is installed; ours then renders
+                    // nothing, and the warning says why.
                     if metrics::set_global_recorder(recorder).is_err() {
                         tracing::warn!("a metrics recorder was already installed");
                     }
+                    metrics::describe_counter!(
+                        REQUESTS,
+                        "HTTP requests answered, by route and status"
+                    );
+                    metrics::describe_histogram!(
+                        LATENCY,
+                        metrics::Unit::Seconds,
+                        "HTTP request latency, by route"
+                    );
+                    metrics::describe_gauge!(
+                        POOL,
+                        "Database pool connections, by service and state"
+                    );
                     handle
                 }
                 // The buckets above are constant and valid.
                 Err(e) => unreachable!("metrics buckets are invalid: {e}"),
             }
         });
-        metrics::describe_counter!(REQUESTS, "HTTP requests answered, by route and status");
-        metrics::describe_histogram!(
-            LATENCY,
-            metrics::Unit::Seconds,
-            "HTTP request latency, by route"
-        );
-        metrics::describe_gauge!(POOL, "Database pool connections, by service and state");
         Self {
             handle: handle.clone(),
         }
