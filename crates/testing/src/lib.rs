@@ -44,6 +44,26 @@ macro_rules! topology_tests {
     };
 }
 
+/// Like [`topology_tests!`], for tests that concern PostgreSQL alone: modules
+/// `pg_per_service` and `pg_schemas`.
+#[macro_export]
+macro_rules! postgres_topology_tests {
+    ($($name:ident),* $(,)?) => {
+        mod pg_per_service {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Topology::PgPerService).await
+            })*
+        }
+        mod pg_schemas {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Topology::PgSchemas).await
+            })*
+        }
+    };
+}
+
 /// A server task and the switch that stops it.
 struct Server {
     stop: Option<oneshot::Sender<()>>,

@@ -2,7 +2,7 @@
 //! 503, not 500 and not a hang; when it is back, so is the service.
 
 use roster_storage::Location;
-use roster_testing::{ADMIN, StatusCode, TestApp, Topology};
+use roster_testing::{ADMIN, StatusCode, TestApp, Topology, postgres_topology_tests};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::new_company;
@@ -81,16 +81,4 @@ async fn a_lost_database_is_503_and_named(topology: Topology) {
     );
 }
 
-mod pg_per_service {
-    #[tokio::test]
-    async fn a_lost_database_is_503_and_named() {
-        super::a_lost_database_is_503_and_named(roster_testing::Topology::PgPerService).await;
-    }
-}
-
-mod pg_schemas {
-    #[tokio::test]
-    async fn a_lost_database_is_503_and_named() {
-        super::a_lost_database_is_503_and_named(roster_testing::Topology::PgSchemas).await;
-    }
-}
+postgres_topology_tests!(a_lost_database_is_503_and_named);

@@ -4,7 +4,7 @@
 use roster::SERVICES;
 use roster_migrate::Migrator;
 use roster_storage::{Location, PgLocation};
-use roster_testing::{Installation, Topology};
+use roster_testing::{Installation, Topology, postgres_topology_tests};
 use sqlx::{Connection, PgConnection};
 
 /// A service that does not exist yet, provisioned through the same code as the real
@@ -96,16 +96,4 @@ async fn every_role_is_refused_elsewhere(topology: Topology) {
     .unwrap();
 }
 
-mod pg_per_service {
-    #[tokio::test]
-    async fn every_role_is_refused_elsewhere() {
-        super::every_role_is_refused_elsewhere(roster_testing::Topology::PgPerService).await;
-    }
-}
-
-mod pg_schemas {
-    #[tokio::test]
-    async fn every_role_is_refused_elsewhere() {
-        super::every_role_is_refused_elsewhere(roster_testing::Topology::PgSchemas).await;
-    }
-}
+postgres_topology_tests!(every_role_is_refused_elsewhere);
