@@ -29,18 +29,7 @@ macro_rules! topology_tests {
                 super::$name($crate::Topology::Sqlite).await
             })*
         }
-        mod pg_per_service {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name($crate::Topology::PgPerService).await
-            })*
-        }
-        mod pg_schemas {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name($crate::Topology::PgSchemas).await
-            })*
-        }
+        $crate::postgres_topology_tests!($($name),*);
     };
 }
 
