@@ -4,7 +4,7 @@ use std::fmt;
 
 use roster_config::{Config, DatabaseUrl, Prefix, StorageMode};
 use roster_service::ServiceDef;
-use roster_storage::Location;
+use roster_storage::{Location, PgLocation};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 /// Names the cluster the PostgreSQL suites run against.
@@ -44,6 +44,14 @@ impl fmt::Debug for Installation {
             .field("topology", &self.topology)
             .field("prefix", &self.config.storage.prefix)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a service's data lives in a PostgreSQL topology. Panics on SQLite.
+pub fn pg_location(config: &Config, service: &str) -> PgLocation {
+    match Location::resolve(service, config.storage_for(service)) {
+        Location::Postgres(pg) => *pg,
+        Location::Sqlite { .. } => panic!("{service} is not stored in PostgreSQL"),
     }
 }
 
@@ -121,35 +129,34 @@ impl Installation {
             Topology::Sqlite => {}
             Topology::PgPerService => {
                 for service in services {
-                    let location = Location::resolve(service, &self_config.storage);
+                    let location = Location::resolve(service, self_config.storage_for(service));
                     if let Err(e) = roster_storage::remove(&location).await {
                         eprintln!("cleanup of {service} failed: {e}");
                     }
                 }
             }
             Topology::PgSchemas => {
-                let Location::Postgres(pg) = Location::resolve("any", &self_config.storage) else {
-                    return;
-                };
-                let admin = pg.admin.clone().database(&pg.maintenance_db);
+                let places: Vec<PgLocation> = services
+                    .iter()
+                    .map(|service| pg_location(&self_config, service))
+                    .collect();
+                let Some(first) = places.first() else { return };
+                let admin = first.admin.clone().database(&first.maintenance_db);
                 let mut conn = match PgConnection::connect_with(&admin).await {
                     Ok(conn) => conn,
                     Err(e) => return eprintln!("cleanup failed: {e}"),
                 };
-                // Dropping the database first ends the services' sessions and removes
-                // everything their roles own, so the roles can go after it.
+                // Dropping the shared database first ends the services' sessions and
+                // removes everything their roles own, so the roles can go after it.
                 let mut statements = vec![format!(
                     "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    pg.database
+                    first.database
                 )];
-                statements.extend(services.iter().filter_map(|service| {
-                    match Location::resolve(service, &self_config.storage) {
-                        Location::Postgres(pg) => {
-                            Some(format!("DROP ROLE IF EXISTS \"{}\"", pg.role))
-                        }
-                        Location::Sqlite { .. } => None,
-                    }
-                }));
+                statements.extend(
+                    places
+                        .iter()
+                        .map(|pg| format!("DROP ROLE IF EXISTS \"{}\"", pg.role)),
+                );
                 for statement in statements {
                     if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement))
                         .execute(&mut conn)

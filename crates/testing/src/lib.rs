@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use install::{Installation, Topology};
+pub use install::{Installation, Topology, pg_location};
 pub use reqwest::{Method, StatusCode};
 
 /// One test per topology for each listed `async fn name(topology: Topology)`, in modules

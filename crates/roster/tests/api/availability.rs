@@ -1,17 +1,14 @@
 //! A database that stops answering makes `/health/ready` name it and requests answer
 //! 503, not 500 and not a hang; when it is back, so is the service.
 
-use roster_storage::Location;
-use roster_testing::{ADMIN, StatusCode, TestApp, Topology, postgres_topology_tests};
+use roster_testing::{ADMIN, StatusCode, TestApp, Topology, pg_location, postgres_topology_tests};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::new_company;
 
 /// Locks the org role out and ends its sessions: to org, its database is down.
 async fn set_org_login(config: &roster_config::Config, login: bool) {
-    let Location::Postgres(pg) = Location::resolve("org", config.storage_for("org")) else {
-        unreachable!("a PostgreSQL topology")
-    };
+    let pg = pg_location(config, "org");
     let mut admin = PgConnection::connect_with(&pg.admin.clone().database(&pg.maintenance_db))
         .await
         .unwrap();

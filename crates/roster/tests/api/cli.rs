@@ -155,19 +155,12 @@ async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topol
         .unwrap_or_else(|| panic!("no address in {banner:?}"))
         .to_owned();
 
-    let client = reqwest::Client::new();
-    let ready = client
-        .get(format!("http://{address}/health/ready"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
-    let company = client
-        .get(format!("http://{address}/api/v1/org/company"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(company.status(), StatusCode::UNAUTHORIZED);
+    let get = |path: &str| {
+        let url = format!("http://{address}{path}");
+        async move { reqwest::get(url).await.unwrap().status() }
+    };
+    assert_eq!(get("/health/ready").await, StatusCode::OK);
+    assert_eq!(get("/api/v1/org/company").await, StatusCode::UNAUTHORIZED);
 
     // Ctrl-C: the server drains and exits 0.
     let pid = child.0.id().to_string();

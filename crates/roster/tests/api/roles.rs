@@ -3,8 +3,8 @@
 
 use roster::SERVICES;
 use roster_migrate::Migrator;
-use roster_storage::{Location, PgLocation};
-use roster_testing::{Installation, Topology, postgres_topology_tests};
+use roster_storage::Location;
+use roster_testing::{Installation, Topology, pg_location, postgres_topology_tests};
 use sqlx::{Connection, PgConnection};
 
 /// A service that does not exist yet, provisioned through the same code as the real
@@ -13,13 +13,6 @@ const NEWCOMER: &str = "newcomer";
 
 /// PostgreSQL's `insufficient_privilege`.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
-
-fn pg(service: &str, installation: &Installation) -> PgLocation {
-    match Location::resolve(service, installation.config().storage_for(service)) {
-        Location::Postgres(pg) => *pg,
-        Location::Sqlite { .. } => unreachable!("a PostgreSQL topology"),
-    }
-}
 
 async fn every_role_is_refused_elsewhere(topology: Topology) {
     let Some(installation) = Installation::create(topology, SERVICES).await else {
@@ -41,7 +34,7 @@ async fn every_role_is_refused_elsewhere(topology: Topology) {
     }
 
     for own in &names {
-        let own_pg = pg(own, &installation);
+        let own_pg = pg_location(installation.config(), own);
         // Its own data: allowed.
         let mut conn = PgConnection::connect_with(&own_pg.service_options(own))
             .await
@@ -53,7 +46,7 @@ async fn every_role_is_refused_elsewhere(topology: Topology) {
         conn.close().await.unwrap();
 
         for other in names.iter().filter(|o| *o != own) {
-            let other_pg = pg(other, &installation);
+            let other_pg = pg_location(installation.config(), other);
             let error = match topology {
                 // Another service's database: the connection itself is refused.
                 Topology::PgPerService => {
