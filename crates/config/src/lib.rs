@@ -2,6 +2,7 @@
 
 mod error;
 mod secret;
+mod security;
 mod storage;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,9 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use secret::{DatabaseUrl, Secret};
+pub use security::{
+    Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
+};
 pub use storage::{Prefix, StorageConfig, StorageMode};
 
 /// The file read when `--config` is not given, if it exists.
@@ -26,6 +30,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub security: SecurityConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
     /// over `[storage]`, resolved and validated at load.
@@ -153,6 +159,8 @@ pub fn load(
 pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
     let mut config: Config = figment.extract().map_err(ConfigError::from_figment)?;
     config.storage.validate("storage")?;
+    config.auth.validate()?;
+    config.security.validate()?;
     for (name, service) in &config.services {
         if service.storage.is_none() {
             continue;
@@ -185,6 +193,13 @@ impl Config {
     /// The URL of a service that runs apart, for the gateway.
     pub fn service_url(&self, service: &str) -> Option<&url::Url> {
         self.services.get(service).and_then(|s| s.url.as_ref())
+    }
+
+    /// Every service that runs apart, with its URL.
+    pub fn service_urls(&self) -> impl Iterator<Item = (&str, &url::Url)> {
+        self.services
+            .iter()
+            .filter_map(|(name, s)| Some((name.as_str(), s.url.as_ref()?)))
     }
 
     /// Sets where a service that runs apart answers.

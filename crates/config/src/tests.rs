@@ -153,3 +153,27 @@ fn prefixes_are_identifiers() {
     assert!(Prefix::parse("ro-ster").is_err());
     assert!(Prefix::parse(&"a".repeat(33)).is_err());
 }
+
+#[test]
+fn a_data_key_must_be_32_bytes_of_base64() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_SECURITY__DATA_KEY", "c2hvcnQ=");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "security.data_key");
+        let key = generate_data_key().unwrap();
+        jail.set_env("ROSTER_SECURITY__DATA_KEY", &key);
+        let config = load(None, &[]).unwrap();
+        assert!(config.security.data_key_bytes().is_some());
+        assert!(!format!("{config:?}").contains(&key));
+        Ok(())
+    });
+}
+
+#[test]
+fn auth_settings_are_checked() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_AUTH__PASSWORD_MIN_LENGTH", "4");
+        assert_eq!(load(None, &[]).unwrap_err().key, "auth.password_min_length");
+        Ok(())
+    });
+}

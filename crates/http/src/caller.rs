@@ -13,33 +13,54 @@ use crate::ApiError;
 
 /// The outcome of checking a request's token, left in its extensions by [`authenticate`].
 #[derive(Debug, Clone)]
-enum Authentication {
+pub(crate) enum Authentication {
     Verified(Caller),
     Refused(TokenError),
 }
 
+impl Authentication {
+    /// The verified caller of a request, or 401.
+    pub(crate) fn caller(extensions: &axum::http::Extensions) -> Result<Caller, ApiError> {
+        match extensions.get::<Self>() {
+            Some(Self::Verified(caller)) => Ok(caller.clone()),
+            Some(Self::Refused(reason)) => {
+                tracing::debug!(%reason, "token refused");
+                Err(ApiError::Unauthorized(
+                    "the access token is invalid, expired or revoked".to_owned(),
+                ))
+            }
+            None => Err(ApiError::Unauthorized(
+                "this needs an access token: Authorization: Bearer <token>".to_owned(),
+            )),
+        }
+    }
+}
+
 /// Verifies the bearer token of every request that carries one. Routes that need a caller
 /// take [`Caller`]; routes that do not (health, login) are unaffected by a bad token.
+/// Other schemes (the service credential) are left to [`crate::access::authorize`].
 pub async fn authenticate(
     State(verifier): State<Verifier>,
     mut request: Request,
     next: Next,
 ) -> Response {
     if let Some(value) = request.headers().get(AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        let outcome = match token {
-            Some(token) => match verifier.verify(token) {
-                Ok(claims) => Authentication::Verified(Caller { claims }),
-                Err(e) => Authentication::Refused(e),
-            },
-            None => Authentication::Refused(TokenError::Malformed),
-        };
-        request.extensions_mut().insert(outcome);
+        let value = value.to_str().ok();
+        let scheme = value.map(|v| v.split_once(' ').map_or(v, |(scheme, _)| scheme));
+        if !scheme.is_some_and(|s| s.eq_ignore_ascii_case(crate::access::SERVICE_SCHEME)) {
+            let token = value
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim());
+            let outcome = match token {
+                Some(token) => match verifier.verify(token) {
+                    Ok(claims) => Authentication::Verified(Caller { claims }),
+                    Err(e) => Authentication::Refused(e),
+                },
+                None => Authentication::Refused(TokenError::Malformed),
+            };
+            request.extensions_mut().insert(outcome);
+        }
     }
     next.run(request).await
 }
@@ -93,17 +114,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Authentication>() {
-            Some(Authentication::Verified(caller)) => Ok(caller.clone()),
-            Some(Authentication::Refused(reason)) => {
-                tracing::debug!(%reason, "token refused");
-                Err(ApiError::Unauthorized(
-                    "the access token is invalid or expired".to_owned(),
-                ))
-            }
-            None => Err(ApiError::Unauthorized(
-                "this needs an access token: Authorization: Bearer <token>".to_owned(),
-            )),
-        }
+        Authentication::caller(&parts.extensions)
     }
 }

@@ -87,9 +87,19 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 429: too many attempts; retry after this many seconds.
+    #[error("too many requests: {detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// 503: a dependency (a database) does not answer; the client may retry.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 503: another service did not answer; the detail, shown to the client, says what
+    /// was and was not done.
+    #[error("dependency failed: {0}")]
+    DependencyFailed(String),
     /// 500: a bug or an unexpected failure; logged in full, shown as nothing.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -145,7 +155,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::DependencyFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,7 +172,9 @@ impl ApiError {
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Unprocessable { .. } => "validation",
+            Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
+            Self::DependencyFailed(_) => "dependency-failed",
             Self::Internal(_) => "internal",
         }
     }
@@ -173,9 +186,11 @@ impl ApiError {
             Self::BadRequest { detail, errors }
             | Self::Conflict { detail, errors }
             | Self::Unprocessable { detail, errors } => (detail.clone(), errors.clone()),
-            Self::Unauthorized(detail) | Self::Forbidden(detail) | Self::NotFound(detail) => {
-                (detail.clone(), Vec::new())
-            }
+            Self::Unauthorized(detail)
+            | Self::Forbidden(detail)
+            | Self::NotFound(detail)
+            | Self::DependencyFailed(detail)
+            | Self::TooManyRequests { detail, .. } => (detail.clone(), Vec::new()),
             Self::MethodNotAllowed => (
                 "this route does not take that method".to_owned(),
                 Vec::new(),
@@ -209,6 +224,7 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(error) => tracing::error!(error = ?error, "internal error"),
             Self::Unavailable(why) => tracing::warn!(%why, "dependency unavailable"),
+            Self::DependencyFailed(why) => tracing::warn!(%why, "dependency failed"),
             _ => {}
         }
         let status = self.status();
@@ -216,6 +232,14 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access;
 mod caller;
 pub mod error;
 mod extract;
@@ -8,6 +9,7 @@ mod metrics;
 mod pagination;
 pub mod patch;
 
+pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, authenticate};
 pub use error::{ApiError, FieldError, Problem};
 pub use extract::{Json, Path, Query};

@@ -5,38 +5,82 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::http::Method;
 use axum::middleware;
+use futures::future::BoxFuture;
 use roster_config::{Config, StorageConfig, StorageMode};
 use roster_http::layers::{self, Limits};
-use roster_http::{Metrics, authenticate};
+use roster_http::{
+    Access, AccessPolicy, Metrics, Rule, ServiceToken, authenticate, authorize, rule,
+};
 use roster_migrate::Migrator;
 use roster_storage::ServiceDb;
-use roster_tokens::Verifier;
+use roster_tokens::{ISSUING_SERVICE, VerificationState, Verifier};
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::health::{self, PlatformState};
 use crate::openapi::PlatformDoc;
-use crate::{ServiceContext, ServiceDef};
+use crate::{Background, Links, ServiceContext, ServiceDef};
 
 /// Runs a set of services in one process, on one listener.
-#[derive(Debug)]
 pub struct Host {
-    services: Vec<(ServiceDef, ServiceDb)>,
+    services: Vec<(ServiceDef, ServiceContext)>,
+    background: Background,
+    links: Links,
+    policy: AccessPolicy,
     verifier: Verifier,
     limits: Limits,
     grace: Duration,
 }
 
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("services", &self.services)
+            .field("background", &self.background.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The routes every host serves beside its services'.
+const PLATFORM_ACCESS: &[Rule] = &[
+    rule("GET", "/health/live", Access::Public),
+    rule("GET", "/health/ready", Access::Public),
+    rule("GET", "/metrics", Access::Public),
+    rule("GET", "/api/v1/openapi.json", Access::Public),
+];
+
+/// The internal route of the issuing service that tells every other service how to
+/// verify tokens.
+pub const VERIFICATION_PATH: &str = "/internal/v1/auth/verification";
+
 impl Host {
-    /// Opens each service's storage (creating what is missing) and applies its pending
-    /// migrations. Fails with the service and the place it could not reach.
+    /// Opens each service's storage (creating what is missing), applies its pending
+    /// migrations and runs its start. Fails with the service and the place it could not
+    /// reach. `token` is the credential the services present to each other.
     pub async fn start(
         config: &Config,
         services: &[ServiceDef],
         verifier: Verifier,
+        token: ServiceToken,
     ) -> anyhow::Result<Self> {
+        let config = Arc::new(config.clone());
+        let links = Links::new(
+            &config,
+            services.iter().map(|s| s.name).collect(),
+            token.clone(),
+        )?;
+        let policy = AccessPolicy::new(
+            PLATFORM_ACCESS
+                .iter()
+                .chain(services.iter().flat_map(|s| s.access))
+                .copied(),
+            token,
+        )
+        .map_err(|e| anyhow::anyhow!("the access table is wrong: {e}"))?;
         let mut opened = Vec::with_capacity(services.len());
         for def in services {
             let storage = config.storage_for(def.name);
@@ -50,10 +94,30 @@ impl Host {
             if !applied.is_empty() {
                 tracing::info!(service = def.name, applied = ?applied, "migrated");
             }
-            opened.push((*def, db));
+            let ctx = ServiceContext {
+                db,
+                config: config.clone(),
+                links: links.clone(),
+                verifier: verifier.clone(),
+            };
+            opened.push((*def, ctx));
+        }
+        let mut background = Vec::new();
+        for (def, ctx) in &opened {
+            background.extend(
+                (def.start)(ctx.clone())
+                    .await
+                    .with_context(|| format!("{}: cannot start", def.name))?,
+            );
+        }
+        if !links.hosts(ISSUING_SERVICE) {
+            background.push(follow_issuer(&config, &links, verifier.clone()).await);
         }
         Ok(Self {
             services: opened,
+            background,
+            links,
+            policy,
             verifier,
             limits: Limits {
                 request_timeout: Duration::from_secs(config.server.request_timeout_secs),
@@ -65,7 +129,12 @@ impl Host {
 
     /// The services' databases, in the order the services were given.
     pub fn databases(&self) -> impl Iterator<Item = &ServiceDb> {
-        self.services.iter().map(|(_, db)| db)
+        self.services.iter().map(|(_, ctx)| &ctx.db)
+    }
+
+    /// Every `(method, route)` the host serves with the access it needs.
+    pub fn access(&self) -> &AccessPolicy {
+        &self.policy
     }
 
     /// Every route of every service, with health, metrics and OpenAPI, behind the
@@ -79,7 +148,7 @@ impl Host {
         let api = self.services.iter().fold(
             OpenApiRouter::with_openapi(PlatformDoc::openapi())
                 .merge(health::routes(state.clone())),
-            |api, (def, db)| api.merge((def.routes)(ServiceContext { db: db.clone() })),
+            |api, (def, ctx)| api.merge((def.routes)(ctx.clone())),
         );
         let (router, doc) = api.split_for_parts();
         let json = doc.to_json().unwrap_or_else(|e| {
@@ -87,26 +156,79 @@ impl Host {
             String::from("{}")
         });
         let _ = state.openapi.set(json);
-        let router = router.layer(middleware::from_fn_with_state(
-            self.verifier.clone(),
-            authenticate,
-        ));
+        let router = router
+            .route_layer(middleware::from_fn_with_state(
+                self.policy.clone(),
+                authorize,
+            ))
+            .layer(middleware::from_fn_with_state(
+                self.verifier.clone(),
+                authenticate,
+            ));
         layers::apply(router, self.limits)
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
-    /// finish within the grace period, and closes the pools.
+    /// finish within the grace period, stops the background work and closes the pools.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let result = serve_router(listener, self.router(), shutdown, self.grace).await;
+        let router = self.router();
+        self.links.set_local(Some(router.clone()));
+        let mut background = JoinSet::new();
+        for work in self.background.drain(..) {
+            background.spawn(work);
+        }
+        let result = serve_router(listener, router, shutdown, self.grace).await;
+        background.shutdown().await;
+        self.links.set_local(None);
         for db in self.databases() {
             db.close().await;
         }
         result
     }
+}
+
+/// Keeps the verifier up to date with the issuing service's keys and revocations when
+/// it runs in another process: once now, then every `auth.sync_interval_secs`.
+async fn follow_issuer(
+    config: &Config,
+    links: &Links,
+    verifier: Verifier,
+) -> BoxFuture<'static, ()> {
+    let interval = Duration::from_secs(config.auth.sync_interval_secs);
+    let link = match links.to(ISSUING_SERVICE) {
+        Ok(link) => link,
+        Err(e) => {
+            tracing::warn!(error = %e, "tokens can be verified only with keys this process trusts on its own");
+            return Box::pin(std::future::pending());
+        }
+    };
+    let sync = move || {
+        let (link, verifier) = (link.clone(), verifier.clone());
+        async move {
+            let state: VerificationState = link
+                .call(Method::GET, VERIFICATION_PATH, None::<&()>)
+                .await?;
+            verifier.apply(&state)?;
+            anyhow::Ok(())
+        }
+    };
+    if let Err(e) = sync().await {
+        tracing::warn!(error = %e, "cannot fetch the token keys yet; retrying");
+    }
+    Box::pin(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = sync().await {
+                tracing::warn!(error = %e, "cannot refresh the token keys and revocations");
+            }
+        }
+    })
 }
 
 /// Serves a router until `shutdown` resolves, then stops accepting and lets in-flight

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use roster_config::{Config, DatabaseUrl, Prefix, StorageMode};
+use roster_config::{Argon2Config, Config, DatabaseUrl, Prefix, Secret, StorageMode};
 use roster_service::ServiceDef;
 use roster_storage::{Location, PgLocation};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -82,6 +82,15 @@ impl Installation {
         config.server.shutdown_grace_secs = 5;
         config.storage.mode = topology.mode();
         config.storage.max_connections = 4;
+        // Secrets of this installation alone; cheap password hashing keeps tests quick.
+        let random = || roster_config::generate_data_key().expect("cannot draw random bytes");
+        config.security.service_token = Some(Secret::from(format!("{}{}", random(), random())));
+        config.security.data_key = Some(Secret::from(random()));
+        config.auth.argon2 = Argon2Config {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
         let dir = match topology {
             Topology::Sqlite => {
                 let dir = tempfile::tempdir().expect("cannot create a temporary directory");

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use roster_config::Config;
+use roster_http::ServiceToken;
 use roster_service::{Host, ServiceDb, ServiceDef, serve_router};
 use roster_tokens::{Claims, Role, SigningKey, Verifier};
 use serde_json::Value;
@@ -84,7 +85,12 @@ async fn start_host(
     services: &[ServiceDef],
     verifier: Verifier,
 ) -> (Vec<ServiceDb>, SocketAddr, Server) {
-    let host = Host::start(config, services, verifier)
+    let token = config
+        .security
+        .service_token
+        .clone()
+        .expect("test installations have a service token");
+    let host = Host::start(config, services, verifier, ServiceToken::new(token))
         .await
         .expect("the test host did not start");
     let databases = host.databases().cloned().collect();
@@ -179,7 +185,7 @@ impl TestResponse {
 }
 
 fn trusting_verifier(key: &SigningKey) -> Verifier {
-    let verifier = Verifier::new();
+    let verifier = Verifier::with_cache(1_000);
     verifier
         .trust(key.public_jwk())
         .expect("a generated key can be trusted");

@@ -4,12 +4,15 @@ use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
     OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::{Claims, ISSUER, TokenError};
 
@@ -17,6 +20,7 @@ use crate::{Claims, ISSUER, TokenError};
 pub struct SigningKey {
     kid: String,
     encoding: EncodingKey,
+    der: Vec<u8>,
     public: Jwk,
 }
 
@@ -37,7 +41,13 @@ impl SigningKey {
         let der = key
             .to_pkcs8_der()
             .map_err(|e| TokenError::BadKey(e.to_string()))?;
-        let kid = uuid::Uuid::now_v7().simple().to_string();
+        Self::from_pkcs8_der(uuid::Uuid::now_v7().simple().to_string(), der.as_bytes())
+    }
+
+    /// A key stored as PKCS#8 DER under its key id.
+    pub fn from_pkcs8_der(kid: String, der: &[u8]) -> Result<Self, TokenError> {
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(der)
+            .map_err(|e| TokenError::BadKey(format!("key {kid}: {e}")))?;
         let public = Jwk {
             common: CommonParameters {
                 public_key_use: Some(PublicKeyUse::Signature),
@@ -53,9 +63,15 @@ impl SigningKey {
         };
         Ok(Self {
             kid,
-            encoding: EncodingKey::from_ed_der(der.as_bytes()),
+            encoding: EncodingKey::from_ed_der(der),
+            der: der.to_vec(),
             public,
         })
+    }
+
+    /// The private key as PKCS#8 DER, to store (encrypted).
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.der
     }
 
     pub fn kid(&self) -> &str {
@@ -75,18 +91,38 @@ impl SigningKey {
     }
 }
 
-/// Verifies access tokens against a set of public keys, locally. Clones share the keys,
-/// so [`Verifier::set_keys`] reaches every clone at once.
+/// Verifies access tokens against a set of public keys, locally, and refuses the tokens
+/// of revoked sessions. Clones share their state, so a key or a revocation reaches every
+/// clone at once.
+///
+/// Verified tokens are cached (up to a capacity) until they expire, so a hot path pays a
+/// hash lookup rather than a signature check; a cached token is still checked for expiry
+/// and revocation on every use.
 #[derive(Clone)]
 pub struct Verifier {
-    keys: Arc<RwLock<Arc<HashMap<String, DecodingKey>>>>,
-    validation: Arc<Validation>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Keys this process trusts on its own (a test harness's key).
+    pinned: RwLock<Arc<HashMap<String, DecodingKey>>>,
+    /// Keys auth publishes, replaced on every refresh.
+    published: RwLock<Arc<HashMap<String, DecodingKey>>>,
+    /// Revoked session ids, each until the last moment a token of it could be valid.
+    revoked: RwLock<HashMap<Uuid, i64>>,
+    cache: RwLock<HashMap<Box<str>, Claims>>,
+    capacity: usize,
+    validation: Validation,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kids: Vec<String> = self.current().keys().cloned().collect();
-        f.debug_struct("Verifier").field("kids", &kids).finish()
+        let mut kids: Vec<String> = read(&self.inner.pinned).keys().cloned().collect();
+        kids.extend(read(&self.inner.published).keys().cloned());
+        f.debug_struct("Verifier")
+            .field("kids", &kids)
+            .field("cache_capacity", &self.inner.capacity)
+            .finish()
     }
 }
 
@@ -96,51 +132,150 @@ impl Default for Verifier {
     }
 }
 
+fn read<T: Clone>(lock: &RwLock<Arc<T>>) -> Arc<T> {
+    lock.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Seconds of clock skew tolerated between the issuer and a verifier.
+pub const LEEWAY_SECS: i64 = 30;
+
 impl Verifier {
-    /// A verifier that knows no key yet, and so refuses every token.
+    /// A verifier that knows no key yet, and so refuses every token. No cache.
     pub fn new() -> Self {
+        Self::with_cache(0)
+    }
+
+    /// A verifier that caches up to `capacity` verified tokens.
+    pub fn with_cache(capacity: usize) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS.unsigned_abs();
         Self {
-            keys: Arc::default(),
-            validation: Arc::new(validation),
+            inner: Arc::new(Inner {
+                pinned: RwLock::default(),
+                published: RwLock::default(),
+                revoked: RwLock::default(),
+                cache: RwLock::default(),
+                capacity,
+                validation,
+            }),
         }
     }
 
-    /// Replaces the trusted keys. Keys that are not Ed25519 signing keys are refused.
+    /// Replaces the published keys (auth's JWK set). Keys that are not Ed25519 signing
+    /// keys are refused. Tokens signed by a key no longer published stop verifying.
     pub fn set_keys(&self, set: &JwkSet) -> Result<(), TokenError> {
-        let keys = set
+        let keys: HashMap<String, DecodingKey> = set
             .keys
             .iter()
             .map(decoding_key)
             .collect::<Result<_, _>>()?;
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+        let changed = {
+            let mut guard = self
+                .inner
+                .published
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            let changed = guard.len() != keys.len() || keys.keys().any(|k| !guard.contains_key(k));
+            *guard = Arc::new(keys);
+            changed
+        };
+        if changed {
+            self.clear_cache();
+        }
         Ok(())
     }
 
-    /// Adds one key beside the ones already trusted.
+    /// Trusts one key beside the published ones, whatever auth publishes.
     pub fn trust(&self, jwk: &Jwk) -> Result<(), TokenError> {
         let (kid, key) = decoding_key(jwk)?;
-        let mut guard = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.pinned.write().unwrap_or_else(|e| e.into_inner());
         let mut keys = (**guard).clone();
         keys.insert(kid, key);
         *guard = Arc::new(keys);
         Ok(())
     }
 
-    fn current(&self) -> Arc<HashMap<String, DecodingKey>> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// Refuses the tokens of a session from now on. `until` is the last moment (Unix
+    /// seconds) a token of the session could be valid; the entry is forgotten after.
+    pub fn revoke(&self, session_id: Uuid, until: i64) {
+        self.inner
+            .revoked
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(session_id, until);
+    }
+
+    /// Replaces the revoked sessions with auth's current list.
+    pub fn set_revoked(&self, revoked: &[Revoked]) {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let fresh = revoked
+            .iter()
+            .filter(|r| r.until + LEEWAY_SECS >= now)
+            .map(|r| (r.session_id, r.until))
+            .collect();
+        *self
+            .inner
+            .revoked
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = fresh;
+    }
+
+    fn is_revoked(&self, session_id: Uuid) -> bool {
+        self.inner
+            .revoked
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&session_id)
+    }
+
+    fn clear_cache(&self) {
+        self.inner
+            .cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let cached = match self.inner.capacity {
+            0 => None,
+            _ => self
+                .inner
+                .cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(token)
+                .cloned(),
+        };
+        let claims = match cached {
+            Some(claims) if claims.exp + LEEWAY_SECS < now => return Err(TokenError::Expired),
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token)?;
+                self.remember(token, &claims, now);
+                claims
+            }
+        };
+        match self.is_revoked(claims.sid) {
+            true => Err(TokenError::Revoked),
+            false => Ok(claims),
+        }
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
-        let keys = self.current();
-        let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
-        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+        let pinned = read(&self.inner.pinned);
+        let published = read(&self.inner.published);
+        let key = pinned
+            .get(&kid)
+            .or_else(|| published.get(&kid))
+            .ok_or(TokenError::UnknownKey)?;
+        jsonwebtoken::decode::<Claims>(token, key, &self.inner.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -149,6 +284,47 @@ impl Verifier {
                 }
                 _ => TokenError::Invalid,
             })
+    }
+
+    /// Caches a verified token. A full cache first drops what has expired, and is
+    /// emptied if that frees nothing: a bounded memory, whatever the traffic.
+    fn remember(&self, token: &str, claims: &Claims, now: i64) {
+        if self.inner.capacity == 0 {
+            return;
+        }
+        let mut cache = self.inner.cache.write().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= self.inner.capacity {
+            cache.retain(|_, c| c.exp + LEEWAY_SECS >= now);
+            if cache.len() >= self.inner.capacity {
+                cache.clear();
+            }
+        }
+        cache.insert(token.into(), claims.clone());
+    }
+}
+
+/// A revoked session, as auth publishes it to the other services.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revoked {
+    pub session_id: Uuid,
+    /// The last moment (Unix seconds) a token of the session could be valid.
+    pub until: i64,
+}
+
+/// What every service needs from auth to verify tokens on its own: the published keys
+/// and the sessions revoked while their tokens could still be valid.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct VerificationState {
+    pub keys: JwkSet,
+    pub revoked: Vec<Revoked>,
+}
+
+impl Verifier {
+    /// Applies auth's current keys and revocations.
+    pub fn apply(&self, state: &VerificationState) -> Result<(), TokenError> {
+        self.set_keys(&state.keys)?;
+        self.set_revoked(&state.revoked);
+        Ok(())
     }
 }
 
@@ -235,6 +411,61 @@ mod tests {
         assert_eq!(verifier.verify(&token), Err(TokenError::Expired));
         assert_eq!(verifier.verify("not.a.jwt"), Err(TokenError::Malformed));
         assert_eq!(verifier.verify(""), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn a_revoked_session_is_refused_even_when_cached() {
+        let key = SigningKey::generate().unwrap();
+        let verifier = Verifier::with_cache(8);
+        verifier.trust(key.public_jwk()).unwrap();
+        let claims = claims(Duration::minutes(15));
+        let token = key.sign(&claims).unwrap();
+        assert!(verifier.verify(&token).is_ok());
+        verifier.revoke(claims.sid, claims.exp);
+        assert_eq!(verifier.verify(&token), Err(TokenError::Revoked));
+        verifier.set_revoked(&[]);
+        assert!(verifier.verify(&token).is_ok());
+    }
+
+    #[test]
+    fn unpublishing_a_key_refuses_its_cached_tokens() {
+        let key = SigningKey::generate().unwrap();
+        let verifier = Verifier::with_cache(8);
+        verifier
+            .set_keys(&JwkSet {
+                keys: vec![key.public_jwk().clone()],
+            })
+            .unwrap();
+        let token = key.sign(&claims(Duration::minutes(15))).unwrap();
+        assert!(verifier.verify(&token).is_ok());
+        verifier.set_keys(&JwkSet { keys: vec![] }).unwrap();
+        assert_eq!(verifier.verify(&token), Err(TokenError::UnknownKey));
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_capacity() {
+        let key = SigningKey::generate().unwrap();
+        let verifier = Verifier::with_cache(2);
+        verifier.trust(key.public_jwk()).unwrap();
+        for _ in 0..5 {
+            let token = key.sign(&claims(Duration::minutes(15))).unwrap();
+            assert!(verifier.verify(&token).is_ok());
+        }
+        assert!(verifier.inner.cache.read().unwrap().len() <= 2);
+    }
+
+    #[test]
+    fn a_stored_key_signs_as_the_original() {
+        let key = SigningKey::generate().unwrap();
+        let stored = SigningKey::from_pkcs8_der(key.kid().to_owned(), key.pkcs8_der()).unwrap();
+        assert_eq!(stored.public_jwk(), key.public_jwk());
+        let verifier = Verifier::new();
+        verifier.trust(key.public_jwk()).unwrap();
+        assert!(
+            verifier
+                .verify(&stored.sign(&claims(Duration::minutes(1))).unwrap())
+                .is_ok()
+        );
     }
 
     #[test]

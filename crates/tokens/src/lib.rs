@@ -5,10 +5,13 @@ mod keys;
 
 pub use claims::{Claims, Role};
 pub use jsonwebtoken::jwk::JwkSet;
-pub use keys::{SigningKey, Verifier};
+pub use keys::{LEEWAY_SECS, Revoked, SigningKey, VerificationState, Verifier};
 
 /// The `iss` and `aud` of every Roster token.
 pub const ISSUER: &str = "roster";
+
+/// The service that issues tokens and publishes their keys.
+pub const ISSUING_SERVICE: &str = "auth";
 
 /// Why a token was refused. Every variant answers 401; the distinction is for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +24,8 @@ pub enum TokenError {
     Expired,
     #[error("the token's signature or claims are invalid")]
     Invalid,
+    #[error("the token's session has been revoked")]
+    Revoked,
     #[error("a key is unusable: {0}")]
     BadKey(String),
 }

@@ -7,7 +7,7 @@ pub mod migrations;
 pub mod store;
 
 pub use error::OrgError;
-use roster_service::ServiceDef;
+use roster_service::{ServiceDef, nothing_to_start};
 use roster_storage::ServiceDb;
 use uuid::Uuid;
 
@@ -16,12 +16,14 @@ pub const SERVICE: ServiceDef = ServiceDef {
     name: "org",
     migrations: migrations::all,
     routes: api::routes,
+    access: api::ACCESS,
+    start: nothing_to_start,
 };
 
 /// Creates a company with default settings and its default holiday calendar; answers
-/// its id. This is how a company comes to exist: signup calls it.
+/// its id. Signup does the same through org's internal route.
 pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, OrgError> {
     let name = domain::Name::parse("company_name", name, 200)?;
-    let (company, _) = store::companies::create(db, name).await?;
+    let (company, _) = store::companies::ensure(db, Uuid::now_v7(), name).await?;
     Ok(company.id)
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use figment::value::Value;
-use roster_config::{Config, ConfigError, StorageMode};
+use roster_config::{Config, ConfigError, Secret, StorageMode};
+use roster_http::ServiceToken;
 use roster_service::{Host, ServiceDef, serve_router, shutdown_signal};
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
@@ -41,8 +42,25 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
 
 pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Up { .. } => host(&config, SERVICES).await,
-        Command::Serve { services, .. } => host(&config, &services_named(&services)).await,
+        Command::Up { .. } => {
+            host(
+                &config,
+                SERVICES,
+                ServiceToken::new(service_token_for_up(&config)?),
+            )
+            .await
+        }
+        Command::Serve { services, .. } => {
+            let token = config.security.service_token.clone().context(
+                "security.service_token is required when services run apart: set the same value (32 characters or more) for every process",
+            )?;
+            host(
+                &config,
+                &services_named(&services),
+                ServiceToken::new(token),
+            )
+            .await
+        }
         Command::Gateway { .. } => gateway(&config).await,
         Command::Migrate { action } => migrate::run(&config, action).await,
     }
@@ -55,9 +73,21 @@ async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
+/// The configured service credential, or, since every service of `roster up` shares one
+/// process, a random one for this run.
+fn service_token_for_up(config: &Config) -> anyhow::Result<Secret> {
+    match &config.security.service_token {
+        Some(token) => Ok(token.clone()),
+        None => Ok(Secret::from(
+            roster_config::generate_data_key().context("cannot draw a random service token")?,
+        )),
+    }
+}
+
 /// Runs the given services until Ctrl-C or SIGTERM.
-async fn host(config: &Config, services: &[ServiceDef]) -> anyhow::Result<()> {
-    let host = Host::start(config, services, Verifier::new()).await?;
+async fn host(config: &Config, services: &[ServiceDef], token: ServiceToken) -> anyhow::Result<()> {
+    let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
+    let host = Host::start(config, services, verifier, token).await?;
     let listener = bind(config).await?;
     let address = listener.local_addr()?;
     let names: Vec<&str> = services.iter().map(|s| s.name).collect();

@@ -7,7 +7,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::require_admin;
 use crate::domain::Name;
 use crate::store::calendars::{self, HolidayFilter};
 use crate::store::entities::{holiday, holiday_calendar};
@@ -60,7 +59,6 @@ pub(super) async fn create_calendar(
     caller: Caller,
     Json(body): Json<CreateCalendar>,
 ) -> ApiResult<(StatusCode, Json<HolidayCalendar>)> {
-    require_admin(&caller)?;
     let name = Name::parse("name", &body.name, NAME_MAX)?;
     let calendar =
         calendars::create_calendar(&ctx.db, &caller.tenant(), name, body.is_default).await?;
@@ -122,7 +120,6 @@ pub(super) async fn update_calendar(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateCalendar>,
 ) -> ApiResult<Json<HolidayCalendar>> {
-    require_admin(&caller)?;
     let name = body
         .name
         .as_deref()
@@ -144,7 +141,6 @@ pub(super) async fn delete_calendar(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&caller)?;
     calendars::delete_calendar(&ctx.db, &caller.tenant(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,7 +194,6 @@ pub(super) async fn create_holiday(
     caller: Caller,
     Json(body): Json<CreateHoliday>,
 ) -> ApiResult<(StatusCode, Json<Holiday>)> {
-    require_admin(&caller)?;
     let name = Name::parse("name", &body.name, NAME_MAX)?;
     let holiday =
         calendars::create_holiday(&ctx.db, &caller.tenant(), body.calendar_id, body.date, name)
@@ -252,7 +247,6 @@ pub(super) async fn delete_holiday(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&caller)?;
     calendars::delete_holiday(&ctx.db, &caller.tenant(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,6 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::require_admin;
 use crate::OrgError;
 use crate::domain::{Geofence, Name, OptionalText};
 use crate::store::entities::location;
@@ -76,7 +75,6 @@ pub(super) async fn create_location(
     caller: Caller,
     Json(body): Json<CreateLocation>,
 ) -> ApiResult<(StatusCode, Json<Location>)> {
-    require_admin(&caller)?;
     let new = NewLocation {
         name: Name::parse("name", &body.name, NAME_MAX)?,
         address: OptionalText::parse("address", body.address.as_deref(), ADDRESS_MAX)?,
@@ -149,7 +147,6 @@ pub(super) async fn update_location(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateLocation>,
 ) -> ApiResult<Json<Location>> {
-    require_admin(&caller)?;
     let geofence = match (body.latitude, body.longitude, body.radius_m) {
         (None, None, None) => None,
         (Some(lat), Some(lon), Some(radius)) => {
@@ -192,7 +189,6 @@ pub(super) async fn delete_location(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&caller)?;
     locations::delete(&ctx.db, &caller.tenant(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,15 +1,52 @@
-//! The org service's routes, under `/api/v1/org/`. Reads need any member of the
-//! company; writes need an admin.
+//! The org service's routes, under `/api/v1/org/`, and its internal routes for other
+//! services, under `/internal/v1/org/`. Who may call what is [`ACCESS`]: reads are for
+//! any member of the company, writes for its administrators.
 
 mod company;
 mod holidays;
+mod internal;
 mod locations;
 mod teams;
 
-use roster_http::{ApiError, Caller};
+use roster_http::access::{ADMIN, Access, Rule, rule};
 use roster_service::{OpenApiRouter, ServiceContext};
-use roster_tokens::Role;
 use utoipa_axum::routes;
+
+const MEMBER: Access = Access::Member;
+const SERVICE: Access = Access::Service;
+
+/// Every route of org and who may call it.
+pub const ACCESS: &[Rule] = &[
+    rule("GET", "/api/v1/org/company", MEMBER),
+    rule("PATCH", "/api/v1/org/company", ADMIN),
+    rule("GET", "/api/v1/org/company/settings", MEMBER),
+    rule("PATCH", "/api/v1/org/company/settings", ADMIN),
+    rule("GET", "/api/v1/org/teams", MEMBER),
+    rule("POST", "/api/v1/org/teams", ADMIN),
+    rule("GET", "/api/v1/org/teams/{id}", MEMBER),
+    rule("PATCH", "/api/v1/org/teams/{id}", ADMIN),
+    rule("DELETE", "/api/v1/org/teams/{id}", ADMIN),
+    rule("GET", "/api/v1/org/locations", MEMBER),
+    rule("POST", "/api/v1/org/locations", ADMIN),
+    rule("GET", "/api/v1/org/locations/{id}", MEMBER),
+    rule("PATCH", "/api/v1/org/locations/{id}", ADMIN),
+    rule("DELETE", "/api/v1/org/locations/{id}", ADMIN),
+    rule("GET", "/api/v1/org/holiday-calendars", MEMBER),
+    rule("POST", "/api/v1/org/holiday-calendars", ADMIN),
+    rule("GET", "/api/v1/org/holiday-calendars/{id}", MEMBER),
+    rule("PATCH", "/api/v1/org/holiday-calendars/{id}", ADMIN),
+    rule("DELETE", "/api/v1/org/holiday-calendars/{id}", ADMIN),
+    rule("GET", "/api/v1/org/holidays", MEMBER),
+    rule("POST", "/api/v1/org/holidays", ADMIN),
+    rule("DELETE", "/api/v1/org/holidays/{id}", ADMIN),
+    rule("PUT", "/internal/v1/org/companies/{id}", SERVICE),
+    rule("DELETE", "/internal/v1/org/companies/{id}", SERVICE),
+    rule(
+        "POST",
+        "/internal/v1/org/companies/{id}/teams/lookup",
+        SERVICE,
+    ),
+];
 
 pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
     OpenApiRouter::new()
@@ -38,10 +75,6 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
         ))
         .routes(routes!(holidays::create_holiday, holidays::list_holidays))
         .routes(routes!(holidays::delete_holiday))
+        .merge(internal::routes())
         .with_state(ctx)
-}
-
-/// Writes to the company's structure are for its administrators.
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    caller.require_any(&[Role::Admin])
 }

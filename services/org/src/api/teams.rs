@@ -7,7 +7,6 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::require_admin;
 use crate::domain::{Name, OptionalText};
 use crate::store::entities::team;
 use crate::store::teams::{self, NewTeam, TeamChange};
@@ -65,7 +64,6 @@ pub(super) async fn create_team(
     caller: Caller,
     Json(body): Json<CreateTeam>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
-    require_admin(&caller)?;
     let new = NewTeam {
         name: Name::parse("name", &body.name, NAME_MAX)?,
         description: OptionalText::parse(
@@ -145,7 +143,6 @@ pub(super) async fn update_team(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateTeam>,
 ) -> ApiResult<Json<Team>> {
-    require_admin(&caller)?;
     let change = TeamChange {
         name: body
             .name
@@ -176,7 +173,6 @@ pub(super) async fn delete_team(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&caller)?;
     teams::delete(&ctx.db, &caller.tenant(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

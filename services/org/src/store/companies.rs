@@ -1,8 +1,8 @@
 use roster_storage::{ServiceDb, Tenant};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::entities::{company, company_settings, holiday_calendar};
+use super::entities::{company, company_settings, holiday_calendar, team};
 use super::{lock_company, now};
 use crate::OrgError;
 use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
@@ -10,14 +10,22 @@ use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
 /// The name of the calendar every company starts with.
 pub const DEFAULT_CALENDAR: &str = "Public holidays";
 
-/// Creates a company with default settings and its default holiday calendar.
+/// Creates the company with this id, default settings and its default holiday
+/// calendar; or, when it exists, answers it unchanged. Repeating it is harmless.
 #[tracing::instrument(skip(db))]
-pub async fn create(
+pub async fn ensure(
     db: &ServiceDb,
+    id: Uuid,
     name: Name,
 ) -> Result<(company::Model, company_settings::Model), OrgError> {
     let txn = db.begin_write().await?;
-    let id = Uuid::now_v7();
+    if let Some(company) = company::Entity::find_by_id(id).one(&txn).await? {
+        let settings = company_settings::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(OrgError::NotFound("company"))?;
+        return Ok((company, settings));
+    }
     let at = now();
     let company = company::ActiveModel {
         id: Set(id),
@@ -50,6 +58,38 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok((company, settings))
+}
+
+/// Removes the tenant's company and everything it has (a signup saga's compensation).
+/// Succeeds when there is nothing to remove.
+#[tracing::instrument(skip(db))]
+pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), OrgError> {
+    let txn = db.begin_write().await?;
+    // Teams first, leaves before parents: the tree's own key does not cascade.
+    loop {
+        let removed = team::Entity::delete_many()
+            .filter(team::Column::CompanyId.eq(tenant.company_id()))
+            .filter(
+                team::Column::Id.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(team::Column::ParentId)
+                        .from(team::Entity)
+                        .and_where(team::Column::ParentId.is_not_null())
+                        .to_owned(),
+                ),
+            )
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if removed == 0 {
+            break;
+        }
+    }
+    company::Entity::delete_by_id(tenant.company_id())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The tenant's company and its settings.

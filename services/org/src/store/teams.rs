@@ -109,6 +109,21 @@ pub async fn list(
         .await?)
 }
 
+/// Which of `ids` are teams of the company.
+pub async fn existing(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, OrgError> {
+    Ok(of_company(tenant)
+        .filter(team::Column::Id.is_in(ids.iter().copied()))
+        .select_only()
+        .column(team::Column::Id)
+        .into_tuple::<Uuid>()
+        .all(db.conn())
+        .await?)
+}
+
 #[tracing::instrument(skip(db))]
 pub async fn update(
     db: &ServiceDb,
