@@ -16,7 +16,8 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use secret::{DatabaseUrl, Secret};
 pub use security::{
-    Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
+    Argon2Config, AuthConfig, DATA_KEY_LEN, PeopleConfig, SecurityConfig, decode_data_key,
+    generate_data_key,
 };
 pub use storage::{Prefix, StorageConfig, StorageMode};
 
@@ -31,6 +32,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub people: PeopleConfig,
     pub security: SecurityConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
@@ -160,6 +162,7 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
     let mut config: Config = figment.extract().map_err(ConfigError::from_figment)?;
     config.storage.validate("storage")?;
     config.auth.validate()?;
+    config.people.validate()?;
     config.security.validate()?;
     for (name, service) in &config.services {
         if service.storage.is_none() {

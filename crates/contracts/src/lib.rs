@@ -1,8 +1,30 @@
 #![doc = include_str!("../README.md")]
 
+mod text;
+mod tree;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+pub use text::{Name, OptionalText};
+pub use tree::would_create_cycle;
+
+/// A value that breaks a rule, named by the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
 
 /// A password in transit between services. Prints as `[REDACTED]`.
 #[derive(Clone, Serialize, Deserialize)]
@@ -126,4 +148,87 @@ pub mod people {
     }
 
     pub const SIGNUPS_PATH: &str = "/internal/v1/people/signups";
+}
+
+/// An email address, trimmed and lowercased: the login of an account and the contact
+/// of an employee. Checked for shape only; delivery proves the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let s = s.trim().to_lowercase();
+        let (local, domain) = s
+            .rsplit_once('@')
+            .ok_or("must be an email address such as ana@example.com")?;
+        let well_formed = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !domain.contains('@');
+        if !well_formed {
+            return Err("must be an email address such as ana@example.com");
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err("must be at most 254 characters");
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.rsplit_once('@').map_or(&self.0, |(local, _)| local)
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> Self {
+        email.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        let email = Email::parse("  Ana.Silva@Example.COM ").unwrap();
+        assert_eq!(email.as_str(), "ana.silva@example.com");
+        assert_eq!(email.local_part(), "ana.silva");
+        for bad in [
+            "",
+            "ana",
+            "@example.com",
+            "ana@",
+            "ana@example",
+            "a na@x.io",
+            "ana@.io",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(!format!("{:?}", Password::new("hunter2".into())).contains("hunter2"));
+    }
 }

@@ -268,6 +268,12 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<roster_contracts::Invalid> for ApiError {
+    fn from(invalid: roster_contracts::Invalid) -> Self {
+        Self::invalid(invalid.field, invalid.message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use http_body_util::BodyExt;

@@ -9,3 +9,17 @@ pub use snapshot::{Column, Constraint, Index, SchemaSnapshot, Table, snapshot};
 
 /// A service's migrations, oldest first.
 pub type Migrations = Vec<Box<dyn MigrationTrait>>;
+
+/// An index named by the convention `idx_<table>_<columns>`, on `columns` of `table`.
+pub fn index(
+    name: &str,
+    table: impl prelude::IntoIden,
+    columns: &[&'static str],
+) -> prelude::IndexCreateStatement {
+    let mut index = prelude::Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(prelude::Alias::new(*column));
+    }
+    index.to_owned()
+}

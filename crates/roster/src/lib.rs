@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use roster_service::ServiceDef;
 
 /// Every service Roster has, in start order.
-pub const SERVICES: &[ServiceDef] = &[roster_org::SERVICE];
+pub const SERVICES: &[ServiceDef] = &[
+    roster_org::SERVICE,
+    roster_auth::SERVICE,
+    roster_people::SERVICE,
+];
 
 /// The names of [`SERVICES`].
 pub fn service_names() -> Vec<&'static str> {
@@ -68,6 +72,18 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Accounts and tokens.
+    Auth {
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Makes a new signing key. A running auth signs with it within
+    /// auth.sync_interval_secs; the previous key verifies until its tokens expire.
+    RotateKeys,
 }
 
 #[derive(Debug, Args)]

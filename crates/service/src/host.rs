@@ -46,7 +46,7 @@ impl std::fmt::Debug for Host {
 }
 
 /// The routes every host serves beside its services'.
-const PLATFORM_ACCESS: &[Rule] = &[
+pub const PLATFORM_ACCESS: &[Rule] = &[
     rule("GET", "/health/live", Access::Public),
     rule("GET", "/health/ready", Access::Public),
     rule("GET", "/metrics", Access::Public),
@@ -94,12 +94,7 @@ impl Host {
             if !applied.is_empty() {
                 tracing::info!(service = def.name, applied = ?applied, "migrated");
             }
-            let ctx = ServiceContext {
-                db,
-                config: config.clone(),
-                links: links.clone(),
-                verifier: verifier.clone(),
-            };
+            let ctx = ServiceContext::new(db, config.clone(), links.clone(), verifier.clone());
             opened.push((*def, ctx));
         }
         let mut background = Vec::new();
@@ -111,7 +106,7 @@ impl Host {
             );
         }
         if !links.hosts(ISSUING_SERVICE) {
-            background.push(follow_issuer(&config, &links, verifier.clone()).await);
+            background.push(follow_issuer(&config, &links, verifier.clone()));
         }
         Ok(Self {
             services: opened,
@@ -192,12 +187,9 @@ impl Host {
 }
 
 /// Keeps the verifier up to date with the issuing service's keys and revocations when
-/// it runs in another process: once now, then every `auth.sync_interval_secs`.
-async fn follow_issuer(
-    config: &Config,
-    links: &Links,
-    verifier: Verifier,
-) -> BoxFuture<'static, ()> {
+/// it runs in another process: at once (retrying quickly until it answers), then every
+/// `auth.sync_interval_secs`.
+fn follow_issuer(config: &Config, links: &Links, verifier: Verifier) -> BoxFuture<'static, ()> {
     let interval = Duration::from_secs(config.auth.sync_interval_secs);
     let link = match links.to(ISSUING_SERVICE) {
         Ok(link) => link,
@@ -216,10 +208,14 @@ async fn follow_issuer(
             anyhow::Ok(())
         }
     };
-    if let Err(e) = sync().await {
-        tracing::warn!(error = %e, "cannot fetch the token keys yet; retrying");
-    }
     Box::pin(async move {
+        // Until the first success, try often: the issuer may be starting too.
+        let mut wait = Duration::from_millis(50);
+        while let Err(e) = sync().await {
+            tracing::debug!(error = %e, "cannot fetch the token keys yet; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(interval);
+        }
         let mut tick = tokio::time::interval(interval);
         tick.tick().await;
         loop {

@@ -1,14 +1,16 @@
 #![doc = include_str!("../README.md")]
 
+pub mod fault;
 mod health;
 mod host;
 mod link;
 mod openapi;
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
-pub use host::{Host, VERIFICATION_PATH, serve_router, shutdown_signal};
+pub use host::{Host, PLATFORM_ACCESS, VERIFICATION_PATH, serve_router, shutdown_signal};
 pub use link::{Link, LinkError, Links};
 use roster_config::Config;
 use roster_http::Rule;
@@ -43,11 +45,51 @@ pub fn nothing_to_start(_: ServiceContext) -> BoxFuture<'static, anyhow::Result<
 }
 
 /// What a service's code gets: its own database, the configuration, links to the
-/// other services, and the process's token verifier.
+/// other services, the process's token verifier, and the state its start provides.
 #[derive(Debug, Clone)]
 pub struct ServiceContext {
     pub db: ServiceDb,
     pub config: Arc<Config>,
     pub links: Links,
     pub verifier: Verifier,
+    state: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
+}
+
+impl ServiceContext {
+    pub(crate) fn new(
+        db: ServiceDb,
+        config: Arc<Config>,
+        links: Links,
+        verifier: Verifier,
+    ) -> Self {
+        Self {
+            db,
+            config,
+            links,
+            verifier,
+            state: Arc::default(),
+        }
+    }
+
+    /// Keeps the service's own state (built by its start) for its routes. Once.
+    pub fn provide<T: Any + Send + Sync>(&self, state: Arc<T>) -> anyhow::Result<()> {
+        self.state
+            .set(state)
+            .map_err(|_| anyhow::anyhow!("{}: state provided twice", self.db.service()))
+    }
+
+    /// The state the service's start provided; an error names what is missing.
+    pub fn state<T: Any + Send + Sync>(&self) -> anyhow::Result<Arc<T>> {
+        self.state
+            .get()
+            .cloned()
+            .and_then(|state| state.downcast::<T>().ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: no {} was provided at start",
+                    self.db.service(),
+                    std::any::type_name::<T>()
+                )
+            })
+    }
 }

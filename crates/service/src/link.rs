@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use roster_config::Config;
-use roster_http::ServiceToken;
+use roster_http::{ApiError, FieldError, ServiceToken};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -270,6 +270,42 @@ impl Link {
         LinkError::Protocol {
             service: self.service,
             reason: e.to_string(),
+        }
+    }
+}
+
+/// Another service's client error passes on as it was (the caller's request was at
+/// fault); anything else is a 503 naming the service.
+impl From<LinkError> for ApiError {
+    fn from(error: LinkError) -> Self {
+        let LinkError::Status {
+            status, problem, ..
+        } = &error
+        else {
+            return ApiError::DependencyFailed(error.to_string());
+        };
+        let detail = problem_detail(problem).to_owned();
+        let errors: Vec<FieldError> = problem["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| {
+                        Some(FieldError::new(
+                            e["field"].as_str()?,
+                            e["message"].as_str()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        match status.as_u16() {
+            400 => ApiError::BadRequest { detail, errors },
+            404 => ApiError::NotFound(detail),
+            409 => ApiError::Conflict { detail, errors },
+            422 => ApiError::Unprocessable { detail, errors },
+            503 => ApiError::DependencyFailed(detail),
+            _ => ApiError::DependencyFailed(error.to_string()),
         }
     }
 }

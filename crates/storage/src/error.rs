@@ -20,6 +20,11 @@ pub enum DbError {
 impl DbError {
     /// Whether a unique violation concerns the named index or column list. PostgreSQL
     /// names the index; SQLite names the columns (`teams.company_id, teams.name`).
+    /// Whether the database did not answer (the request may be retried).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     pub fn is_unique_violation_of(&self, index: &str, columns: &str) -> bool {
         matches!(self, Self::UniqueViolation(what) if what.contains(index) || what.contains(columns))
     }

@@ -84,6 +84,7 @@ async fn start_host(
     config: &Config,
     services: &[ServiceDef],
     verifier: Verifier,
+    (listener, address): (TcpListener, SocketAddr),
 ) -> (Vec<ServiceDb>, SocketAddr, Server) {
     let token = config
         .security
@@ -94,7 +95,6 @@ async fn start_host(
         .await
         .expect("the test host did not start");
     let databases = host.databases().cloned().collect();
-    let (listener, address) = bind().await;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = async {
@@ -198,8 +198,13 @@ impl TestApp {
     pub async fn spawn(topology: Topology, services: &[ServiceDef]) -> Option<Self> {
         let installation = Installation::create(topology, services).await?;
         let key = SigningKey::generate().expect("cannot generate a signing key");
-        let (databases, address, server) =
-            start_host(installation.config(), services, trusting_verifier(&key)).await;
+        let (databases, address, server) = start_host(
+            installation.config(),
+            services,
+            trusting_verifier(&key),
+            bind().await,
+        )
+        .await;
         Some(Self::new(
             address,
             key,
@@ -216,18 +221,25 @@ impl TestApp {
         let key = SigningKey::generate().expect("cannot generate a signing key");
         let mut databases = Vec::new();
         let mut servers = Vec::new();
+        // Every address is known before any service starts: they call each other.
+        let mut listeners = Vec::new();
         for service in services {
-            let (dbs, address, server) = start_host(
+            let (listener, address) = bind().await;
+            let url = url::Url::parse(&format!("http://{address}"))
+                .expect("a socket address makes a URL");
+            installation.config_mut().set_service_url(service.name, url);
+            listeners.push((listener, address));
+        }
+        for (service, listener) in services.iter().zip(listeners) {
+            let (dbs, _, server) = start_host(
                 installation.config(),
                 std::slice::from_ref(service),
                 trusting_verifier(&key),
+                listener,
             )
             .await;
             databases.extend(dbs);
             servers.push(server);
-            let url = url::Url::parse(&format!("http://{address}"))
-                .expect("a socket address makes a URL");
-            installation.config_mut().set_service_url(service.name, url);
         }
         let (address, gateway) = start_gateway(installation.config(), services).await;
         servers.push(gateway);

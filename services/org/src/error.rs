@@ -56,9 +56,3 @@ impl From<OrgError> for ApiError {
         }
     }
 }
-
-impl From<Invalid> for ApiError {
-    fn from(invalid: Invalid) -> Self {
-        OrgError::from(invalid).into()
-    }
-}

@@ -69,7 +69,7 @@ pub(crate) async fn run(config: &Config, action: MigrateAction) -> anyhow::Resul
     Ok(())
 }
 
-async fn open(config: &Config, service: &ServiceDef) -> anyhow::Result<ServiceDb> {
+pub(crate) async fn open(config: &Config, service: &ServiceDef) -> anyhow::Result<ServiceDb> {
     roster_storage::open(service.name, config.storage_for(service.name))
         .await
         .with_context(|| format!("{}: cannot open its storage", service.name))

@@ -14,7 +14,7 @@ use roster_service::{Host, ServiceDef, serve_router, shutdown_signal};
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
 
-use crate::{Cli, Command, SERVICES, service_names, services_named};
+use crate::{AuthAction, Cli, Command, SERVICES, service_names, services_named};
 
 /// The configuration, with the command line's flags over it.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
@@ -23,7 +23,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         Command::Up { listen, .. }
         | Command::Serve { listen, .. }
         | Command::Gateway { listen } => listen.port,
-        Command::Migrate { .. } => None,
+        Command::Migrate { .. } | Command::Auth { .. } => None,
     };
     if let Some(port) = port {
         overrides.push(("server.port", port.into()));
@@ -63,6 +63,9 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
         }
         Command::Gateway { .. } => gateway(&config).await,
         Command::Migrate { action } => migrate::run(&config, action).await,
+        Command::Auth {
+            action: AuthAction::RotateKeys,
+        } => rotate_keys(config).await,
     }
 }
 
@@ -84,8 +87,74 @@ fn service_token_for_up(config: &Config) -> anyhow::Result<Secret> {
     }
 }
 
+/// `roster auth rotate-keys`.
+async fn rotate_keys(mut config: Config) -> anyhow::Result<()> {
+    ensure_data_key(&mut config)?;
+    let db = migrate::open(&config, &roster_auth::SERVICE).await?;
+    roster_migrate::Migrator::new(&db, (roster_auth::SERVICE.migrations)())
+        .up(None)
+        .await
+        .context("auth: cannot migrate")?;
+    let kid = roster_auth::rotate_keys(&db, &config).await?;
+    db.close().await;
+    println!(
+        "auth: new signing key {kid}; auth signs with it within {} s, and the previous key verifies until its tokens expire",
+        config.auth.sync_interval_secs
+    );
+    Ok(())
+}
+
+/// The data key file `roster up` keeps beside its SQLite files when none is configured.
+const DATA_KEY_FILE: &str = "roster.key";
+
+/// Makes sure a data key is configured: on SQLite, the one kept in
+/// `<storage.dir>/roster.key` (made on first start, readable by its owner only); on
+/// PostgreSQL it must be configured, since the data may outlive this machine.
+fn ensure_data_key(config: &mut Config) -> anyhow::Result<()> {
+    if config.security.data_key.is_some() {
+        return Ok(());
+    }
+    if config.storage.mode != StorageMode::Sqlite {
+        anyhow::bail!(
+            "security.data_key is required with {}: set it to 32 random bytes in base64 (for example the output of `openssl rand -base64 32`)",
+            config.storage.mode
+        );
+    }
+    let path = config.storage.dir.join(DATA_KEY_FILE);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&config.storage.dir)
+                .with_context(|| format!("cannot create {}", config.storage.dir.display()))?;
+            let key = roster_config::generate_data_key().context("cannot draw a data key")?;
+            write_private(&path, &key)?;
+            key
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    roster_config::decode_data_key(&key).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    config.security.data_key = Some(Secret::from(key.trim().to_owned()));
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Runs the given services until Ctrl-C or SIGTERM.
 async fn host(config: &Config, services: &[ServiceDef], token: ServiceToken) -> anyhow::Result<()> {
+    let mut config = config.clone();
+    ensure_data_key(&mut config)?;
+    let config = &config;
     let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
     let host = Host::start(config, services, verifier, token).await?;
     let listener = bind(config).await?;

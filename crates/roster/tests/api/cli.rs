@@ -21,7 +21,28 @@ fn roster() -> Command {
 }
 
 /// The environment that points the binary at an installation's storage.
+/// The installation's storage and secrets, as the environment a process reads.
 fn storage_env(command: &mut Command, config: &Config) {
+    use secrecy::ExposeSecret as _;
+    for (var, secret) in [
+        ("ROSTER_SECURITY__DATA_KEY", &config.security.data_key),
+        (
+            "ROSTER_SECURITY__SERVICE_TOKEN",
+            &config.security.service_token,
+        ),
+    ] {
+        if let Some(secret) = secret {
+            command.env(var, secret.expose_secret());
+        }
+    }
+    command.env(
+        "ROSTER_AUTH__ARGON2__MEMORY_KIB",
+        config.auth.argon2.memory_kib.to_string(),
+    );
+    command.env(
+        "ROSTER_AUTH__ARGON2__ITERATIONS",
+        config.auth.argon2.iterations.to_string(),
+    );
     let storage = &config.storage;
     command.env("ROSTER_STORAGE__MODE", storage.mode.as_str());
     command.env("ROSTER_STORAGE__DIR", &storage.dir);

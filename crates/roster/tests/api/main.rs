@@ -1,6 +1,7 @@
 //! Roster as a whole: every service, every topology, the binary itself.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod availability;
 mod cli;
 mod gateway;

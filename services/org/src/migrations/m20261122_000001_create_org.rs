@@ -1,5 +1,6 @@
 //! Companies, their settings, teams, holiday calendars, holidays and locations.
 
+use roster_migrate::index;
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
 
@@ -80,15 +81,6 @@ enum Locations {
     HolidayCalendarId,
     CreatedAt,
     UpdatedAt,
-}
-
-fn index(name: &str, table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(Alias::new(*column));
-    }
-    index.to_owned()
 }
 
 fn fk_company(table: impl IntoIden, name: &str) -> ForeignKeyCreateStatement {

@@ -1,4 +1,4 @@
-use super::Invalid;
+use crate::Invalid;
 
 /// A display name: trimmed, not empty, at most `max` characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,10 @@
 use uuid::Uuid;
 
-/// Whether giving `team` the parent `new_parent` would make `team` its own ancestor.
+/// Whether giving `team` the parent `new_parent` would make `team` its own ancestor: in
+/// a tree of teams, or of employees and their managers.
 ///
-/// `parent_of` answers each team's current parent. The walk is bounded by the number of
-/// teams it can visit, so a tree already corrupted by a cycle still terminates.
+/// `parent_of` answers each node's current parent. The walk is bounded by the number of
+/// nodes it can visit, so a tree already corrupted by a cycle still terminates.
 pub fn would_create_cycle(
     team: Uuid,
     new_parent: Uuid,

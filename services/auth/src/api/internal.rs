@@ -1,0 +1,123 @@
+//! Routes for Roster's other services (service credential only; not in the public
+//! document, not routed by the gateway).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use roster_contracts::Email;
+use roster_contracts::auth::{Account, AccountChange, NewAccount};
+use roster_http::{ApiError, ApiResult, Json, Path};
+use roster_service::{OpenApiRouter, ServiceContext};
+use roster_tokens::VerificationState;
+use uuid::Uuid;
+
+use super::state;
+use crate::domain::check_password;
+use crate::store::accounts::{self, to_contract};
+use crate::store::sessions::Revocation;
+
+pub(super) fn routes() -> OpenApiRouter<ServiceContext> {
+    OpenApiRouter::new()
+        .route(
+            "/internal/v1/auth/accounts/{id}",
+            get(get_account)
+                .put(ensure_account)
+                .patch(change_account)
+                .delete(cancel_account),
+        )
+        .route("/internal/v1/auth/verification", get(verification))
+}
+
+fn email(field: &str, value: &str) -> ApiResult<Email> {
+    Email::parse(value).map_err(|message| ApiError::invalid(field, message))
+}
+
+/// Creates the account with this id, or answers the same one again.
+async fn ensure_account(
+    State(ctx): State<ServiceContext>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NewAccount>,
+) -> ApiResult<Json<Account>> {
+    let state = state(&ctx)?;
+    let email = email("email", &body.email)?;
+    check_password(
+        "password",
+        body.password.expose(),
+        &email,
+        state.config.password_min_length,
+    )
+    .map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let password_hash = state
+        .hasher
+        .hash(body.password.expose().to_owned())
+        .await
+        .map_err(ApiError::Internal)?;
+    let account = accounts::ensure(
+        &ctx.db,
+        accounts::NewAccount {
+            id,
+            company_id: body.company_id,
+            email,
+            password_hash,
+            role: body.role,
+        },
+    )
+    .await?;
+    Ok(Json(to_contract(&account)))
+}
+
+async fn get_account(
+    State(ctx): State<ServiceContext>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Account>> {
+    Ok(Json(to_contract(&accounts::get(&ctx.db, id).await?)))
+}
+
+fn apply_revocations(ctx: &ServiceContext, revoked: Vec<Revocation>) -> ApiResult<()> {
+    let state = state(ctx)?;
+    for revocation in revoked {
+        let until = crate::revoked(revocation, state.access_ttl()).until;
+        ctx.verifier.revoke(revocation.session_id, until);
+    }
+    Ok(())
+}
+
+/// Changes an account's email, role or state; deactivating it ends its sessions.
+async fn change_account(
+    State(ctx): State<ServiceContext>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AccountChange>,
+) -> ApiResult<Json<Account>> {
+    let change = accounts::AccountChange {
+        email: body
+            .email
+            .as_deref()
+            .map(|e| email("email", e))
+            .transpose()?,
+        role: body.role,
+        active: body.active,
+    };
+    let (account, revoked) = accounts::change(&ctx.db, id, change).await?;
+    apply_revocations(&ctx, revoked)?;
+    Ok(Json(to_contract(&account)))
+}
+
+/// Removes an account for good: a saga's compensation. Succeeds when there is none.
+async fn cancel_account(
+    State(ctx): State<ServiceContext>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let revoked = accounts::cancel(&ctx.db, id).await?;
+    apply_revocations(&ctx, revoked)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The keys and revoked sessions every other process verifies tokens with.
+async fn verification(State(ctx): State<ServiceContext>) -> ApiResult<Json<VerificationState>> {
+    let state = state(&ctx)?;
+    Ok(Json(
+        crate::verification_state(&ctx.db, &state)
+            .await
+            .map_err(ApiError::Internal)?,
+    ))
+}

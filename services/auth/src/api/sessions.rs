@@ -1,0 +1,248 @@
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, Method, StatusCode};
+use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
+use roster_contracts::{Email, Password};
+use roster_http::{ApiError, ApiResult, Json, Problem};
+use roster_service::ServiceContext;
+use roster_tokens::{Claims, JwkSet, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::state;
+use crate::AuthState;
+use crate::domain::{check_password, new_refresh_token};
+use crate::store::accounts;
+use crate::store::entities::{account, session};
+use crate::store::sessions::{self as store, Rotation};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// An access token and the refresh token that renews it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT signed with EdDSA: `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Spent on its first use; presenting it again ends the session.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+}
+
+const BAD_CREDENTIALS: &str = "the email or the password is wrong";
+
+/// The client's address: the peer, or, behind a trusted proxy, the address it names.
+fn client_address(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .or(Some(peer))
+}
+
+fn issue(
+    state: &AuthState,
+    account: &account::Model,
+    session: &session::Model,
+    refresh_token: String,
+) -> ApiResult<TokenPair> {
+    let role = Role::parse(&account.role).unwrap_or(Role::Employee);
+    let claims = Claims::new(
+        account.id,
+        account.company_id,
+        vec![role],
+        session.id,
+        state.access_ttl(),
+    );
+    let access_token = state
+        .keys
+        .signer()
+        .sign(&claims)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: state.config.access_token_ttl_secs,
+    })
+}
+
+fn fresh_token() -> ApiResult<String> {
+    new_refresh_token().map_err(|e| ApiError::Internal(anyhow::anyhow!("random: {e}")))
+}
+
+/// Logs in with an email and a password. The same 401 for an unknown email and a wrong
+/// password; 429 with `Retry-After` after too many failures for the email or from the
+/// client's address.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub(super) async fn login(
+    State(ctx): State<ServiceContext>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    Json(body): Json<Login>,
+) -> ApiResult<Json<TokenPair>> {
+    let state = state(&ctx)?;
+    let address = client_address(&extensions, &headers, &state.trusted_proxies);
+    let key = body.email.trim().to_lowercase();
+    if let Err(retry_after_secs) = state.throttle.check(&key, address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many failed logins; wait before trying again".to_owned(),
+            retry_after_secs,
+        });
+    }
+    let account = match Email::parse(&body.email) {
+        Ok(email) => accounts::find_by_email(&ctx.db, &email).await?,
+        Err(_) => None,
+    };
+    let matched = state
+        .hasher
+        .verify(
+            body.password,
+            account.as_ref().map(|a| a.password_hash.clone()),
+        )
+        .await;
+    let Some(account) = account.filter(|a| matched && a.active) else {
+        state.throttle.failed(&key, address);
+        return Err(ApiError::Unauthorized(BAD_CREDENTIALS.to_owned()));
+    };
+    state.throttle.succeeded(&key);
+    let refresh_token = fresh_token()?;
+    let session = store::open(&ctx.db, &account, &refresh_token, state.refresh_ttl()).await?;
+    tracing::info!(account_id = %account.id, session_id = %session.id, "logged in");
+    Ok(Json(issue(&state, &account, &session, refresh_token)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+/// Trades a refresh token for a new pair. The presented token is spent; presenting a
+/// spent one revokes the whole session and answers 401.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = Refresh,
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem),
+        (status = 401, body = Problem)))]
+pub(super) async fn refresh(
+    State(ctx): State<ServiceContext>,
+    Json(body): Json<Refresh>,
+) -> ApiResult<Json<TokenPair>> {
+    let state = state(&ctx)?;
+    let next = fresh_token()?;
+    match store::rotate(&ctx.db, &body.refresh_token, &next, state.refresh_ttl()).await? {
+        Rotation::Rotated(rotated) => {
+            let (account, session) = *rotated;
+            Ok(Json(issue(&state, &account, &session, next)?))
+        }
+        Rotation::Reused(revocation) => {
+            tracing::warn!(session_id = %revocation.session_id, "a spent refresh token was presented; session revoked");
+            ctx.verifier.revoke(
+                revocation.session_id,
+                crate::revoked(revocation, state.access_ttl()).until,
+            );
+            Err(ApiError::Unauthorized(
+                "this refresh token was already used; the session has been ended".to_owned(),
+            ))
+        }
+        Rotation::Refused => Err(ApiError::Unauthorized(
+            "the refresh token is unknown or its session has ended".to_owned(),
+        )),
+    }
+}
+
+/// Ends the session of a refresh token. Answers 204 whatever the token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = Refresh,
+    responses((status = 204), (status = 400, body = Problem)))]
+pub(super) async fn logout(
+    State(ctx): State<ServiceContext>,
+    Json(body): Json<Refresh>,
+) -> ApiResult<StatusCode> {
+    let state = state(&ctx)?;
+    if let Some(revocation) = store::end(&ctx.db, &body.refresh_token).await? {
+        ctx.verifier.revoke(
+            revocation.session_id,
+            crate::revoked(revocation, state.access_ttl()).until,
+        );
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignupBody {
+    pub company_name: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_name: String,
+    pub admin_surname: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignupAnswer {
+    pub company_id: Uuid,
+    pub employee_id: Uuid,
+}
+
+/// Signs a new company up with its first admin, who can then log in.
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", request_body = SignupBody,
+    responses((status = 201, body = SignupAnswer), (status = 400, body = Problem),
+        (status = 409, body = Problem, description = "The email is taken"),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub(super) async fn signup(
+    State(ctx): State<ServiceContext>,
+    Json(body): Json<SignupBody>,
+) -> ApiResult<(StatusCode, Json<SignupAnswer>)> {
+    let state = state(&ctx)?;
+    let email = Email::parse(&body.admin_email)
+        .map_err(|message| ApiError::invalid("admin_email", message))?;
+    check_password(
+        "admin_password",
+        &body.admin_password,
+        &email,
+        state.config.password_min_length,
+    )
+    .map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let people = ctx.links.to("people").map_err(ApiError::Internal)?;
+    let request = Signup {
+        company_name: body.company_name,
+        admin_email: email.into(),
+        admin_password: Password::new(body.admin_password),
+        admin_name: body.admin_name,
+        admin_surname: body.admin_surname,
+    };
+    let done: SignedUp = people
+        .call(Method::POST, SIGNUPS_PATH, Some(&request))
+        .await
+        .map_err(ApiError::from)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignupAnswer {
+            company_id: done.company_id,
+            employee_id: done.employee_id,
+        }),
+    ))
+}
+
+/// The keys that verify access tokens (a JWK set).
+#[utoipa::path(get, path = "/api/v1/auth/jwks", tag = "auth",
+    responses((status = 200, description = "A JWK set of Ed25519 public keys")))]
+pub(super) async fn jwks(State(ctx): State<ServiceContext>) -> ApiResult<Json<JwkSet>> {
+    Ok(Json(state(&ctx)?.keys.published()))
+}

@@ -1,0 +1,99 @@
+//! Password hashing with argon2id, off the async threads.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use roster_config::Argon2Config;
+
+/// Hashes and verifies passwords. Verifying an unknown account's password costs the
+/// same as a known one's: [`Hasher::verify`] runs against a decoy hash made with the
+/// same parameters.
+#[derive(Debug, Clone)]
+pub struct Hasher {
+    params: Params,
+    decoy: String,
+}
+
+impl Hasher {
+    pub fn new(config: Argon2Config) -> anyhow::Result<Self> {
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("auth.argon2: {e}"))?;
+        let mut hasher = Self {
+            params,
+            decoy: String::new(),
+        };
+        let mut random = [0u8; 24];
+        getrandom::fill(&mut random)?;
+        hasher.decoy = hasher.hash_now(&format!("{random:?}"))?;
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    fn hash_now(&self, password: &str) -> anyhow::Result<String> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        Ok(self
+            .argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+            .to_string())
+    }
+
+    /// The PHC string of a new hash of `password`.
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        let hasher = self.clone();
+        tokio::task::spawn_blocking(move || hasher.hash_now(&password)).await?
+    }
+
+    /// Whether `password` matches `hash` (a PHC string, with its own parameters), or,
+    /// without a hash, the same work against the decoy, answering false.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.decoy.clone());
+        let argon2 = self.argon2();
+        let matched = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+        .await
+        .unwrap_or(false);
+        known && matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Hasher {
+        Hasher::new(Argon2Config {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let hasher = cheap();
+        let hash = hasher.hash("correct horse".to_owned()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("correct horse"));
+        assert!(
+            hasher
+                .verify("correct horse".to_owned(), Some(hash.clone()))
+                .await
+        );
+        assert!(!hasher.verify("wrong horse".to_owned(), Some(hash)).await);
+        assert!(!hasher.verify("correct horse".to_owned(), None).await);
+    }
+}

@@ -1,0 +1,9 @@
+#![doc = include_str!("README.md")]
+
+mod m20261122_000001_create_auth;
+
+use roster_migrate::Migrations;
+
+pub fn all() -> Migrations {
+    vec![Box::new(m20261122_000001_create_auth::Migration)]
+}

@@ -1,0 +1,155 @@
+use roster_contracts::Email;
+use roster_contracts::auth::Account;
+use roster_storage::{DbError, ServiceDb};
+use roster_tokens::Role;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::entities::{account, cancelled_account};
+use super::{now, sessions};
+use crate::AuthError;
+
+const EMAIL_INDEX: &str = "idx_accounts_email";
+const EMAIL_COLUMNS: &str = "accounts.email";
+
+pub fn to_contract(model: &account::Model) -> Account {
+    Account {
+        id: model.id,
+        company_id: model.company_id,
+        email: model.email.clone(),
+        role: Role::parse(&model.role).unwrap_or(Role::Employee),
+        active: model.active,
+    }
+}
+
+fn email_taken(error: sea_orm::DbErr) -> AuthError {
+    match DbError::from(error) {
+        e if e.is_unique_violation_of(EMAIL_INDEX, EMAIL_COLUMNS) => AuthError::EmailTaken,
+        e => AuthError::Db(e),
+    }
+}
+
+#[derive(Debug)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub email: Email,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// Creates the account, or answers the existing one with this id and email: the saga
+/// that creates it may repeat the step. An id that was cancelled is refused for good.
+#[tracing::instrument(skip(db, new), fields(account_id = %new.id))]
+pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, AuthError> {
+    let txn = db.begin_write().await?;
+    if cancelled_account::Entity::find_by_id(new.id)
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AuthError::Cancelled);
+    }
+    if let Some(existing) = account::Entity::find_by_id(new.id).one(&txn).await? {
+        return match existing.email == new.email.as_str() && existing.company_id == new.company_id {
+            true => Ok(existing),
+            false => Err(AuthError::EmailTaken),
+        };
+    }
+    let at = now();
+    let account = account::ActiveModel {
+        id: Set(new.id),
+        company_id: Set(new.company_id),
+        email: Set(new.email.into()),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().to_owned()),
+        active: Set(true),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(email_taken)?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+pub async fn get(db: &ServiceDb, id: Uuid) -> Result<account::Model, AuthError> {
+    account::Entity::find_by_id(id)
+        .one(db.conn())
+        .await?
+        .ok_or(AuthError::NotFound("account"))
+}
+
+pub async fn find_by_email(
+    db: &ServiceDb,
+    email: &Email,
+) -> Result<Option<account::Model>, AuthError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Email.eq(email.as_str()))
+        .one(db.conn())
+        .await?)
+}
+
+#[derive(Debug, Default)]
+pub struct AccountChange {
+    pub email: Option<Email>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// Changes an account. Deactivating it revokes its sessions in the same transaction;
+/// answers the account and the sessions revoked.
+#[tracing::instrument(skip(db))]
+pub async fn change(
+    db: &ServiceDb,
+    id: Uuid,
+    change: AccountChange,
+) -> Result<(account::Model, Vec<sessions::Revocation>), AuthError> {
+    let txn = db.begin_write().await?;
+    let current = account::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AuthError::NotFound("account"))?;
+    let mut revoked = Vec::new();
+    if change.active == Some(false) && current.active {
+        revoked = sessions::revoke_all(&txn, id, "deactivated").await?;
+    }
+    let mut account: account::ActiveModel = current.into();
+    if let Some(email) = change.email {
+        account.email = Set(email.into());
+    }
+    if let Some(role) = change.role {
+        account.role = Set(role.as_str().to_owned());
+    }
+    if let Some(active) = change.active {
+        account.active = Set(active);
+    }
+    account.updated_at = Set(now());
+    let account = account.update(&txn).await.map_err(email_taken)?;
+    txn.commit().await?;
+    Ok((account, revoked))
+}
+
+/// Removes an account for good (a saga's compensation): its sessions go with it and
+/// its id is recorded so that a late, repeated creation cannot bring it back.
+#[tracing::instrument(skip(db))]
+pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, AuthError> {
+    let txn = db.begin_write().await?;
+    let revoked = sessions::revoke_all(&txn, id, "cancelled").await?;
+    account::Entity::delete_by_id(id).exec(&txn).await?;
+    if cancelled_account::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        cancelled_account::ActiveModel {
+            id: Set(id),
+            cancelled_at: Set(now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(revoked)
+}

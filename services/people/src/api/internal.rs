@@ -1,0 +1,72 @@
+//! Routes for Roster's other services (service credential only; not in the public
+//! document, not routed by the gateway).
+
+use axum::extract::State;
+use axum::routing::post;
+use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
+use roster_contracts::{Email, Invalid, Name};
+use roster_http::{ApiError, ApiResult, Json};
+use roster_service::{OpenApiRouter, ServiceContext};
+use roster_tokens::Role;
+use uuid::Uuid;
+
+use crate::domain::NAME_MAX;
+use crate::saga::{self, Plan, SIGNUP, Steps};
+
+pub(super) fn routes() -> OpenApiRouter<ServiceContext> {
+    OpenApiRouter::new().route(SIGNUPS_PATH, post(signup))
+}
+
+/// A new company and its first admin: the signup saga (company in org, account in
+/// auth, employee here).
+async fn signup(
+    State(ctx): State<ServiceContext>,
+    Json(body): Json<Signup>,
+) -> ApiResult<Json<SignedUp>> {
+    let fields = (
+        Name::parse("company_name", &body.company_name, 200),
+        Email::parse(&body.admin_email).map_err(|m| Invalid::new("admin_email", m)),
+        Name::parse("admin_name", &body.admin_name, NAME_MAX),
+        Name::parse("admin_surname", &body.admin_surname, NAME_MAX),
+    );
+    let (company_name, email, name, surname) = match fields {
+        (Ok(c), Ok(e), Ok(n), Ok(s)) => (c, e, n, s),
+        (c, e, n, s) => {
+            let errors = [c.err(), e.err(), n.err(), s.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return Err(crate::PeopleError::Invalid(errors).into());
+        }
+    };
+    let steps = Steps::linked(&ctx).map_err(ApiError::Internal)?;
+    let company_id = Uuid::now_v7();
+    let plan = Plan {
+        email: email.into(),
+        name: name.into_inner(),
+        surname: surname.into_inner(),
+        role: Role::Admin,
+        position: None,
+        phone: None,
+        manager_id: None,
+        hire_date: None,
+        sealed_salary: None,
+        team_ids: Vec::new(),
+        company_name: Some(company_name.into_inner()),
+    };
+    let outcome = saga::begin(
+        &ctx,
+        &steps,
+        SIGNUP,
+        company_id,
+        Uuid::now_v7(),
+        plan,
+        body.admin_password,
+    )
+    .await?;
+    let employee_id = outcome.into_result("company")?;
+    Ok(Json(SignedUp {
+        company_id,
+        employee_id,
+    }))
+}

@@ -1,0 +1,52 @@
+#![doc = include_str!("../README.md")]
+
+mod api;
+mod clients;
+pub mod domain;
+mod error;
+pub mod migrations;
+mod saga;
+pub mod store;
+
+use std::time::Duration;
+
+pub use clients::{Accounts, Org};
+pub use error::PeopleError;
+use futures::future::BoxFuture;
+use roster_secrets::DataKey;
+use roster_service::{Background, ServiceContext, ServiceDef};
+
+/// The people service.
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: "people",
+    migrations: migrations::all,
+    routes: api::routes,
+    access: api::ACCESS,
+    start,
+};
+
+/// What people's routes share.
+#[derive(Debug)]
+pub(crate) struct PeopleState {
+    data_key: DataKey,
+}
+
+fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
+    Box::pin(async move {
+        let data_key = DataKey::from_config(&ctx.config.security)
+            .map_err(|e| anyhow::anyhow!("people: {e}"))?;
+        ctx.provide(std::sync::Arc::new(PeopleState { data_key }))?;
+        let steps = saga::Steps::linked(&ctx)?;
+        let every = Duration::from_secs(ctx.config.people.saga_retry_secs);
+        let resumer: BoxFuture<'static, ()> = Box::pin(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = saga::resume_due(&ctx, &steps).await {
+                    tracing::warn!(error = %e, "cannot look for unfinished sagas");
+                }
+            }
+        });
+        Ok(vec![resumer])
+    })
+}

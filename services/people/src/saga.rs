@@ -1,0 +1,293 @@
+//! Creating an employee is a saga across two services: the account in auth, the
+//! employee here (and, for a signup, the company in org first).
+//!
+//! The saga is recorded in people's database before its first step, and moves through
+//! `started -> account_created -> done`. Each step is idempotent (auth and org create
+//! records under ids the saga chose, and answer the same record when asked again); the
+//! last step inserts the employee and marks the saga done in one transaction. A step
+//! that fails runs the compensations in reverse order (`compensating -> failed`): the
+//! account is cancelled (auth keeps its id so that a late, repeated creation cannot
+//! bring it back) and, for a signup, the company is removed. A saga whose process died
+//! is taken over when its lease runs out and carried on from its state: forward when the
+//! account exists, back otherwise, since the password was never stored.
+
+use std::sync::Arc;
+
+use roster_contracts::Password;
+use roster_contracts::auth::NewAccount;
+use roster_http::ApiError;
+use roster_service::fault::inject;
+use roster_service::{LinkError, ServiceContext};
+use roster_storage::Tenant;
+use roster_tokens::Role;
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use crate::PeopleError;
+use crate::clients::{Accounts, Org};
+use crate::store::employees::NewEmployee;
+use crate::store::entities::saga;
+use crate::store::sagas::{self, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED};
+
+pub const ONBOARDING: &str = "onboarding";
+pub const SIGNUP: &str = "signup";
+
+/// What the saga creates, stored with it (never the password).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub email: String,
+    pub name: String,
+    pub surname: String,
+    pub role: Role,
+    pub position: Option<String>,
+    pub phone: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub hire_date: Option<Date>,
+    /// Sealed with the data key for the employee's id.
+    pub sealed_salary: Option<Vec<u8>>,
+    pub team_ids: Vec<Uuid>,
+    /// A signup's new company.
+    pub company_name: Option<String>,
+}
+
+/// How a saga ended, or where it stopped.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Both records exist.
+    Done { employee_id: Uuid },
+    /// A service refused a step (a taken email, a weak password); nothing remains.
+    Refused(ApiError),
+    /// A step failed and was undone; nothing remains.
+    RolledBack { reason: String },
+    /// The account exists and people's database did not answer: the employee will be
+    /// created when it does.
+    Pending { saga_id: Uuid },
+    /// A step failed and its undoing has not finished yet; it will be retried, and
+    /// nothing will remain.
+    Compensating { saga_id: Uuid, reason: String },
+}
+
+impl Outcome {
+    /// The answer to the request that ran the saga.
+    pub fn into_result(self, what: &str) -> Result<Uuid, ApiError> {
+        match self {
+            Self::Done { employee_id } => Ok(employee_id),
+            Self::Refused(error) => Err(error),
+            Self::RolledBack { reason } => Err(ApiError::DependencyFailed(format!(
+                "the {what} was not created ({reason}); it was rolled back: neither the account nor the employee exists"
+            ))),
+            Self::Pending { saga_id } => Err(ApiError::DependencyFailed(format!(
+                "the {what} is not created yet: its account exists, and the employee will be created as soon as the database answers (saga {saga_id})"
+            ))),
+            Self::Compensating { saga_id, reason } => Err(ApiError::DependencyFailed(format!(
+                "the {what} was not created ({reason}); it is being rolled back (saga {saga_id}): the account will be removed and no employee exists"
+            ))),
+        }
+    }
+}
+
+/// The services a saga calls.
+#[derive(Clone)]
+pub struct Steps {
+    pub accounts: Arc<dyn Accounts>,
+    pub org: Arc<dyn Org>,
+}
+
+impl Steps {
+    pub fn linked(ctx: &ServiceContext) -> anyhow::Result<Self> {
+        Ok(Self {
+            accounts: Arc::new(ctx.links.to("auth")?),
+            org: Arc::new(ctx.links.to("org")?),
+        })
+    }
+}
+
+fn lease(ctx: &ServiceContext) -> Duration {
+    Duration::seconds(i64::try_from(ctx.config.people.saga_lease_secs).unwrap_or(i64::MAX))
+}
+
+/// Records a new saga and runs it with the password the request brought.
+pub async fn begin(
+    ctx: &ServiceContext,
+    steps: &Steps,
+    kind: &'static str,
+    company_id: Uuid,
+    employee_id: Uuid,
+    plan: Plan,
+    password: Password,
+) -> Result<Outcome, PeopleError> {
+    let payload = serde_json::to_string(&plan).map_err(anyhow::Error::from)?;
+    let saga = sagas::create(
+        &ctx.db,
+        NewSaga {
+            kind,
+            company_id,
+            employee_id,
+            payload,
+        },
+        lease(ctx),
+    )
+    .await?;
+    run(ctx, steps, saga, Some(password)).await
+}
+
+/// Takes over the sagas whose process stopped, and carries each to its end.
+pub async fn resume_due(ctx: &ServiceContext, steps: &Steps) -> Result<usize, PeopleError> {
+    let due = sagas::claim_due(&ctx.db, lease(ctx), 50).await?;
+    let count = due.len();
+    for saga in due {
+        let id = saga.id;
+        match run(ctx, steps, saga, None).await {
+            Ok(outcome) => tracing::info!(saga_id = %id, ?outcome, "saga resumed"),
+            Err(e) => {
+                tracing::warn!(saga_id = %id, error = %e, "saga could not be resumed; will retry")
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Whether the step was refused for the request's own reasons (4xx): nothing was
+/// created, and the client should hear why.
+fn refused(error: &LinkError) -> bool {
+    error.status().is_some_and(|s| s.is_client_error())
+}
+
+async fn run(
+    ctx: &ServiceContext,
+    steps: &Steps,
+    saga: saga::Model,
+    password: Option<Password>,
+) -> Result<Outcome, PeopleError> {
+    let plan: Plan = serde_json::from_str(&saga.payload).map_err(anyhow::Error::from)?;
+    let mut state = saga.state.clone();
+    let mut reason = saga.error.clone().unwrap_or_default();
+    let mut refusal: Option<ApiError> = None;
+    loop {
+        match state.as_str() {
+            STARTED => {
+                inject("people.saga.started")?;
+                let step = create_account(steps, &saga, &plan, password.as_ref()).await;
+                state = match step {
+                    Ok(true) => {
+                        sagas::set_state(&ctx.db, saga.id, ACCOUNT_CREATED, None).await?;
+                        ACCOUNT_CREATED.to_owned()
+                    }
+                    Ok(false) => {
+                        reason = "interrupted before its account was created".to_owned();
+                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        COMPENSATING.to_owned()
+                    }
+                    Err(e) => {
+                        reason = e.to_string();
+                        if refused(&e) {
+                            refusal = Some(e.into());
+                        }
+                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        COMPENSATING.to_owned()
+                    }
+                };
+            }
+            ACCOUNT_CREATED => {
+                inject("people.saga.account_created")?;
+                let employee = new_employee(&saga, &plan);
+                let tenant = Tenant::of_company(saga.company_id);
+                match sagas::finish(&ctx.db, saga.id, &tenant, employee).await {
+                    Ok(()) => state = DONE.to_owned(),
+                    Err(PeopleError::Db(e)) if e.is_unavailable() => {
+                        tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
+                        return Ok(Outcome::Pending { saga_id: saga.id });
+                    }
+                    Err(e) => {
+                        reason = e.to_string();
+                        if let PeopleError::Taken { .. } | PeopleError::Invalid(_) = e {
+                            refusal = Some(e.into());
+                        }
+                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        state = COMPENSATING.to_owned();
+                    }
+                }
+            }
+            COMPENSATING => {
+                inject("people.saga.compensating")?;
+                match compensate(steps, &saga, &plan).await {
+                    Ok(()) => {
+                        sagas::set_state(&ctx.db, saga.id, FAILED, None).await?;
+                        state = FAILED.to_owned();
+                    }
+                    Err(e) => {
+                        tracing::warn!(saga_id = %saga.id, error = %e, "compensation failed; will retry");
+                        return Ok(Outcome::Compensating {
+                            saga_id: saga.id,
+                            reason,
+                        });
+                    }
+                }
+            }
+            DONE => {
+                return Ok(Outcome::Done {
+                    employee_id: saga.employee_id,
+                });
+            }
+            _ => {
+                return Ok(match refusal {
+                    Some(error) => Outcome::Refused(error),
+                    None => Outcome::RolledBack { reason },
+                });
+            }
+        }
+    }
+}
+
+/// The account step (after the company, for a signup). With the password, creates the
+/// account; without it (a resumed saga), only finds out whether it was created.
+async fn create_account(
+    steps: &Steps,
+    saga: &saga::Model,
+    plan: &Plan,
+    password: Option<&Password>,
+) -> Result<bool, LinkError> {
+    if let Some(company_name) = &plan.company_name {
+        steps
+            .org
+            .ensure_company(saga.company_id, company_name)
+            .await?;
+    }
+    let Some(password) = password else {
+        return Ok(steps.accounts.get(saga.employee_id).await?.is_some());
+    };
+    let account = NewAccount {
+        company_id: saga.company_id,
+        email: plan.email.clone(),
+        password: password.clone(),
+        role: plan.role,
+    };
+    steps.accounts.ensure(saga.employee_id, &account).await?;
+    Ok(true)
+}
+
+/// Undoes the steps in reverse order: the account, then a signup's company.
+async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<(), LinkError> {
+    steps.accounts.cancel(saga.employee_id).await?;
+    if plan.company_name.is_some() {
+        steps.org.remove_company(saga.company_id).await?;
+    }
+    Ok(())
+}
+
+fn new_employee(saga: &saga::Model, plan: &Plan) -> NewEmployee {
+    NewEmployee {
+        id: saga.employee_id,
+        email: plan.email.clone(),
+        name: plan.name.clone(),
+        surname: plan.surname.clone(),
+        role: plan.role.as_str().to_owned(),
+        position: plan.position.clone(),
+        phone: plan.phone.clone(),
+        manager_id: plan.manager_id,
+        hire_date: plan.hire_date,
+        sealed_salary: plan.sealed_salary.clone(),
+        team_ids: plan.team_ids.clone(),
+    }
+}

@@ -1,0 +1,333 @@
+use std::collections::HashMap;
+
+use roster_http::Cursor;
+use roster_storage::{DbError, ServiceDb, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
+};
+use time::Date;
+use uuid::Uuid;
+
+use super::entities::{employee, employee_team};
+use super::now;
+use crate::PeopleError;
+use crate::domain::{Status, would_create_cycle};
+use roster_contracts::Invalid;
+
+const EMAIL_INDEX: &str = "idx_employees_company_id_email";
+const EMAIL_COLUMNS: &str = "employees.company_id, employees.email";
+const EMAIL_TAKEN: &str = "another employee of the company already uses this email";
+
+/// An employee with the ids of their teams.
+#[derive(Debug, Clone)]
+pub struct Employee {
+    pub record: employee::Model,
+    pub team_ids: Vec<Uuid>,
+}
+
+fn of_company(tenant: &Tenant) -> Select<employee::Entity> {
+    employee::Entity::find().filter(employee::Column::CompanyId.eq(tenant.company_id()))
+}
+
+pub(crate) fn taken(error: sea_orm::DbErr) -> PeopleError {
+    match DbError::from(error) {
+        e if e.is_unique_violation_of(EMAIL_INDEX, EMAIL_COLUMNS) => PeopleError::Taken {
+            field: "email",
+            message: EMAIL_TAKEN,
+        },
+        e => PeopleError::Db(e),
+    }
+}
+
+async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    id: Uuid,
+) -> Result<Option<employee::Model>, PeopleError> {
+    Ok(of_company(tenant)
+        .filter(employee::Column::Id.eq(id))
+        .one(conn)
+        .await?)
+}
+
+async fn teams_of(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Uuid>>, PeopleError> {
+    let rows = employee_team::Entity::find()
+        .filter(employee_team::Column::CompanyId.eq(tenant.company_id()))
+        .filter(employee_team::Column::EmployeeId.is_in(ids.iter().copied()))
+        .order_by_asc(employee_team::Column::TeamId)
+        .all(conn)
+        .await?;
+    let mut teams: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in rows {
+        teams.entry(row.employee_id).or_default().push(row.team_id);
+    }
+    Ok(teams)
+}
+
+async fn with_teams(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    records: Vec<employee::Model>,
+) -> Result<Vec<Employee>, PeopleError> {
+    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    let mut teams = teams_of(conn, tenant, &ids).await?;
+    Ok(records
+        .into_iter()
+        .map(|record| Employee {
+            team_ids: teams.remove(&record.id).unwrap_or_default(),
+            record,
+        })
+        .collect())
+}
+
+pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, PeopleError> {
+    let record = find(db.conn(), tenant, id)
+        .await?
+        .ok_or(PeopleError::NotFound("employee"))?;
+    let mut found = with_teams(db.conn(), tenant, vec![record]).await?;
+    found.pop().ok_or(PeopleError::NotFound("employee"))
+}
+
+/// Filters of the employee list; absent ones do not filter.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub team_id: Option<Uuid>,
+    pub status: Option<Status>,
+    pub manager_id: Option<Uuid>,
+}
+
+/// A page of the company's employees in creation order.
+pub async fn list(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    filter: Filter,
+    cursor: &Cursor<Uuid>,
+) -> Result<Vec<Employee>, PeopleError> {
+    let mut query = of_company(tenant);
+    if let Some(status) = filter.status {
+        query = query.filter(employee::Column::Status.eq(status.as_str()));
+    }
+    if let Some(manager_id) = filter.manager_id {
+        query = query.filter(employee::Column::ManagerId.eq(manager_id));
+    }
+    if let Some(team_id) = filter.team_id {
+        query = query.filter(
+            employee::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(employee_team::Column::EmployeeId)
+                    .from(employee_team::Entity)
+                    .and_where(employee_team::Column::CompanyId.eq(tenant.company_id()))
+                    .and_where(employee_team::Column::TeamId.eq(team_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(after) = cursor.after {
+        query = query.filter(employee::Column::Id.gt(after));
+    }
+    let records = query
+        .order_by_asc(employee::Column::Id)
+        .limit(cursor.fetch())
+        .all(db.conn())
+        .await?;
+    with_teams(db.conn(), tenant, records).await
+}
+
+/// A manager must be an active employee of the company, and, for an existing
+/// employee, not themselves nor one of their reports.
+pub async fn check_manager(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    employee_id: Option<Uuid>,
+    manager_id: Uuid,
+) -> Result<(), PeopleError> {
+    let manager = find(conn, tenant, manager_id).await?;
+    if manager.is_none_or(|m| m.status != Status::Active.as_str()) {
+        return Err(Invalid::new(
+            "manager_id",
+            "no active employee of this company has this id",
+        )
+        .into());
+    }
+    let Some(employee_id) = employee_id else {
+        return Ok(());
+    };
+    let managers: HashMap<Uuid, Option<Uuid>> = of_company(tenant)
+        .select_only()
+        .column(employee::Column::Id)
+        .column(employee::Column::ManagerId)
+        .into_tuple::<(Uuid, Option<Uuid>)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let manager_of = |id: Uuid| managers.get(&id).copied().flatten();
+    match would_create_cycle(employee_id, manager_id, managers.len(), manager_of) {
+        true => Err(Invalid::new(
+            "manager_id",
+            "would make the employee their own manager: choose someone outside their reports",
+        )
+        .into()),
+        false => Ok(()),
+    }
+}
+
+/// Whether another employee of the company uses `email`.
+pub async fn email_in_use(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    email: &str,
+) -> Result<bool, PeopleError> {
+    Ok(of_company(tenant)
+        .filter(employee::Column::Email.eq(email))
+        .one(db.conn())
+        .await?
+        .is_some())
+}
+
+/// A new employee's row, built by the saga that creates the employee.
+#[derive(Debug, Clone)]
+pub struct NewEmployee {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub surname: String,
+    pub role: String,
+    pub position: Option<String>,
+    pub phone: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub hire_date: Option<Date>,
+    pub sealed_salary: Option<Vec<u8>>,
+    pub team_ids: Vec<Uuid>,
+}
+
+/// Inserts an employee and their teams within the caller's transaction.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    new: NewEmployee,
+) -> Result<(), PeopleError> {
+    let at = now();
+    employee::ActiveModel {
+        id: Set(new.id),
+        company_id: Set(tenant.company_id()),
+        email: Set(new.email),
+        name: Set(new.name),
+        surname: Set(new.surname),
+        role: Set(new.role),
+        position: Set(new.position),
+        phone: Set(new.phone),
+        manager_id: Set(new.manager_id),
+        hire_date: Set(new.hire_date),
+        status: Set(Status::Active.as_str().to_owned()),
+        sealed_salary: Set(new.sealed_salary),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await
+    .map_err(taken)?;
+    set_teams(conn, tenant, new.id, &new.team_ids).await
+}
+
+async fn set_teams(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    team_ids: &[Uuid],
+) -> Result<(), PeopleError> {
+    employee_team::Entity::delete_many()
+        .filter(employee_team::Column::CompanyId.eq(tenant.company_id()))
+        .filter(employee_team::Column::EmployeeId.eq(employee_id))
+        .exec(conn)
+        .await?;
+    let mut unique = team_ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    for team_id in unique {
+        employee_team::ActiveModel {
+            employee_id: Set(employee_id),
+            team_id: Set(team_id),
+            company_id: Set(tenant.company_id()),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Changes to an employee; `None` keeps a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
+pub struct EmployeeChange {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub surname: Option<String>,
+    pub role: Option<String>,
+    pub position: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub manager_id: Option<Option<Uuid>>,
+    pub hire_date: Option<Option<Date>>,
+    pub sealed_salary: Option<Option<Vec<u8>>>,
+    pub team_ids: Option<Vec<Uuid>>,
+    pub status: Option<Status>,
+}
+
+#[tracing::instrument(skip(db, change))]
+pub async fn update(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    id: Uuid,
+    change: EmployeeChange,
+) -> Result<Employee, PeopleError> {
+    let txn = db.begin_write().await?;
+    let current = find(&txn, tenant, id)
+        .await?
+        .ok_or(PeopleError::NotFound("employee"))?;
+    if let Some(Some(manager_id)) = change.manager_id {
+        check_manager(&txn, tenant, Some(id), manager_id).await?;
+    }
+    let mut row: employee::ActiveModel = current.into();
+    if let Some(v) = change.email {
+        row.email = Set(v);
+    }
+    if let Some(v) = change.name {
+        row.name = Set(v);
+    }
+    if let Some(v) = change.surname {
+        row.surname = Set(v);
+    }
+    if let Some(v) = change.role {
+        row.role = Set(v);
+    }
+    if let Some(v) = change.position {
+        row.position = Set(v);
+    }
+    if let Some(v) = change.phone {
+        row.phone = Set(v);
+    }
+    if let Some(v) = change.manager_id {
+        row.manager_id = Set(v);
+    }
+    if let Some(v) = change.hire_date {
+        row.hire_date = Set(v);
+    }
+    if let Some(v) = change.sealed_salary {
+        row.sealed_salary = Set(v);
+    }
+    if let Some(v) = change.status {
+        row.status = Set(v.as_str().to_owned());
+    }
+    row.updated_at = Set(now());
+    let record = row.update(&txn).await.map_err(taken)?;
+    if let Some(team_ids) = change.team_ids {
+        set_teams(&txn, tenant, id, &team_ids).await?;
+    }
+    let mut found = with_teams(&txn, tenant, vec![record]).await?;
+    txn.commit().await?;
+    found.pop().ok_or(PeopleError::NotFound("employee"))
+}
