@@ -5,9 +5,11 @@ mod accounts;
 mod availability;
 mod cli;
 mod gateway;
+mod isolation;
 mod migrations;
 mod platform;
 mod roles;
+mod tokens;
 
 use roster_testing::TestApp;
 use uuid::Uuid;

@@ -1,0 +1,143 @@
+//! With two companies, every route of org and people that names a record is called with
+//! company A's admin token and company B's ids: each answers 404, lists never show B's
+//! records, and B's data is unchanged afterwards. A route the matrix does not know
+//! fails the test, so new routes join it.
+
+use std::collections::BTreeMap;
+
+use roster_http::Access;
+use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
+use serde_json::{Value, json};
+
+use crate::accounts::{PASSWORD, hire, sign_up};
+
+async fn one_company_never_reaches_another(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let a = sign_up(&app, "Acme", "ada@acme.test").await;
+    let b = sign_up(&app, "Globex", "hank@globex.test").await;
+
+    // B's records, one of each kind.
+    let post = |path: &'static str, body: Value| {
+        let (app, token) = (&app, b.admin.clone());
+        async move {
+            let answer = app.post(path, &token, &body).await;
+            assert!(answer.status.is_success(), "{path}: {:?}", answer.body);
+            answer.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let team = post("/api/v1/org/teams", json!({"name": "Secret"})).await;
+    let location = post(
+        "/api/v1/org/locations",
+        json!({"name": "Vault", "latitude": 1.0, "longitude": 1.0, "radius_m": 5}),
+    )
+    .await;
+    let calendar = post("/api/v1/org/holiday-calendars", json!({"name": "Private"})).await;
+    let holiday = post(
+        "/api/v1/org/holidays",
+        json!({"date": "2026-07-14", "name": "Bastille Day"}),
+    )
+    .await;
+    let employee = hire(
+        &app,
+        &b.admin,
+        json!({"email": "pat@globex.test", "name": "Pat", "surname": "Smith", "role": "employee",
+               "password": PASSWORD, "team_ids": [team], "manager_id": b.admin_id}),
+    )
+    .await;
+    assert_eq!(employee.status, StatusCode::CREATED, "{:?}", employee.body);
+    let employee = employee.body["id"].as_str().unwrap().to_owned();
+
+    let ids: BTreeMap<&str, &str> = BTreeMap::from([
+        ("/api/v1/org/teams/{id}", team.as_str()),
+        ("/api/v1/org/locations/{id}", location.as_str()),
+        ("/api/v1/org/holiday-calendars/{id}", calendar.as_str()),
+        ("/api/v1/org/holidays/{id}", holiday.as_str()),
+        ("/api/v1/people/employees/{id}", employee.as_str()),
+    ]);
+    let snapshot = |token: String| {
+        let app = &app;
+        let reads: Vec<String> = ids
+            .iter()
+            .filter(|(path, _)| !path.contains("holidays"))
+            .map(|(path, id)| path.replace("{id}", id))
+            .chain([
+                "/api/v1/org/company".to_owned(),
+                "/api/v1/org/holidays".to_owned(),
+            ])
+            .collect();
+        async move {
+            let mut seen = Vec::new();
+            for path in reads {
+                seen.push(app.get(&path, &token).await.body);
+            }
+            seen
+        }
+    };
+    let before = snapshot(b.admin.clone()).await;
+
+    let rules = roster::SERVICES
+        .iter()
+        .filter(|s| s.name == "org" || s.name == "people")
+        .flat_map(|s| s.access)
+        .filter(|r| !matches!(r.access, Access::Service | Access::Public));
+    for rule in rules {
+        let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
+        let label = format!("{} {}", rule.method, rule.path);
+        if rule.path.contains("{id}") {
+            let id = ids
+                .get(rule.path)
+                .unwrap_or_else(|| panic!("{label} is missing from the isolation matrix"));
+            let body = json!({"name": "Mine", "email": "mine@acme.test", "is_default": true});
+            let answer = app
+                .request(
+                    method,
+                    &rule.path.replace("{id}", id),
+                    Some(&a.admin),
+                    Some(&body),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{label}");
+        } else if rule.method == "GET" {
+            // Lists and reads, filtered by B's ids where they filter.
+            let path = format!(
+                "{}?team_id={team}&manager_id={}&parent_id={team}&calendar_id={calendar}",
+                rule.path, b.admin_id
+            );
+            let answer = app.get(&path, &a.admin).await;
+            let text = answer.body.to_string();
+            for id in ids
+                .values()
+                .chain([&b.company_id.as_str(), &b.admin_id.as_str()])
+            {
+                assert!(!text.contains(id), "{label} shows B's {id}: {text}");
+            }
+        }
+    }
+    // Writes that reference B's records are refused as unknown.
+    let adopt = app
+        .post(
+            "/api/v1/org/teams",
+            &a.admin,
+            &json!({"name": "Spies", "parent_id": team}),
+        )
+        .await;
+    assert_eq!(adopt.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for body in [
+        json!({"email": "x@acme.test", "name": "X", "surname": "Y", "role": "employee", "password": PASSWORD, "team_ids": [team]}),
+        json!({"email": "x@acme.test", "name": "X", "surname": "Y", "role": "employee", "password": PASSWORD, "manager_id": employee}),
+    ] {
+        let answer = hire(&app, &a.admin, body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{:?}",
+            answer.body
+        );
+    }
+
+    assert_eq!(snapshot(b.admin.clone()).await, before, "B's data changed");
+}
+
+topology_tests!(one_company_never_reaches_another);
