@@ -16,8 +16,7 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use secret::{DatabaseUrl, Secret};
 pub use security::{
-    Argon2Config, AuthConfig, DATA_KEY_LEN, PeopleConfig, SecurityConfig, decode_data_key,
-    generate_data_key,
+    Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
 };
 pub use storage::{Prefix, StorageConfig, StorageMode};
 
@@ -113,6 +112,44 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// `[people]`: employees and the sagas that create them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeopleConfig {
+    /// How long a running saga is left to the process that runs it before another
+    /// process (or this one, after a restart) takes it over.
+    pub saga_lease_secs: u64,
+    /// How often unfinished sagas are looked for.
+    pub saga_retry_secs: u64,
+}
+
+impl Default for PeopleConfig {
+    fn default() -> Self {
+        Self {
+            saga_lease_secs: 30,
+            saga_retry_secs: 5,
+        }
+    }
+}
+
+impl PeopleConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.saga_lease_secs == 0 {
+            return Err(ConfigError::new(
+                "people.saga_lease_secs",
+                "must be greater than 0",
+            ));
+        }
+        if self.saga_retry_secs == 0 {
+            return Err(ConfigError::new(
+                "people.saga_retry_secs",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The sources in order: defaults, the file, the environment. `file` is `--config`;

@@ -52,6 +52,12 @@ pub const fn rule(method: &'static str, path: &'static str, access: Access) -> R
     }
 }
 
+/// Anyone, without a token.
+pub const PUBLIC: Access = Access::Public;
+/// Any member of the company.
+pub const MEMBER: Access = Access::Member;
+/// Roster's other services only.
+pub const SERVICE: Access = Access::Service;
 /// Administrators only.
 pub const ADMIN: Access = Access::Roles(&[Role::Admin]);
 /// Managers and administrators.
@@ -122,11 +128,6 @@ impl AccessPolicy {
 
     pub fn access(&self, method: &Method, path: &str) -> Option<Access> {
         self.rules.get(&(method.clone(), path)).copied()
-    }
-
-    /// Every `(method, route)` the table lists.
-    pub fn routes(&self) -> impl Iterator<Item = (&Method, &'static str)> {
-        self.rules.keys().map(|(m, p)| (m, *p))
     }
 }
 

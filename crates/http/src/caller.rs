@@ -20,9 +20,9 @@ pub(crate) enum Authentication {
 
 impl Authentication {
     /// The verified caller of a request, or 401.
-    pub(crate) fn caller(extensions: &axum::http::Extensions) -> Result<Caller, ApiError> {
+    pub(crate) fn caller(extensions: &axum::http::Extensions) -> Result<&Caller, ApiError> {
         match extensions.get::<Self>() {
-            Some(Self::Verified(caller)) => Ok(caller.clone()),
+            Some(Self::Verified(caller)) => Ok(caller),
             Some(Self::Refused(reason)) => {
                 tracing::debug!(%reason, "token refused");
                 Err(ApiError::Unauthorized(
@@ -114,6 +114,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Authentication::caller(&parts.extensions)
+        Authentication::caller(&parts.extensions).cloned()
     }
 }

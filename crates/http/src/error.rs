@@ -2,8 +2,9 @@
 //!
 //! - Start-up and background jobs use `anyhow`: they either stop the process with one
 //!   clear line or log and retry.
-//! - The data layer returns typed errors ([`roster_storage::DbError`] and each
-//!   service's own), so a unique violation can become a 409 where it is understood.
+//! - The data layer returns typed errors: [`roster_storage::DbError`] from the database,
+//!   and [`StoreError`] from every service's store, so a unique violation can become a
+//!   409 on the field it concerns where it is understood.
 //! - Handlers return [`ApiError`], the one type that maps to an HTTP status and an
 //!   `application/problem+json` body. A client's mistake is never a 500.
 //! - 5xx answers are logged in full, with the request id; their bodies say nothing
@@ -11,6 +12,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use roster_contracts::Invalid;
 use roster_storage::DbError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -268,9 +270,83 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<roster_contracts::Invalid> for ApiError {
-    fn from(invalid: roster_contracts::Invalid) -> Self {
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
         Self::invalid(invalid.field, invalid.message)
+    }
+}
+
+/// What a service's store answers when it cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// One or more values break a rule (422).
+    #[error("invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Invalid>),
+    /// A unique value is already used (409 on the field).
+    #[error("{field}: {message}")]
+    Taken {
+        field: &'static str,
+        message: &'static str,
+    },
+    /// The request conflicts with the current state (409).
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// Missing, or another company's (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl StoreError {
+    /// Turns the violation of the unique index `index` (on `columns`, as SQLite names
+    /// them) into a 409 on `field`; any other error passes through.
+    pub fn taken(
+        error: sea_orm::DbErr,
+        index: &str,
+        columns: &str,
+        field: &'static str,
+        message: &'static str,
+    ) -> Self {
+        match DbError::from(error) {
+            e if e.is_unique_violation_of(index, columns) => Self::Taken { field, message },
+            e => Self::Db(e),
+        }
+    }
+}
+
+impl From<Invalid> for StoreError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(vec![invalid])
+    }
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Db(error.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Invalid(errors) => Self::invalid_fields(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(e.field, e.message))
+                    .collect(),
+            ),
+            StoreError::Taken { field, message } => Self::conflict(field, message),
+            StoreError::Conflict(detail) => Self::Conflict {
+                detail: detail.to_owned(),
+                errors: Vec::new(),
+            },
+            StoreError::NotFound(what) => Self::not_found(format!("no such {what}")),
+            StoreError::Db(e) => e.into(),
+            StoreError::Internal(e) => Self::Internal(e),
+        }
     }
 }
 

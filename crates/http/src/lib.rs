@@ -11,7 +11,7 @@ pub mod patch;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, authenticate};
-pub use error::{ApiError, FieldError, Problem};
+pub use error::{ApiError, FieldError, Problem, StoreError};
 pub use extract::{Json, Path, Query};
 pub use metrics::Metrics;
 pub use pagination::{Cursor, Page, PageParams};

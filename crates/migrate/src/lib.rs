@@ -23,3 +23,17 @@ pub fn index(
     }
     index.to_owned()
 }
+
+/// Drops `tables` in the order given (dependents first): the `down` of a migration that
+/// created them.
+pub async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: impl IntoIterator<Item = prelude::DynIden>,
+) -> Result<(), prelude::DbErr> {
+    for table in tables {
+        manager
+            .drop_table(prelude::Table::drop().table(table).to_owned())
+            .await?;
+    }
+    Ok(())
+}

@@ -127,11 +127,6 @@ impl Host {
         self.services.iter().map(|(_, ctx)| &ctx.db)
     }
 
-    /// Every `(method, route)` the host serves with the access it needs.
-    pub fn access(&self) -> &AccessPolicy {
-        &self.policy
-    }
-
     /// Every route of every service, with health, metrics and OpenAPI, behind the
     /// platform's layers.
     pub fn router(&self) -> Router {

@@ -163,10 +163,6 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn service(&self) -> &'static str {
-        self.service
-    }
-
     /// Sends `body` as JSON and reads the answer as `R` (use `()` for 204).
     pub async fn call<R: DeserializeOwned>(
         &self,

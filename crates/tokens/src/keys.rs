@@ -188,6 +188,13 @@ impl Verifier {
         Ok(())
     }
 
+    /// Applies auth's current keys and revocations.
+    pub fn apply(&self, state: &VerificationState) -> Result<(), TokenError> {
+        self.set_keys(&state.keys)?;
+        self.set_revoked(&state.revoked);
+        Ok(())
+    }
+
     /// Trusts one key beside the published ones, whatever auth publishes.
     pub fn trust(&self, jwk: &Jwk) -> Result<(), TokenError> {
         let (kid, key) = decoding_key(jwk)?;
@@ -317,15 +324,6 @@ pub struct Revoked {
 pub struct VerificationState {
     pub keys: JwkSet,
     pub revoked: Vec<Revoked>,
-}
-
-impl Verifier {
-    /// Applies auth's current keys and revocations.
-    pub fn apply(&self, state: &VerificationState) -> Result<(), TokenError> {
-        self.set_keys(&state.keys)?;
-        self.set_revoked(&state.revoked);
-        Ok(())
-    }
 }
 
 fn decoding_key(jwk: &Jwk) -> Result<(String, DecodingKey), TokenError> {

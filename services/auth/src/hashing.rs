@@ -1,12 +1,15 @@
 //! Password hashing with argon2id, off the async threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{
+    Output, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use roster_config::Argon2Config;
 
 /// Hashes and verifies passwords. Verifying an unknown account's password costs the
-/// same as a known one's: [`Hasher::verify`] runs against a decoy hash made with the
-/// same parameters.
+/// same as a known one's: [`Hasher::verify`] runs against a decoy hash with the same
+/// parameters, random salt and random output, which no password matches. Making the
+/// decoy costs nothing: it is written, not computed.
 #[derive(Debug, Clone)]
 pub struct Hasher {
     params: Params,
@@ -22,14 +25,19 @@ impl Hasher {
             None,
         )
         .map_err(|e| anyhow::anyhow!("auth.argon2: {e}"))?;
-        let mut hasher = Self {
-            params,
-            decoy: String::new(),
-        };
-        let mut random = [0u8; 24];
-        getrandom::fill(&mut random)?;
-        hasher.decoy = hasher.hash_now(&format!("{random:?}"))?;
-        Ok(hasher)
+        let mut salt = [0u8; 16];
+        let mut output = [0u8; 32];
+        getrandom::fill(&mut salt)?;
+        getrandom::fill(&mut output)?;
+        let decoy = format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?,
+            Output::new(&output).map_err(|e| anyhow::anyhow!("output: {e}"))?,
+        );
+        Ok(Self { params, decoy })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -95,5 +103,19 @@ mod tests {
         );
         assert!(!hasher.verify("wrong horse".to_owned(), Some(hash)).await);
         assert!(!hasher.verify("correct horse".to_owned(), None).await);
+    }
+
+    #[tokio::test]
+    async fn the_decoy_costs_what_a_real_hash_costs() {
+        let hasher = cheap();
+        let real = hasher.hash("correct horse".to_owned()).await.unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        let decoy = PasswordHash::new(&hasher.decoy).unwrap();
+        assert_eq!(decoy.algorithm, real.algorithm);
+        assert_eq!(decoy.version, real.version);
+        assert_eq!(
+            Params::try_from(&decoy).unwrap(),
+            Params::try_from(&real).unwrap()
+        );
     }
 }

@@ -33,12 +33,15 @@ impl KeyRing {
         access_ttl: Duration,
     ) -> anyhow::Result<Self> {
         let keep_for = access_ttl + Duration::seconds(LEEWAY_SECS);
-        if read(db, data_key, keep_for).await?.is_none() {
-            rotate(db, data_key, access_ttl).await?;
-        }
-        let keys = read(db, data_key, keep_for)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no signing key after making one"))?;
+        let keys = match read(db, data_key, keep_for).await? {
+            Some(keys) => keys,
+            None => {
+                rotate(db, data_key, access_ttl).await?;
+                read(db, data_key, keep_for)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no signing key after making one"))?
+            }
+        };
         Ok(Self {
             current: RwLock::new(Arc::new(keys)),
             keep_for,

@@ -2,7 +2,6 @@
 
 mod api;
 pub mod domain;
-mod error;
 mod hashing;
 mod keys;
 pub mod migrations;
@@ -12,7 +11,6 @@ mod throttle;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-pub use error::AuthError;
 use futures::future::BoxFuture;
 use roster_config::{AuthConfig, Config};
 use roster_secrets::DataKey;
@@ -34,29 +32,44 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start,
 };
 
-/// What auth's routes share: the hasher, the keys, the throttle.
+/// What auth's routes share beside the configuration: the hasher, the keys, the
+/// throttle.
 #[derive(Debug)]
 pub(crate) struct AuthState {
     hasher: Hasher,
     keys: KeyRing,
     throttle: Throttle,
     data_key: DataKey,
-    config: AuthConfig,
-    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
-impl AuthState {
-    fn access_ttl(&self) -> Duration {
-        access_ttl(&self.config)
-    }
-
-    fn refresh_ttl(&self) -> Duration {
-        Duration::seconds(i64::try_from(self.config.refresh_token_ttl_secs).unwrap_or(i64::MAX))
-    }
+fn seconds(secs: u64) -> Duration {
+    Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 fn access_ttl(config: &AuthConfig) -> Duration {
-    Duration::seconds(i64::try_from(config.access_token_ttl_secs).unwrap_or(i64::MAX))
+    seconds(config.access_token_ttl_secs)
+}
+
+fn refresh_ttl(config: &AuthConfig) -> Duration {
+    seconds(config.refresh_token_ttl_secs)
+}
+
+/// Refuses the access tokens of revoked sessions in this process at once (the other
+/// processes learn of them at their next refresh).
+fn forget_sessions(ctx: &ServiceContext, revocations: impl IntoIterator<Item = Revocation>) {
+    let ttl = access_ttl(&ctx.config.auth);
+    for revocation in revocations {
+        let gone = revoked(revocation, ttl);
+        ctx.verifier.revoke(gone.session_id, gone.until);
+    }
+}
+
+/// A revocation as verifiers need it: until when a token of the session could live.
+fn revoked(revocation: Revocation, access_ttl: Duration) -> Revoked {
+    Revoked {
+        session_id: revocation.session_id,
+        until: (revocation.revoked_at + access_ttl).unix_timestamp(),
+    }
 }
 
 fn data_key(config: &Config) -> anyhow::Result<DataKey> {
@@ -66,25 +79,27 @@ fn data_key(config: &Config) -> anyhow::Result<DataKey> {
 fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
     Box::pin(async move {
         let data_key = data_key(&ctx.config)?;
-        let config = ctx.config.auth.clone();
-        let keys = KeyRing::load(&ctx.db, &data_key, access_ttl(&config)).await?;
+        let config = &ctx.config.auth;
+        let keys = KeyRing::load(&ctx.db, &data_key, access_ttl(config)).await?;
         let state = Arc::new(AuthState {
             hasher: Hasher::new(config.argon2)?,
             keys,
-            throttle: Throttle::new(&config),
+            throttle: Throttle::new(config),
             data_key,
-            trusted_proxies: ctx.config.security.trusted_proxies.clone(),
-            config,
         });
         ctx.provide(state.clone())?;
-        sync_verifier(&ctx.db, &state, &ctx.verifier).await?;
-        let interval = StdDuration::from_secs(state.config.sync_interval_secs);
+        // The keys are fresh: only the revocations are still to be read.
+        ctx.verifier
+            .apply(&verification_state(&ctx.db, &state, config).await?)?;
+        let interval = StdDuration::from_secs(config.sync_interval_secs);
         let refresher: BoxFuture<'static, ()> = Box::pin(async move {
             let mut tick = tokio::time::interval(interval);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                if let Err(e) = sync_verifier(&ctx.db, &state, &ctx.verifier).await {
+                if let Err(e) =
+                    sync_verifier(&ctx.db, &state, &ctx.config.auth, &ctx.verifier).await
+                {
                     tracing::warn!(error = %e, "cannot refresh the signing keys and revocations");
                 }
             }
@@ -98,10 +113,11 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
 async fn sync_verifier(
     db: &ServiceDb,
     state: &AuthState,
+    config: &AuthConfig,
     verifier: &Verifier,
 ) -> anyhow::Result<()> {
     state.keys.refresh(db, &state.data_key).await?;
-    verifier.apply(&verification_state(db, state).await?)?;
+    verifier.apply(&verification_state(db, state, config).await?)?;
     Ok(())
 }
 
@@ -109,25 +125,19 @@ async fn sync_verifier(
 async fn verification_state(
     db: &ServiceDb,
     state: &AuthState,
+    config: &AuthConfig,
 ) -> anyhow::Result<VerificationState> {
-    let since = OffsetDateTime::now_utc() - state.access_ttl() - Duration::seconds(LEEWAY_SECS);
+    let ttl = access_ttl(config);
+    let since = OffsetDateTime::now_utc() - ttl - Duration::seconds(LEEWAY_SECS);
     let revoked = sessions::revoked_since(db, since)
         .await?
         .into_iter()
-        .map(|r| revoked(r, state.access_ttl()))
+        .map(|r| revoked(r, ttl))
         .collect();
     Ok(VerificationState {
         keys: state.keys.published(),
         revoked,
     })
-}
-
-/// A revocation as verifiers need it: until when a token of the session could live.
-fn revoked(revocation: Revocation, access_ttl: Duration) -> Revoked {
-    Revoked {
-        session_id: revocation.session_id,
-        until: (revocation.revoked_at + access_ttl).unix_timestamp(),
-    }
 }
 
 /// Makes a new signing key; the running auth signs with it within

@@ -4,7 +4,9 @@
 //! Counts live in the auth process's memory: a restart forgets them, and several auth
 //! processes count apart.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,11 +18,16 @@ const SWEEP_AT: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Throttle {
+    emails: Counter<String>,
+    addresses: Counter<IpAddr>,
+}
+
+/// Failures per key in fixed windows, up to a limit.
+#[derive(Debug)]
+struct Counter<K> {
     window: Duration,
-    per_email: u32,
-    per_address: u32,
-    emails: Mutex<HashMap<String, Window>>,
-    addresses: Mutex<HashMap<IpAddr, Window>>,
+    limit: u32,
+    map: Mutex<HashMap<K, Window>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -31,21 +38,18 @@ struct Window {
 
 impl Throttle {
     pub fn new(config: &AuthConfig) -> Self {
+        let window = Duration::from_secs(config.login_window_secs);
         Self {
-            window: Duration::from_secs(config.login_window_secs),
-            per_email: config.login_attempts_per_email,
-            per_address: config.login_attempts_per_address,
-            emails: Mutex::default(),
-            addresses: Mutex::default(),
+            emails: Counter::new(window, config.login_attempts_per_email),
+            addresses: Counter::new(window, config.login_attempts_per_address),
         }
     }
 
     /// `Err(seconds to wait)` when the email or the address has failed too often.
     pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<(), u64> {
         let now = Instant::now();
-        let email_wait = wait(&self.emails, email, self.per_email, self.window, now);
-        let address_wait =
-            address.and_then(|a| wait(&self.addresses, &a, self.per_address, self.window, now));
+        let email_wait = self.emails.wait(email, now);
+        let address_wait = address.and_then(|a| self.addresses.wait(&a, now));
         match email_wait.max(address_wait) {
             Some(wait) => Err(wait.as_secs().max(1)),
             None => Ok(()),
@@ -54,55 +58,60 @@ impl Throttle {
 
     pub fn failed(&self, email: &str, address: Option<IpAddr>) {
         let now = Instant::now();
-        count(&self.emails, email.to_owned(), self.window, now);
+        self.emails.count(email.to_owned(), now);
         if let Some(address) = address {
-            count(&self.addresses, address, self.window, now);
+            self.addresses.count(address, now);
         }
     }
 
     /// A successful login clears the email's failures.
     pub fn succeeded(&self, email: &str) {
-        self.emails
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(email);
+        self.emails.lock().remove(email);
     }
 }
 
-fn wait<K: std::hash::Hash + Eq + ?Sized, Q: std::hash::Hash + Eq + std::borrow::Borrow<K>>(
-    map: &Mutex<HashMap<Q, Window>>,
-    key: &K,
-    limit: u32,
-    window: Duration,
-    now: Instant,
-) -> Option<Duration> {
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
-    let entry = map.get(key)?;
-    let ends = entry.started + window;
-    (entry.failures >= limit && ends > now).then(|| ends - now)
-}
-
-fn count<K: std::hash::Hash + Eq>(
-    map: &Mutex<HashMap<K, Window>>,
-    key: K,
-    window: Duration,
-    now: Instant,
-) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= SWEEP_AT {
-        map.retain(|_, w| w.started + window > now);
+impl<K: Hash + Eq> Counter<K> {
+    fn new(window: Duration, limit: u32) -> Self {
+        Self {
+            window,
+            limit,
+            map: Mutex::default(),
+        }
     }
-    let entry = map.entry(key).or_insert(Window {
-        started: now,
-        failures: 0,
-    });
-    if entry.started + window <= now {
-        *entry = Window {
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Window>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long `key` must wait, if it is over the limit.
+    fn wait<Q: Hash + Eq + ?Sized>(&self, key: &Q, now: Instant) -> Option<Duration>
+    where
+        K: Borrow<Q>,
+    {
+        let map = self.lock();
+        let entry = map.get(key)?;
+        let ends = entry.started + self.window;
+        (entry.failures >= self.limit && ends > now).then(|| ends - now)
+    }
+
+    fn count(&self, key: K, now: Instant) {
+        let window = self.window;
+        let mut map = self.lock();
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, w| w.started + window > now);
+        }
+        let entry = map.entry(key).or_insert(Window {
             started: now,
             failures: 0,
-        };
+        });
+        if entry.started + window <= now {
+            *entry = Window {
+                started: now,
+                failures: 0,
+            };
+        }
+        entry.failures += 1;
     }
-    entry.failures += 1;
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 
 mod api;
 pub mod domain;
-mod error;
 pub mod migrations;
 pub mod store;
 
-pub use error::OrgError;
+use roster_http::StoreError;
 use roster_service::{ServiceDef, nothing_to_start};
 use roster_storage::ServiceDb;
 use uuid::Uuid;
@@ -22,7 +21,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
 
 /// Creates a company with default settings and its default holiday calendar; answers
 /// its id. Signup does the same through org's internal route.
-pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, OrgError> {
+pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, StoreError> {
     let name = domain::Name::parse("company_name", name, 200)?;
     let (company, _) = store::companies::ensure(db, Uuid::now_v7(), name).await?;
     Ok(company.id)

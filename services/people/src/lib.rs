@@ -3,7 +3,6 @@
 mod api;
 mod clients;
 pub mod domain;
-mod error;
 pub mod migrations;
 mod saga;
 pub mod store;
@@ -11,7 +10,6 @@ pub mod store;
 use std::time::Duration;
 
 pub use clients::{Accounts, Org};
-pub use error::PeopleError;
 use futures::future::BoxFuture;
 use roster_secrets::DataKey;
 use roster_service::{Background, ServiceContext, ServiceDef};
@@ -25,18 +23,21 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start,
 };
 
-/// What people's routes share.
-#[derive(Debug)]
+/// What people's routes share: the data key, and the links its sagas call.
 pub(crate) struct PeopleState {
     data_key: DataKey,
+    steps: saga::Steps,
 }
 
 fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
     Box::pin(async move {
         let data_key = DataKey::from_config(&ctx.config.security)
             .map_err(|e| anyhow::anyhow!("people: {e}"))?;
-        ctx.provide(std::sync::Arc::new(PeopleState { data_key }))?;
         let steps = saga::Steps::linked(&ctx)?;
+        ctx.provide(std::sync::Arc::new(PeopleState {
+            data_key,
+            steps: steps.clone(),
+        }))?;
         let every = Duration::from_secs(ctx.config.people.saga_retry_secs);
         let resumer: BoxFuture<'static, ()> = Box::pin(async move {
             let mut tick = tokio::time::interval(every);

@@ -18,17 +18,15 @@ use roster_contracts::auth::NewAccount;
 use roster_http::ApiError;
 use roster_service::fault::inject;
 use roster_service::{LinkError, ServiceContext};
-use roster_storage::Tenant;
-use roster_tokens::Role;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration};
+use time::Duration;
 use uuid::Uuid;
 
-use crate::PeopleError;
 use crate::clients::{Accounts, Org};
 use crate::store::employees::NewEmployee;
 use crate::store::entities::saga;
 use crate::store::sagas::{self, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED};
+use roster_http::StoreError;
 
 pub const ONBOARDING: &str = "onboarding";
 pub const SIGNUP: &str = "signup";
@@ -36,17 +34,7 @@ pub const SIGNUP: &str = "signup";
 /// What the saga creates, stored with it (never the password).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
-    pub email: String,
-    pub name: String,
-    pub surname: String,
-    pub role: Role,
-    pub position: Option<String>,
-    pub phone: Option<String>,
-    pub manager_id: Option<Uuid>,
-    pub hire_date: Option<Date>,
-    /// Sealed with the data key for the employee's id.
-    pub sealed_salary: Option<Vec<u8>>,
-    pub team_ids: Vec<Uuid>,
+    pub employee: NewEmployee,
     /// A signup's new company.
     pub company_name: Option<String>,
 }
@@ -116,7 +104,7 @@ pub async fn begin(
     employee_id: Uuid,
     plan: Plan,
     password: Password,
-) -> Result<Outcome, PeopleError> {
+) -> Result<Outcome, StoreError> {
     let payload = serde_json::to_string(&plan).map_err(anyhow::Error::from)?;
     let saga = sagas::create(
         &ctx.db,
@@ -133,7 +121,7 @@ pub async fn begin(
 }
 
 /// Takes over the sagas whose process stopped, and carries each to its end.
-pub async fn resume_due(ctx: &ServiceContext, steps: &Steps) -> Result<usize, PeopleError> {
+pub async fn resume_due(ctx: &ServiceContext, steps: &Steps) -> Result<usize, StoreError> {
     let due = sagas::claim_due(&ctx.db, lease(ctx), 50).await?;
     let count = due.len();
     for saga in due {
@@ -159,7 +147,7 @@ async fn run(
     steps: &Steps,
     saga: saga::Model,
     password: Option<Password>,
-) -> Result<Outcome, PeopleError> {
+) -> Result<Outcome, StoreError> {
     let plan: Plan = serde_json::from_str(&saga.payload).map_err(anyhow::Error::from)?;
     let mut state = saga.state.clone();
     let mut reason = saga.error.clone().unwrap_or_default();
@@ -191,17 +179,15 @@ async fn run(
             }
             ACCOUNT_CREATED => {
                 inject("people.saga.account_created")?;
-                let employee = new_employee(&saga, &plan);
-                let tenant = Tenant::of_company(saga.company_id);
-                match sagas::finish(&ctx.db, saga.id, &tenant, employee).await {
+                match sagas::finish(&ctx.db, &saga, plan.employee.clone()).await {
                     Ok(()) => state = DONE.to_owned(),
-                    Err(PeopleError::Db(e)) if e.is_unavailable() => {
+                    Err(StoreError::Db(e)) if e.is_unavailable() => {
                         tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
                         return Ok(Outcome::Pending { saga_id: saga.id });
                     }
                     Err(e) => {
                         reason = e.to_string();
-                        if let PeopleError::Taken { .. } | PeopleError::Invalid(_) = e {
+                        if let StoreError::Taken { .. } | StoreError::Invalid(_) = e {
                             refusal = Some(e.into());
                         }
                         sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
@@ -259,9 +245,9 @@ async fn create_account(
     };
     let account = NewAccount {
         company_id: saga.company_id,
-        email: plan.email.clone(),
+        email: plan.employee.email.clone(),
         password: password.clone(),
-        role: plan.role,
+        role: plan.employee.role,
     };
     steps.accounts.ensure(saga.employee_id, &account).await?;
     Ok(true)
@@ -274,20 +260,4 @@ async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<()
         steps.org.remove_company(saga.company_id).await?;
     }
     Ok(())
-}
-
-fn new_employee(saga: &saga::Model, plan: &Plan) -> NewEmployee {
-    NewEmployee {
-        id: saga.employee_id,
-        email: plan.email.clone(),
-        name: plan.name.clone(),
-        surname: plan.surname.clone(),
-        role: plan.role.as_str().to_owned(),
-        position: plan.position.clone(),
-        phone: plan.phone.clone(),
-        manager_id: plan.manager_id,
-        hire_date: plan.hire_date,
-        sealed_salary: plan.sealed_salary.clone(),
-        team_ids: plan.team_ids.clone(),
-    }
 }

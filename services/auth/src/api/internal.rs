@@ -14,7 +14,6 @@ use uuid::Uuid;
 use super::state;
 use crate::domain::check_password;
 use crate::store::accounts::{self, to_contract};
-use crate::store::sessions::Revocation;
 
 pub(super) fn routes() -> OpenApiRouter<ServiceContext> {
     OpenApiRouter::new()
@@ -44,7 +43,7 @@ async fn ensure_account(
         "password",
         body.password.expose(),
         &email,
-        state.config.password_min_length,
+        ctx.config.auth.password_min_length,
     )
     .map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let password_hash = state
@@ -73,15 +72,6 @@ async fn get_account(
     Ok(Json(to_contract(&accounts::get(&ctx.db, id).await?)))
 }
 
-fn apply_revocations(ctx: &ServiceContext, revoked: Vec<Revocation>) -> ApiResult<()> {
-    let state = state(ctx)?;
-    for revocation in revoked {
-        let until = crate::revoked(revocation, state.access_ttl()).until;
-        ctx.verifier.revoke(revocation.session_id, until);
-    }
-    Ok(())
-}
-
 /// Changes an account's email, role or state; deactivating it ends its sessions.
 async fn change_account(
     State(ctx): State<ServiceContext>,
@@ -98,7 +88,7 @@ async fn change_account(
         active: body.active,
     };
     let (account, revoked) = accounts::change(&ctx.db, id, change).await?;
-    apply_revocations(&ctx, revoked)?;
+    crate::forget_sessions(&ctx, revoked);
     Ok(Json(to_contract(&account)))
 }
 
@@ -108,7 +98,7 @@ async fn cancel_account(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let revoked = accounts::cancel(&ctx.db, id).await?;
-    apply_revocations(&ctx, revoked)?;
+    crate::forget_sessions(&ctx, revoked);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,7 +106,7 @@ async fn cancel_account(
 async fn verification(State(ctx): State<ServiceContext>) -> ApiResult<Json<VerificationState>> {
     let state = state(&ctx)?;
     Ok(Json(
-        crate::verification_state(&ctx.db, &state)
+        crate::verification_state(&ctx.db, &state, &ctx.config.auth)
             .await
             .map_err(ApiError::Internal)?,
     ))

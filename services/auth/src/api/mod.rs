@@ -7,14 +7,11 @@ mod sessions;
 use std::sync::Arc;
 
 use roster_http::ApiError;
-use roster_http::access::{Access, Rule, rule};
+use roster_http::access::{PUBLIC, Rule, SERVICE, rule};
 use roster_service::{OpenApiRouter, ServiceContext};
 use utoipa_axum::routes;
 
 use crate::AuthState;
-
-const PUBLIC: Access = Access::Public;
-const SERVICE: Access = Access::Service;
 
 /// Every route of auth and who may call it.
 pub const ACCESS: &[Rule] = &[

@@ -12,11 +12,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::state;
-use crate::AuthState;
 use crate::domain::{check_password, new_refresh_token};
 use crate::store::accounts;
 use crate::store::entities::{account, session};
 use crate::store::sessions::{self as store, Rotation};
+use crate::{AuthState, refresh_ttl};
+use roster_config::AuthConfig;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Login {
@@ -59,6 +60,7 @@ fn client_address(
 
 fn issue(
     state: &AuthState,
+    config: &AuthConfig,
     account: &account::Model,
     session: &session::Model,
     refresh_token: String,
@@ -69,7 +71,7 @@ fn issue(
         account.company_id,
         vec![role],
         session.id,
-        state.access_ttl(),
+        crate::access_ttl(config),
     );
     let access_token = state
         .keys
@@ -80,7 +82,7 @@ fn issue(
         access_token,
         refresh_token,
         token_type: "Bearer".to_owned(),
-        expires_in: state.config.access_token_ttl_secs,
+        expires_in: config.access_token_ttl_secs,
     })
 }
 
@@ -101,7 +103,7 @@ pub(super) async fn login(
     Json(body): Json<Login>,
 ) -> ApiResult<Json<TokenPair>> {
     let state = state(&ctx)?;
-    let address = client_address(&extensions, &headers, &state.trusted_proxies);
+    let address = client_address(&extensions, &headers, &ctx.config.security.trusted_proxies);
     let key = body.email.trim().to_lowercase();
     if let Err(retry_after_secs) = state.throttle.check(&key, address) {
         return Err(ApiError::TooManyRequests {
@@ -126,9 +128,21 @@ pub(super) async fn login(
     };
     state.throttle.succeeded(&key);
     let refresh_token = fresh_token()?;
-    let session = store::open(&ctx.db, &account, &refresh_token, state.refresh_ttl()).await?;
+    let session = store::open(
+        &ctx.db,
+        &account,
+        &refresh_token,
+        refresh_ttl(&ctx.config.auth),
+    )
+    .await?;
     tracing::info!(account_id = %account.id, session_id = %session.id, "logged in");
-    Ok(Json(issue(&state, &account, &session, refresh_token)?))
+    Ok(Json(issue(
+        &state,
+        &ctx.config.auth,
+        &account,
+        &session,
+        refresh_token,
+    )?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,17 +161,27 @@ pub(super) async fn refresh(
 ) -> ApiResult<Json<TokenPair>> {
     let state = state(&ctx)?;
     let next = fresh_token()?;
-    match store::rotate(&ctx.db, &body.refresh_token, &next, state.refresh_ttl()).await? {
+    match store::rotate(
+        &ctx.db,
+        &body.refresh_token,
+        &next,
+        refresh_ttl(&ctx.config.auth),
+    )
+    .await?
+    {
         Rotation::Rotated(rotated) => {
             let (account, session) = *rotated;
-            Ok(Json(issue(&state, &account, &session, next)?))
+            Ok(Json(issue(
+                &state,
+                &ctx.config.auth,
+                &account,
+                &session,
+                next,
+            )?))
         }
         Rotation::Reused(revocation) => {
             tracing::warn!(session_id = %revocation.session_id, "a spent refresh token was presented; session revoked");
-            ctx.verifier.revoke(
-                revocation.session_id,
-                crate::revoked(revocation, state.access_ttl()).until,
-            );
+            crate::forget_sessions(&ctx, [revocation]);
             Err(ApiError::Unauthorized(
                 "this refresh token was already used; the session has been ended".to_owned(),
             ))
@@ -175,13 +199,8 @@ pub(super) async fn logout(
     State(ctx): State<ServiceContext>,
     Json(body): Json<Refresh>,
 ) -> ApiResult<StatusCode> {
-    let state = state(&ctx)?;
-    if let Some(revocation) = store::end(&ctx.db, &body.refresh_token).await? {
-        ctx.verifier.revoke(
-            revocation.session_id,
-            crate::revoked(revocation, state.access_ttl()).until,
-        );
-    }
+    let revoked = store::end(&ctx.db, &body.refresh_token).await?;
+    crate::forget_sessions(&ctx, revoked);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,14 +228,13 @@ pub(super) async fn signup(
     State(ctx): State<ServiceContext>,
     Json(body): Json<SignupBody>,
 ) -> ApiResult<(StatusCode, Json<SignupAnswer>)> {
-    let state = state(&ctx)?;
     let email = Email::parse(&body.admin_email)
         .map_err(|message| ApiError::invalid("admin_email", message))?;
     check_password(
         "admin_password",
         &body.admin_password,
         &email,
-        state.config.password_min_length,
+        ctx.config.auth.password_min_length,
     )
     .map_err(|e| ApiError::invalid_fields(vec![e]))?;
     let people = ctx.links.to("people").map_err(ApiError::Internal)?;

@@ -1,8 +1,8 @@
 //! Accounts, cancelled account ids, sessions, refresh tokens and signing keys.
 
-use roster_migrate::index;
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
+use roster_migrate::{drop_tables, index};
 
 pub struct Migration;
 
@@ -191,17 +191,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            SigningKeys::Table.into_iden(),
-            RefreshTokens::Table.into_iden(),
-            Sessions::Table.into_iden(),
-            CancelledAccounts::Table.into_iden(),
-            Accounts::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                SigningKeys::Table.into_iden(),
+                RefreshTokens::Table.into_iden(),
+                Sessions::Table.into_iden(),
+                CancelledAccounts::Table.into_iden(),
+                Accounts::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -1,13 +1,13 @@
 use roster_contracts::Email;
 use roster_contracts::auth::Account;
-use roster_storage::{DbError, ServiceDb};
+use roster_storage::ServiceDb;
 use roster_tokens::Role;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::{account, cancelled_account};
 use super::{now, sessions};
-use crate::AuthError;
+use roster_http::StoreError;
 
 const EMAIL_INDEX: &str = "idx_accounts_email";
 const EMAIL_COLUMNS: &str = "accounts.email";
@@ -22,11 +22,10 @@ pub fn to_contract(model: &account::Model) -> Account {
     }
 }
 
-fn email_taken(error: sea_orm::DbErr) -> AuthError {
-    match DbError::from(error) {
-        e if e.is_unique_violation_of(EMAIL_INDEX, EMAIL_COLUMNS) => AuthError::EmailTaken,
-        e => AuthError::Db(e),
-    }
+const EMAIL_TAKEN: &str = "another account already uses this email";
+
+fn email_taken(error: sea_orm::DbErr) -> StoreError {
+    StoreError::taken(error, EMAIL_INDEX, EMAIL_COLUMNS, "email", EMAIL_TAKEN)
 }
 
 #[derive(Debug)]
@@ -41,19 +40,24 @@ pub struct NewAccount {
 /// Creates the account, or answers the existing one with this id and email: the saga
 /// that creates it may repeat the step. An id that was cancelled is refused for good.
 #[tracing::instrument(skip(db, new), fields(account_id = %new.id))]
-pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, AuthError> {
+pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, StoreError> {
     let txn = db.begin_write().await?;
     if cancelled_account::Entity::find_by_id(new.id)
         .one(&txn)
         .await?
         .is_some()
     {
-        return Err(AuthError::Cancelled);
+        return Err(StoreError::Conflict(
+            "this account id was cancelled and cannot be used again",
+        ));
     }
     if let Some(existing) = account::Entity::find_by_id(new.id).one(&txn).await? {
         return match existing.email == new.email.as_str() && existing.company_id == new.company_id {
             true => Ok(existing),
-            false => Err(AuthError::EmailTaken),
+            false => Err(StoreError::Taken {
+                field: "email",
+                message: EMAIL_TAKEN,
+            }),
         };
     }
     let at = now();
@@ -74,17 +78,17 @@ pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, A
     Ok(account)
 }
 
-pub async fn get(db: &ServiceDb, id: Uuid) -> Result<account::Model, AuthError> {
+pub async fn get(db: &ServiceDb, id: Uuid) -> Result<account::Model, StoreError> {
     account::Entity::find_by_id(id)
         .one(db.conn())
         .await?
-        .ok_or(AuthError::NotFound("account"))
+        .ok_or(StoreError::NotFound("account"))
 }
 
 pub async fn find_by_email(
     db: &ServiceDb,
     email: &Email,
-) -> Result<Option<account::Model>, AuthError> {
+) -> Result<Option<account::Model>, StoreError> {
     Ok(account::Entity::find()
         .filter(account::Column::Email.eq(email.as_str()))
         .one(db.conn())
@@ -105,12 +109,12 @@ pub async fn change(
     db: &ServiceDb,
     id: Uuid,
     change: AccountChange,
-) -> Result<(account::Model, Vec<sessions::Revocation>), AuthError> {
+) -> Result<(account::Model, Vec<sessions::Revocation>), StoreError> {
     let txn = db.begin_write().await?;
     let current = account::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(AuthError::NotFound("account"))?;
+        .ok_or(StoreError::NotFound("account"))?;
     let mut revoked = Vec::new();
     if change.active == Some(false) && current.active {
         revoked = sessions::revoke_all(&txn, id, "deactivated").await?;
@@ -134,7 +138,7 @@ pub async fn change(
 /// Removes an account for good (a saga's compensation): its sessions go with it and
 /// its id is recorded so that a late, repeated creation cannot bring it back.
 #[tracing::instrument(skip(db))]
-pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, AuthError> {
+pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, StoreError> {
     let txn = db.begin_write().await?;
     let revoked = sessions::revoke_all(&txn, id, "cancelled").await?;
     account::Entity::delete_by_id(id).exec(&txn).await?;

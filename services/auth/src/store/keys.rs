@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::entities::signing_key;
 use super::now;
-use crate::AuthError;
+use roster_http::StoreError;
 
 /// A stored key, opened with the data key.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ pub async fn published(
     db: &ServiceDb,
     data_key: &DataKey,
     retired_after: OffsetDateTime,
-) -> Result<Vec<StoredKey>, AuthError> {
+) -> Result<Vec<StoredKey>, StoreError> {
     let rows = signing_key::Entity::find()
         .filter(
             Condition::any()
@@ -62,7 +62,7 @@ pub async fn rotate(
     data_key: &DataKey,
     key: &SigningKey,
     forget_before: OffsetDateTime,
-) -> Result<(), AuthError> {
+) -> Result<(), StoreError> {
     let sealed = data_key
         .seal(&context(key.kid()), key.pkcs8_der())
         .map_err(|e| anyhow::anyhow!("cannot seal the signing key: {e}"))?;

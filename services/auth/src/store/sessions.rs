@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::entities::{account, refresh_token, session};
 use super::now;
-use crate::AuthError;
 use crate::domain::hash_refresh_token;
+use roster_http::StoreError;
 
 /// A session revoked at a moment: its access tokens are refused from then on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub async fn open(
     account: &account::Model,
     refresh_token: &str,
     ttl: Duration,
-) -> Result<session::Model, AuthError> {
+) -> Result<session::Model, StoreError> {
     let txn = db.begin_write().await?;
     let at = now();
     let session = session::ActiveModel {
@@ -47,7 +47,7 @@ async fn insert_token(
     conn: &impl ConnectionTrait,
     session_id: Uuid,
     token: &str,
-) -> Result<(), AuthError> {
+) -> Result<(), StoreError> {
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session_id),
@@ -80,7 +80,7 @@ pub async fn rotate(
     presented: &str,
     next: &str,
     ttl: Duration,
-) -> Result<Rotation, AuthError> {
+) -> Result<Rotation, StoreError> {
     let hash = hash_refresh_token(presented);
     let txn = db.begin_write().await?;
     let Some(token) = refresh_token::Entity::find()
@@ -129,7 +129,7 @@ async fn revoke_one(
     conn: &impl ConnectionTrait,
     session: &session::Model,
     reason: &str,
-) -> Result<Option<Revocation>, AuthError> {
+) -> Result<Option<Revocation>, StoreError> {
     if session.revoked_at.is_some() {
         return Ok(None);
     }
@@ -146,7 +146,7 @@ async fn revoke_one(
 
 /// Ends the session a refresh token belongs to (logout). Unknown tokens end nothing.
 #[tracing::instrument(skip_all)]
-pub async fn end(db: &ServiceDb, presented: &str) -> Result<Option<Revocation>, AuthError> {
+pub async fn end(db: &ServiceDb, presented: &str) -> Result<Option<Revocation>, StoreError> {
     let txn = db.begin_write().await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_refresh_token(presented)))
@@ -173,7 +173,7 @@ pub async fn revoke_all(
     conn: &impl ConnectionTrait,
     account_id: Uuid,
     reason: &str,
-) -> Result<Vec<Revocation>, AuthError> {
+) -> Result<Vec<Revocation>, StoreError> {
     let live = session::Entity::find()
         .filter(session::Column::AccountId.eq(account_id))
         .filter(session::Column::RevokedAt.is_null())
@@ -190,7 +190,7 @@ pub async fn revoke_all(
 pub async fn revoked_since(
     db: &ServiceDb,
     since: OffsetDateTime,
-) -> Result<Vec<Revocation>, AuthError> {
+) -> Result<Vec<Revocation>, StoreError> {
     Ok(session::Entity::find()
         .filter(session::Column::RevokedAt.gt(since))
         .all(db.conn())
@@ -203,13 +203,4 @@ pub async fn revoked_since(
             })
         })
         .collect())
-}
-
-/// Whether a session is live: not revoked, not expired.
-pub async fn is_live(db: &ServiceDb, session_id: Uuid) -> Result<bool, AuthError> {
-    let at = now();
-    Ok(session::Entity::find_by_id(session_id)
-        .one(db.conn())
-        .await?
-        .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > at))
 }

@@ -7,10 +7,10 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::OrgError;
 use crate::domain::{Geofence, Name, OptionalText};
 use crate::store::entities::location;
 use crate::store::locations::{self, LocationChange, NewLocation};
+use roster_http::StoreError;
 
 const NAME_MAX: usize = 100;
 const ADDRESS_MAX: usize = 500;
@@ -79,7 +79,7 @@ pub(super) async fn create_location(
         name: Name::parse("name", &body.name, NAME_MAX)?,
         address: OptionalText::parse("address", body.address.as_deref(), ADDRESS_MAX)?,
         geofence: Geofence::parse(body.latitude, body.longitude, body.radius_m)
-            .map_err(OrgError::Invalid)?,
+            .map_err(StoreError::Invalid)?,
         holiday_calendar_id: body.holiday_calendar_id,
     };
     let location = locations::create(&ctx.db, &caller.tenant(), new).await?;
@@ -150,7 +150,7 @@ pub(super) async fn update_location(
     let geofence = match (body.latitude, body.longitude, body.radius_m) {
         (None, None, None) => None,
         (Some(lat), Some(lon), Some(radius)) => {
-            Some(Geofence::parse(lat, lon, radius).map_err(OrgError::Invalid)?)
+            Some(Geofence::parse(lat, lon, radius).map_err(StoreError::Invalid)?)
         }
         _ => {
             return Err(roster_http::ApiError::invalid(

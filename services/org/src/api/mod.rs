@@ -8,12 +8,9 @@ mod internal;
 mod locations;
 mod teams;
 
-use roster_http::access::{ADMIN, Access, Rule, rule};
+use roster_http::access::{ADMIN, MEMBER, Rule, SERVICE, rule};
 use roster_service::{OpenApiRouter, ServiceContext};
 use utoipa_axum::routes;
-
-const MEMBER: Access = Access::Member;
-const SERVICE: Access = Access::Service;
 
 /// Every route of org and who may call it.
 pub const ACCESS: &[Rule] = &[

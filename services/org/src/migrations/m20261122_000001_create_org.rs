@@ -1,8 +1,8 @@
 //! Companies, their settings, teams, holiday calendars, holidays and locations.
 
-use roster_migrate::index;
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
+use roster_migrate::{drop_tables, index};
 
 pub struct Migration;
 
@@ -290,18 +290,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Locations::Table.into_iden(),
-            Holidays::Table.into_iden(),
-            HolidayCalendars::Table.into_iden(),
-            Teams::Table.into_iden(),
-            CompanySettings::Table.into_iden(),
-            Companies::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                Locations::Table.into_iden(),
+                Holidays::Table.into_iden(),
+                HolidayCalendars::Table.into_iden(),
+                Teams::Table.into_iden(),
+                CompanySettings::Table.into_iden(),
+                Companies::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -11,9 +11,9 @@ use time::Date;
 use uuid::Uuid;
 
 use super::entities::{holiday, holiday_calendar};
-use super::{lock_company, now, page_by_id, taken};
-use crate::OrgError;
+use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name};
+use roster_http::StoreError;
 
 const CALENDAR_INDEX: &str = "idx_holiday_calendars_company_id_name";
 const CALENDAR_COLUMNS: &str = "holiday_calendars.company_id, holiday_calendars.name";
@@ -35,7 +35,7 @@ async fn find_calendar(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
-) -> Result<Option<holiday_calendar::Model>, OrgError> {
+) -> Result<Option<holiday_calendar::Model>, StoreError> {
     Ok(calendars_of(tenant)
         .filter(holiday_calendar::Column::Id.eq(id))
         .one(conn)
@@ -48,7 +48,7 @@ pub(super) async fn check_exists(
     tenant: &Tenant,
     id: Uuid,
     field: &'static str,
-) -> Result<(), OrgError> {
+) -> Result<(), StoreError> {
     match find_calendar(conn, tenant, id).await? {
         Some(_) => Ok(()),
         None => Err(Invalid::new(field, "no holiday calendar of this company has this id").into()),
@@ -60,7 +60,7 @@ async fn make_default(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
-) -> Result<(), OrgError> {
+) -> Result<(), StoreError> {
     holiday_calendar::Entity::update_many()
         .col_expr(holiday_calendar::Column::IsDefault, Expr::value(false))
         .filter(holiday_calendar::Column::CompanyId.eq(tenant.company_id()))
@@ -76,7 +76,7 @@ pub async fn create_calendar(
     tenant: &Tenant,
     name: Name,
     is_default: bool,
-) -> Result<holiday_calendar::Model, OrgError> {
+) -> Result<holiday_calendar::Model, StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let at = now();
@@ -91,7 +91,7 @@ pub async fn create_calendar(
     }
     .insert(&txn)
     .await
-    .map_err(|e| taken(e, CALENDAR_INDEX, CALENDAR_COLUMNS, "name", CALENDAR_TAKEN))?;
+    .map_err(|e| StoreError::taken(e, CALENDAR_INDEX, CALENDAR_COLUMNS, "name", CALENDAR_TAKEN))?;
     if is_default {
         make_default(&txn, tenant, id).await?;
     }
@@ -103,7 +103,7 @@ pub async fn list_calendars(
     db: &ServiceDb,
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
-) -> Result<Vec<holiday_calendar::Model>, OrgError> {
+) -> Result<Vec<holiday_calendar::Model>, StoreError> {
     Ok(
         page_by_id(calendars_of(tenant), holiday_calendar::Column::Id, cursor)
             .all(db.conn())
@@ -115,10 +115,10 @@ pub async fn get_calendar(
     db: &ServiceDb,
     tenant: &Tenant,
     id: Uuid,
-) -> Result<holiday_calendar::Model, OrgError> {
+) -> Result<holiday_calendar::Model, StoreError> {
     find_calendar(db.conn(), tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("holiday calendar"))
+        .ok_or(StoreError::NotFound("holiday calendar"))
 }
 
 /// Renames a calendar or makes it the default. A default calendar stops being one only
@@ -130,12 +130,12 @@ pub async fn update_calendar(
     id: Uuid,
     name: Option<Name>,
     is_default: Option<bool>,
-) -> Result<holiday_calendar::Model, OrgError> {
+) -> Result<holiday_calendar::Model, StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let current = find_calendar(&txn, tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("holiday calendar"))?;
+        .ok_or(StoreError::NotFound("holiday calendar"))?;
     if is_default == Some(false) && current.is_default {
         return Err(Invalid::new(
             "is_default",
@@ -152,24 +152,23 @@ pub async fn update_calendar(
         make_default(&txn, tenant, id).await?;
     }
     calendar.updated_at = Set(now());
-    let calendar = calendar
-        .update(&txn)
-        .await
-        .map_err(|e| taken(e, CALENDAR_INDEX, CALENDAR_COLUMNS, "name", CALENDAR_TAKEN))?;
+    let calendar = calendar.update(&txn).await.map_err(|e| {
+        StoreError::taken(e, CALENDAR_INDEX, CALENDAR_COLUMNS, "name", CALENDAR_TAKEN)
+    })?;
     txn.commit().await?;
     Ok(calendar)
 }
 
 /// Deletes a calendar and its holidays; locations that used it fall back to the default.
 #[tracing::instrument(skip(db))]
-pub async fn delete_calendar(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), OrgError> {
+pub async fn delete_calendar(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let calendar = find_calendar(&txn, tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("holiday calendar"))?;
+        .ok_or(StoreError::NotFound("holiday calendar"))?;
     if calendar.is_default {
-        return Err(OrgError::Conflict(
+        return Err(StoreError::Conflict(
             "the default calendar cannot be deleted: make another one the default first",
         ));
     }
@@ -188,11 +187,11 @@ pub async fn create_holiday(
     calendar_id: Option<Uuid>,
     date: Date,
     name: Name,
-) -> Result<holiday::Model, OrgError> {
+) -> Result<holiday::Model, StoreError> {
     let txn = db.begin_write().await?;
     let calendar = match calendar_id {
         Some(id) => find_calendar(&txn, tenant, id).await?.ok_or_else(|| {
-            OrgError::from(Invalid::new(
+            StoreError::from(Invalid::new(
                 "calendar_id",
                 "no holiday calendar of this company has this id",
             ))
@@ -201,7 +200,7 @@ pub async fn create_holiday(
             .filter(holiday_calendar::Column::IsDefault.eq(true))
             .one(&txn)
             .await?
-            .ok_or(OrgError::NotFound("company"))?,
+            .ok_or(StoreError::NotFound("company"))?,
     };
     let at = now();
     let holiday = holiday::ActiveModel {
@@ -215,7 +214,7 @@ pub async fn create_holiday(
     }
     .insert(&txn)
     .await
-    .map_err(|e| taken(e, HOLIDAY_INDEX, HOLIDAY_COLUMNS, "date", HOLIDAY_TAKEN))?;
+    .map_err(|e| StoreError::taken(e, HOLIDAY_INDEX, HOLIDAY_COLUMNS, "date", HOLIDAY_TAKEN))?;
     txn.commit().await?;
     Ok(holiday)
 }
@@ -234,7 +233,7 @@ pub async fn list_holidays(
     tenant: &Tenant,
     filter: HolidayFilter,
     cursor: &Cursor<(Date, Uuid)>,
-) -> Result<Vec<holiday::Model>, OrgError> {
+) -> Result<Vec<holiday::Model>, StoreError> {
     let mut query = holidays_of(tenant);
     if let Some(calendar_id) = filter.calendar_id {
         query = query.filter(holiday::Column::CalendarId.eq(calendar_id));
@@ -263,14 +262,14 @@ pub async fn list_holidays(
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn delete_holiday(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), OrgError> {
+pub async fn delete_holiday(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let deleted = holiday::Entity::delete_many()
         .filter(holiday::Column::CompanyId.eq(tenant.company_id()))
         .filter(holiday::Column::Id.eq(id))
         .exec(db.conn())
         .await?;
     match deleted.rows_affected {
-        0 => Err(OrgError::NotFound("holiday")),
+        0 => Err(StoreError::NotFound("holiday")),
         _ => Ok(()),
     }
 }

@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::entities::{company, company_settings, holiday_calendar, team};
 use super::{lock_company, now};
-use crate::OrgError;
 use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
+use roster_http::StoreError;
 
 /// The name of the calendar every company starts with.
 pub const DEFAULT_CALENDAR: &str = "Public holidays";
@@ -17,13 +17,13 @@ pub async fn ensure(
     db: &ServiceDb,
     id: Uuid,
     name: Name,
-) -> Result<(company::Model, company_settings::Model), OrgError> {
+) -> Result<(company::Model, company_settings::Model), StoreError> {
     let txn = db.begin_write().await?;
     if let Some(company) = company::Entity::find_by_id(id).one(&txn).await? {
         let settings = company_settings::Entity::find_by_id(id)
             .one(&txn)
             .await?
-            .ok_or(OrgError::NotFound("company"))?;
+            .ok_or(StoreError::NotFound("company"))?;
         return Ok((company, settings));
     }
     let at = now();
@@ -63,7 +63,7 @@ pub async fn ensure(
 /// Removes the tenant's company and everything it has (a signup saga's compensation).
 /// Succeeds when there is nothing to remove.
 #[tracing::instrument(skip(db))]
-pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), OrgError> {
+pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
     let txn = db.begin_write().await?;
     // Teams first, leaves before parents: the tree's own key does not cascade.
     loop {
@@ -96,15 +96,15 @@ pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), OrgError> {
 pub async fn get(
     db: &ServiceDb,
     tenant: &Tenant,
-) -> Result<(company::Model, company_settings::Model), OrgError> {
+) -> Result<(company::Model, company_settings::Model), StoreError> {
     let company = company::Entity::find_by_id(tenant.company_id())
         .one(db.conn())
         .await?
-        .ok_or(OrgError::NotFound("company"))?;
+        .ok_or(StoreError::NotFound("company"))?;
     let settings = company_settings::Entity::find_by_id(tenant.company_id())
         .one(db.conn())
         .await?
-        .ok_or(OrgError::NotFound("company"))?;
+        .ok_or(StoreError::NotFound("company"))?;
     Ok((company, settings))
 }
 
@@ -113,7 +113,7 @@ pub async fn rename(
     db: &ServiceDb,
     tenant: &Tenant,
     name: Name,
-) -> Result<company::Model, OrgError> {
+) -> Result<company::Model, StoreError> {
     let txn = db.begin_write().await?;
     let mut company: company::ActiveModel = lock_company(&txn, tenant).await?.into();
     company.name = Set(name.into_inner());
@@ -138,14 +138,14 @@ pub async fn update_settings(
     db: &ServiceDb,
     tenant: &Tenant,
     change: SettingsChange,
-) -> Result<company_settings::Model, OrgError> {
+) -> Result<company_settings::Model, StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let mut settings: company_settings::ActiveModel =
         company_settings::Entity::find_by_id(tenant.company_id())
             .one(&txn)
             .await?
-            .ok_or(OrgError::NotFound("company"))?
+            .ok_or(StoreError::NotFound("company"))?
             .into();
     if let Some(tz) = change.timezone {
         settings.timezone = Set(tz.as_str().to_owned());

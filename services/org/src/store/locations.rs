@@ -4,9 +4,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::location;
-use super::{calendars, now, page_by_id, taken};
-use crate::OrgError;
+use super::{calendars, now, page_by_id};
 use crate::domain::{Geofence, Name, OptionalText};
+use roster_http::StoreError;
 
 const NAME_INDEX: &str = "idx_locations_company_id_name";
 const NAME_COLUMNS: &str = "locations.company_id, locations.name";
@@ -38,7 +38,7 @@ pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewLocation,
-) -> Result<location::Model, OrgError> {
+) -> Result<location::Model, StoreError> {
     let txn = db.begin_write().await?;
     if let Some(calendar_id) = new.holiday_calendar_id {
         calendars::check_exists(&txn, tenant, calendar_id, "holiday_calendar_id").await?;
@@ -58,24 +58,24 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+    .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
     txn.commit().await?;
     Ok(location)
 }
 
-pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<location::Model, OrgError> {
+pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<location::Model, StoreError> {
     of_company(tenant)
         .filter(location::Column::Id.eq(id))
         .one(db.conn())
         .await?
-        .ok_or(OrgError::NotFound("location"))
+        .ok_or(StoreError::NotFound("location"))
 }
 
 pub async fn list(
     db: &ServiceDb,
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
-) -> Result<Vec<location::Model>, OrgError> {
+) -> Result<Vec<location::Model>, StoreError> {
     Ok(page_by_id(of_company(tenant), location::Column::Id, cursor)
         .all(db.conn())
         .await?)
@@ -87,13 +87,13 @@ pub async fn update(
     tenant: &Tenant,
     id: Uuid,
     change: LocationChange,
-) -> Result<location::Model, OrgError> {
+) -> Result<location::Model, StoreError> {
     let txn = db.begin_write().await?;
     let current = of_company(tenant)
         .filter(location::Column::Id.eq(id))
         .one(&txn)
         .await?
-        .ok_or(OrgError::NotFound("location"))?;
+        .ok_or(StoreError::NotFound("location"))?;
     if let Some(Some(calendar_id)) = change.holiday_calendar_id {
         calendars::check_exists(&txn, tenant, calendar_id, "holiday_calendar_id").await?;
     }
@@ -116,20 +116,20 @@ pub async fn update(
     let location = location
         .update(&txn)
         .await
-        .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+        .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
     txn.commit().await?;
     Ok(location)
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), OrgError> {
+pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let deleted = location::Entity::delete_many()
         .filter(location::Column::CompanyId.eq(tenant.company_id()))
         .filter(location::Column::Id.eq(id))
         .exec(db.conn())
         .await?;
     match deleted.rows_affected {
-        0 => Err(OrgError::NotFound("location")),
+        0 => Err(StoreError::NotFound("location")),
         _ => Ok(()),
     }
 }

@@ -8,15 +8,15 @@ pub mod locations;
 pub mod teams;
 
 use roster_http::Cursor;
-use roster_storage::{DbError, Tenant};
+use roster_storage::Tenant;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::OrgError;
 use entities::company;
+use roster_http::StoreError;
 
 /// Locks the tenant's company row for the rest of the transaction, serialising the
 /// company's structural writes (the team tree, the default calendar). On SQLite the
@@ -24,27 +24,12 @@ use entities::company;
 async fn lock_company(
     txn: &impl ConnectionTrait,
     tenant: &Tenant,
-) -> Result<company::Model, OrgError> {
+) -> Result<company::Model, StoreError> {
     company::Entity::find_by_id(tenant.company_id())
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(OrgError::NotFound("company"))
-}
-
-/// Turns the violation of one unique index into a 409 on `field`; any other error
-/// passes through.
-fn taken(
-    error: sea_orm::DbErr,
-    index: &str,
-    columns: &str,
-    field: &'static str,
-    message: &'static str,
-) -> OrgError {
-    match DbError::from(error) {
-        e if e.is_unique_violation_of(index, columns) => OrgError::Taken { field, message },
-        e => OrgError::Db(e),
-    }
+        .ok_or(StoreError::NotFound("company"))
 }
 
 /// One page in id order (UUID v7 ids sort by creation): the rows after the cursor, one

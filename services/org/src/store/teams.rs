@@ -9,9 +9,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::team;
-use super::{lock_company, now, page_by_id, taken};
-use crate::OrgError;
+use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
+use roster_http::StoreError;
 
 const NAME_INDEX: &str = "idx_teams_company_id_name";
 const NAME_COLUMNS: &str = "teams.company_id, teams.name";
@@ -40,7 +40,7 @@ async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
-) -> Result<Option<team::Model>, OrgError> {
+) -> Result<Option<team::Model>, StoreError> {
     Ok(of_company(tenant)
         .filter(team::Column::Id.eq(id))
         .one(conn)
@@ -52,7 +52,7 @@ async fn check_parent(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     parent_id: Uuid,
-) -> Result<(), OrgError> {
+) -> Result<(), StoreError> {
     match find(conn, tenant, parent_id).await? {
         Some(_) => Ok(()),
         None => Err(Invalid::new("parent_id", "no team of this company has this id").into()),
@@ -64,7 +64,7 @@ pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewTeam,
-) -> Result<team::Model, OrgError> {
+) -> Result<team::Model, StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     if let Some(parent_id) = new.parent_id {
@@ -82,15 +82,15 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+    .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
     txn.commit().await?;
     Ok(team)
 }
 
-pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<team::Model, OrgError> {
+pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<team::Model, StoreError> {
     find(db.conn(), tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("team"))
+        .ok_or(StoreError::NotFound("team"))
 }
 
 /// A page of the company's teams in creation order, optionally the children of one.
@@ -99,7 +99,7 @@ pub async fn list(
     tenant: &Tenant,
     parent_id: Option<Uuid>,
     cursor: &Cursor<Uuid>,
-) -> Result<Vec<team::Model>, OrgError> {
+) -> Result<Vec<team::Model>, StoreError> {
     let mut query = of_company(tenant);
     if let Some(parent_id) = parent_id {
         query = query.filter(team::Column::ParentId.eq(parent_id));
@@ -114,7 +114,7 @@ pub async fn existing(
     db: &ServiceDb,
     tenant: &Tenant,
     ids: &[Uuid],
-) -> Result<Vec<Uuid>, OrgError> {
+) -> Result<Vec<Uuid>, StoreError> {
     Ok(of_company(tenant)
         .filter(team::Column::Id.is_in(ids.iter().copied()))
         .select_only()
@@ -130,12 +130,12 @@ pub async fn update(
     tenant: &Tenant,
     id: Uuid,
     change: TeamChange,
-) -> Result<team::Model, OrgError> {
+) -> Result<team::Model, StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let current = find(&txn, tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("team"))?;
+        .ok_or(StoreError::NotFound("team"))?;
     if let Some(Some(parent_id)) = change.parent_id {
         check_parent(&txn, tenant, parent_id).await?;
         let parents: HashMap<Uuid, Option<Uuid>> = of_company(tenant)
@@ -170,25 +170,25 @@ pub async fn update(
     let team = team
         .update(&txn)
         .await
-        .map_err(|e| taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
+        .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
     txn.commit().await?;
     Ok(team)
 }
 
 /// Deletes a team that has no sub-teams.
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), OrgError> {
+pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let txn = db.begin_write().await?;
     lock_company(&txn, tenant).await?;
     let team = find(&txn, tenant, id)
         .await?
-        .ok_or(OrgError::NotFound("team"))?;
+        .ok_or(StoreError::NotFound("team"))?;
     let children = of_company(tenant)
         .filter(team::Column::ParentId.eq(id))
         .count(&txn)
         .await?;
     if children > 0 {
-        return Err(OrgError::Conflict(
+        return Err(StoreError::Conflict(
             "the team has sub-teams: move or delete them first",
         ));
     }

@@ -11,10 +11,10 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::state;
+use super::{Problems, state};
 use crate::domain::{Email, NAME_MAX, Name, OptionalText, POSITION_MAX, Phone, Salary, Status};
 use crate::saga::{self, ONBOARDING, Plan, Steps};
-use crate::store::employees::{self, EmployeeChange, Filter};
+use crate::store::employees::{self, EmployeeChange, Filter, NewEmployee};
 
 /// An employee. `salary` is present for administrators only.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -97,23 +97,6 @@ pub struct CreateEmployee {
     pub salary: Option<Salary>,
 }
 
-/// Collects every invalid field of a request before answering 422.
-#[derive(Debug, Default)]
-struct Problems(Vec<Invalid>);
-
-impl Problems {
-    fn check<T>(&mut self, result: Result<T, Invalid>) -> Option<T> {
-        result.map_err(|e| self.0.push(e)).ok()
-    }
-
-    fn finish(self) -> ApiResult<()> {
-        match self.0.is_empty() {
-            true => Ok(()),
-            false => Err(crate::PeopleError::Invalid(self.0).into()),
-        }
-    }
-}
-
 fn parse_email(value: &str) -> Result<Email, Invalid> {
     Email::parse(value).map_err(|m| Invalid::new("email", m))
 }
@@ -164,23 +147,15 @@ pub(super) async fn create_employee(
     let salary = body
         .salary
         .and_then(|s| problems.check(Salary::parse("salary", s)));
-    problems.finish()?;
-    let (Some(email), Some(name), Some(surname), Some(position)) = (email, name, surname, position)
-    else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "a checked value is missing"
-        )));
-    };
+    let (email, name, surname, position) =
+        problems.finish(|| Some((email?, name?, surname?, position?)))?;
     if let Some(manager_id) = body.manager_id {
         employees::check_manager(ctx.db.conn(), &tenant, None, manager_id).await?;
     }
-    let steps = Steps::linked(&ctx).map_err(ApiError::Internal)?;
-    check_teams(&steps, tenant.company_id(), &body.team_ids).await?;
+    let steps = &state.steps;
+    check_teams(steps, tenant.company_id(), &body.team_ids).await?;
     if employees::email_in_use(&ctx.db, &tenant, email.as_str()).await? {
-        return Err(ApiError::conflict(
-            "email",
-            "another employee of the company already uses this email",
-        ));
+        return Err(ApiError::conflict("email", employees::EMAIL_TAKEN));
     }
     // The employee's id is chosen first: the salary is sealed for it.
     let employee_id = Uuid::now_v7();
@@ -189,21 +164,23 @@ pub(super) async fn create_employee(
         .map(|s| seal_salary(&state.data_key, employee_id, s))
         .transpose()?;
     let plan = Plan {
-        email: email.into(),
-        name: name.into_inner(),
-        surname: surname.into_inner(),
-        role: body.role,
-        position: position.into_inner(),
-        phone: phone.map(Phone::into_inner),
-        manager_id: body.manager_id,
-        hire_date: body.hire_date,
-        sealed_salary,
-        team_ids: body.team_ids,
+        employee: NewEmployee {
+            email: email.into(),
+            name: name.into_inner(),
+            surname: surname.into_inner(),
+            role: body.role,
+            position: position.into_inner(),
+            phone: phone.map(Phone::into_inner),
+            manager_id: body.manager_id,
+            hire_date: body.hire_date,
+            sealed_salary,
+            team_ids: body.team_ids,
+        },
         company_name: None,
     };
     let outcome = saga::begin(
         &ctx,
-        &steps,
+        steps,
         ONBOARDING,
         tenant.company_id(),
         employee_id,
@@ -361,10 +338,10 @@ pub(super) async fn update_employee(
         Some(None) => Some(None),
         None => None,
     };
-    problems.finish()?;
-    let steps = Steps::linked(&ctx).map_err(ApiError::Internal)?;
+    problems.finish(|| Some(()))?;
+    let steps = &state.steps;
     if let Some(team_ids) = &body.team_ids {
-        check_teams(&steps, tenant.company_id(), team_ids).await?;
+        check_teams(steps, tenant.company_id(), team_ids).await?;
     }
     let sealed_salary = salary
         .map(|s| s.map(|s| seal_salary(&state.data_key, id, &s)).transpose())
@@ -425,9 +402,10 @@ pub(super) async fn delete_employee(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
+    let state = state(&ctx)?;
     let tenant = caller.tenant();
     employees::get(&ctx.db, &tenant, id).await?;
-    let steps = Steps::linked(&ctx).map_err(ApiError::Internal)?;
+    let steps = &state.steps;
     // The account first: once it is off, nobody logs in as the employee, whatever
     // happens next; repeating the request finishes the job.
     let off = AccountChange {

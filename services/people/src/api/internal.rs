@@ -5,13 +5,15 @@ use axum::extract::State;
 use axum::routing::post;
 use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
 use roster_contracts::{Email, Invalid, Name};
-use roster_http::{ApiError, ApiResult, Json};
+use roster_http::{ApiResult, Json};
 use roster_service::{OpenApiRouter, ServiceContext};
 use roster_tokens::Role;
 use uuid::Uuid;
 
+use super::{Problems, state};
 use crate::domain::NAME_MAX;
-use crate::saga::{self, Plan, SIGNUP, Steps};
+use crate::saga::{self, Plan, SIGNUP};
+use crate::store::employees::NewEmployee;
 
 pub(super) fn routes() -> OpenApiRouter<ServiceContext> {
     OpenApiRouter::new().route(SIGNUPS_PATH, post(signup))
@@ -23,40 +25,34 @@ async fn signup(
     State(ctx): State<ServiceContext>,
     Json(body): Json<Signup>,
 ) -> ApiResult<Json<SignedUp>> {
-    let fields = (
-        Name::parse("company_name", &body.company_name, 200),
-        Email::parse(&body.admin_email).map_err(|m| Invalid::new("admin_email", m)),
-        Name::parse("admin_name", &body.admin_name, NAME_MAX),
-        Name::parse("admin_surname", &body.admin_surname, NAME_MAX),
-    );
-    let (company_name, email, name, surname) = match fields {
-        (Ok(c), Ok(e), Ok(n), Ok(s)) => (c, e, n, s),
-        (c, e, n, s) => {
-            let errors = [c.err(), e.err(), n.err(), s.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return Err(crate::PeopleError::Invalid(errors).into());
-        }
-    };
-    let steps = Steps::linked(&ctx).map_err(ApiError::Internal)?;
+    let state = state(&ctx)?;
+    let mut problems = Problems::default();
+    let company_name = problems.check(Name::parse("company_name", &body.company_name, 200));
+    let email =
+        problems.check(Email::parse(&body.admin_email).map_err(|m| Invalid::new("admin_email", m)));
+    let name = problems.check(Name::parse("admin_name", &body.admin_name, NAME_MAX));
+    let surname = problems.check(Name::parse("admin_surname", &body.admin_surname, NAME_MAX));
+    let (company_name, email, name, surname) =
+        problems.finish(|| Some((company_name?, email?, name?, surname?)))?;
     let company_id = Uuid::now_v7();
     let plan = Plan {
-        email: email.into(),
-        name: name.into_inner(),
-        surname: surname.into_inner(),
-        role: Role::Admin,
-        position: None,
-        phone: None,
-        manager_id: None,
-        hire_date: None,
-        sealed_salary: None,
-        team_ids: Vec::new(),
+        employee: NewEmployee {
+            email: email.into(),
+            name: name.into_inner(),
+            surname: surname.into_inner(),
+            role: Role::Admin,
+            position: None,
+            phone: None,
+            manager_id: None,
+            hire_date: None,
+            sealed_salary: None,
+            team_ids: Vec::new(),
+        },
         company_name: Some(company_name.into_inner()),
     };
     let outcome = saga::begin(
         &ctx,
-        &steps,
+        &state.steps,
         SIGNUP,
         company_id,
         Uuid::now_v7(),

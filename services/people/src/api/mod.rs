@@ -6,14 +6,13 @@ mod internal;
 
 use std::sync::Arc;
 
-use roster_http::ApiError;
-use roster_http::access::{ADMIN, Access, Rule, rule};
+use roster_contracts::Invalid;
+use roster_http::access::{ADMIN, MEMBER, Rule, SERVICE, rule};
+use roster_http::{ApiError, ApiResult, StoreError};
 use roster_service::{OpenApiRouter, ServiceContext};
 use utoipa_axum::routes;
 
 use crate::PeopleState;
-
-const MEMBER: Access = Access::Member;
 
 /// Every route of people and who may call it.
 pub const ACCESS: &[Rule] = &[
@@ -23,7 +22,7 @@ pub const ACCESS: &[Rule] = &[
     rule("PATCH", "/api/v1/people/employees/{id}", ADMIN),
     rule("DELETE", "/api/v1/people/employees/{id}", ADMIN),
     rule("GET", "/api/v1/people/me", MEMBER),
-    rule("POST", "/internal/v1/people/signups", Access::Service),
+    rule("POST", "/internal/v1/people/signups", SERVICE),
 ];
 
 pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
@@ -44,4 +43,24 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
 
 fn state(ctx: &ServiceContext) -> Result<Arc<PeopleState>, ApiError> {
     ctx.state::<PeopleState>().map_err(ApiError::Internal)
+}
+
+/// Collects every invalid field of a request, to answer them all in one 422.
+#[derive(Debug, Default)]
+struct Problems(Vec<Invalid>);
+
+impl Problems {
+    /// The value, or `None` with its problem kept.
+    fn check<T>(&mut self, result: Result<T, Invalid>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// 422 with every problem kept; otherwise the checked values, which `values`
+    /// gathers from the options [`Problems::check`] answered.
+    fn finish<T>(self, values: impl FnOnce() -> Option<T>) -> ApiResult<T> {
+        if !self.0.is_empty() {
+            return Err(StoreError::Invalid(self.0).into());
+        }
+        values().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a checked value is missing")))
+    }
 }

@@ -1,8 +1,8 @@
 //! Employees, their teams, and the sagas that create them.
 
-use roster_migrate::index;
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
+use roster_migrate::{drop_tables, index};
 
 pub struct Migration;
 
@@ -174,15 +174,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Sagas::Table.into_iden(),
-            EmployeeTeams::Table.into_iden(),
-            Employees::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                Sagas::Table.into_iden(),
+                EmployeeTeams::Table.into_iden(),
+                Employees::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -1,23 +1,25 @@
 use std::collections::HashMap;
 
 use roster_http::Cursor;
-use roster_storage::{DbError, ServiceDb, Tenant};
+use roster_storage::{ServiceDb, Tenant};
+use roster_tokens::Role;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, Set,
 };
+use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
 use super::entities::{employee, employee_team};
 use super::now;
-use crate::PeopleError;
 use crate::domain::{Status, would_create_cycle};
 use roster_contracts::Invalid;
+use roster_http::StoreError;
 
 const EMAIL_INDEX: &str = "idx_employees_company_id_email";
 const EMAIL_COLUMNS: &str = "employees.company_id, employees.email";
-const EMAIL_TAKEN: &str = "another employee of the company already uses this email";
+pub const EMAIL_TAKEN: &str = "another employee of the company already uses this email";
 
 /// An employee with the ids of their teams.
 #[derive(Debug, Clone)]
@@ -30,21 +32,15 @@ fn of_company(tenant: &Tenant) -> Select<employee::Entity> {
     employee::Entity::find().filter(employee::Column::CompanyId.eq(tenant.company_id()))
 }
 
-pub(crate) fn taken(error: sea_orm::DbErr) -> PeopleError {
-    match DbError::from(error) {
-        e if e.is_unique_violation_of(EMAIL_INDEX, EMAIL_COLUMNS) => PeopleError::Taken {
-            field: "email",
-            message: EMAIL_TAKEN,
-        },
-        e => PeopleError::Db(e),
-    }
+fn taken(error: sea_orm::DbErr) -> StoreError {
+    StoreError::taken(error, EMAIL_INDEX, EMAIL_COLUMNS, "email", EMAIL_TAKEN)
 }
 
 async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
-) -> Result<Option<employee::Model>, PeopleError> {
+) -> Result<Option<employee::Model>, StoreError> {
     Ok(of_company(tenant)
         .filter(employee::Column::Id.eq(id))
         .one(conn)
@@ -55,7 +51,7 @@ async fn teams_of(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<Uuid>>, PeopleError> {
+) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
     let rows = employee_team::Entity::find()
         .filter(employee_team::Column::CompanyId.eq(tenant.company_id()))
         .filter(employee_team::Column::EmployeeId.is_in(ids.iter().copied()))
@@ -73,7 +69,7 @@ async fn with_teams(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     records: Vec<employee::Model>,
-) -> Result<Vec<Employee>, PeopleError> {
+) -> Result<Vec<Employee>, StoreError> {
     let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
     let mut teams = teams_of(conn, tenant, &ids).await?;
     Ok(records
@@ -85,12 +81,12 @@ async fn with_teams(
         .collect())
 }
 
-pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, PeopleError> {
+pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, StoreError> {
     let record = find(db.conn(), tenant, id)
         .await?
-        .ok_or(PeopleError::NotFound("employee"))?;
+        .ok_or(StoreError::NotFound("employee"))?;
     let mut found = with_teams(db.conn(), tenant, vec![record]).await?;
-    found.pop().ok_or(PeopleError::NotFound("employee"))
+    found.pop().ok_or(StoreError::NotFound("employee"))
 }
 
 /// Filters of the employee list; absent ones do not filter.
@@ -107,7 +103,7 @@ pub async fn list(
     tenant: &Tenant,
     filter: Filter,
     cursor: &Cursor<Uuid>,
-) -> Result<Vec<Employee>, PeopleError> {
+) -> Result<Vec<Employee>, StoreError> {
     let mut query = of_company(tenant);
     if let Some(status) = filter.status {
         query = query.filter(employee::Column::Status.eq(status.as_str()));
@@ -145,7 +141,7 @@ pub async fn check_manager(
     tenant: &Tenant,
     employee_id: Option<Uuid>,
     manager_id: Uuid,
-) -> Result<(), PeopleError> {
+) -> Result<(), StoreError> {
     let manager = find(conn, tenant, manager_id).await?;
     if manager.is_none_or(|m| m.status != Status::Active.as_str()) {
         return Err(Invalid::new(
@@ -182,7 +178,7 @@ pub async fn email_in_use(
     db: &ServiceDb,
     tenant: &Tenant,
     email: &str,
-) -> Result<bool, PeopleError> {
+) -> Result<bool, StoreError> {
     Ok(of_company(tenant)
         .filter(employee::Column::Email.eq(email))
         .one(db.conn())
@@ -190,18 +186,19 @@ pub async fn email_in_use(
         .is_some())
 }
 
-/// A new employee's row, built by the saga that creates the employee.
-#[derive(Debug, Clone)]
+/// What a new employee is made of: validated by the API, carried (and stored) by the
+/// saga that creates the employee, inserted under the saga's employee id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewEmployee {
-    pub id: Uuid,
     pub email: String,
     pub name: String,
     pub surname: String,
-    pub role: String,
+    pub role: Role,
     pub position: Option<String>,
     pub phone: Option<String>,
     pub manager_id: Option<Uuid>,
     pub hire_date: Option<Date>,
+    /// Sealed with the data key for the employee's id.
     pub sealed_salary: Option<Vec<u8>>,
     pub team_ids: Vec<Uuid>,
 }
@@ -210,16 +207,17 @@ pub struct NewEmployee {
 pub async fn insert(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
+    id: Uuid,
     new: NewEmployee,
-) -> Result<(), PeopleError> {
+) -> Result<(), StoreError> {
     let at = now();
     employee::ActiveModel {
-        id: Set(new.id),
+        id: Set(id),
         company_id: Set(tenant.company_id()),
         email: Set(new.email),
         name: Set(new.name),
         surname: Set(new.surname),
-        role: Set(new.role),
+        role: Set(new.role.as_str().to_owned()),
         position: Set(new.position),
         phone: Set(new.phone),
         manager_id: Set(new.manager_id),
@@ -232,7 +230,7 @@ pub async fn insert(
     .insert(conn)
     .await
     .map_err(taken)?;
-    set_teams(conn, tenant, new.id, &new.team_ids).await
+    set_teams(conn, tenant, id, &new.team_ids).await
 }
 
 async fn set_teams(
@@ -240,7 +238,7 @@ async fn set_teams(
     tenant: &Tenant,
     employee_id: Uuid,
     team_ids: &[Uuid],
-) -> Result<(), PeopleError> {
+) -> Result<(), StoreError> {
     employee_team::Entity::delete_many()
         .filter(employee_team::Column::CompanyId.eq(tenant.company_id()))
         .filter(employee_team::Column::EmployeeId.eq(employee_id))
@@ -283,11 +281,11 @@ pub async fn update(
     tenant: &Tenant,
     id: Uuid,
     change: EmployeeChange,
-) -> Result<Employee, PeopleError> {
+) -> Result<Employee, StoreError> {
     let txn = db.begin_write().await?;
     let current = find(&txn, tenant, id)
         .await?
-        .ok_or(PeopleError::NotFound("employee"))?;
+        .ok_or(StoreError::NotFound("employee"))?;
     if let Some(Some(manager_id)) = change.manager_id {
         check_manager(&txn, tenant, Some(id), manager_id).await?;
     }
@@ -329,5 +327,5 @@ pub async fn update(
     }
     let mut found = with_teams(&txn, tenant, vec![record]).await?;
     txn.commit().await?;
-    found.pop().ok_or(PeopleError::NotFound("employee"))
+    found.pop().ok_or(StoreError::NotFound("employee"))
 }

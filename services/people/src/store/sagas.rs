@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::employees::{self, NewEmployee};
 use super::entities::saga;
 use super::now;
-use crate::PeopleError;
+use roster_http::StoreError;
 
 /// A saga's states, as stored.
 pub const STARTED: &str = "started";
@@ -33,7 +33,7 @@ pub async fn create(
     db: &ServiceDb,
     new: NewSaga,
     lease: Duration,
-) -> Result<saga::Model, PeopleError> {
+) -> Result<saga::Model, StoreError> {
     let txn = db.begin_write().await?;
     let at = now();
     let saga = saga::ActiveModel {
@@ -60,7 +60,7 @@ pub async fn set_state(
     id: Uuid,
     state: &str,
     error: Option<&str>,
-) -> Result<(), PeopleError> {
+) -> Result<(), StoreError> {
     let txn = db.begin_write().await?;
     let mut update = saga::Entity::update_many()
         .col_expr(saga::Column::State, Expr::value(state))
@@ -77,16 +77,16 @@ pub async fn set_state(
 /// transaction, so neither can happen without the other.
 pub async fn finish(
     db: &ServiceDb,
-    saga_id: Uuid,
-    tenant: &Tenant,
+    saga: &saga::Model,
     employee: NewEmployee,
-) -> Result<(), PeopleError> {
+) -> Result<(), StoreError> {
     let txn = db.begin_write().await?;
-    employees::insert(&txn, tenant, employee).await?;
+    let tenant = Tenant::of_company(saga.company_id);
+    employees::insert(&txn, &tenant, saga.employee_id, employee).await?;
     saga::Entity::update_many()
         .col_expr(saga::Column::State, Expr::value(DONE))
         .col_expr(saga::Column::UpdatedAt, Expr::value(now()))
-        .filter(saga::Column::Id.eq(saga_id))
+        .filter(saga::Column::Id.eq(saga.id))
         .exec(&txn)
         .await?;
     txn.commit().await?;
@@ -100,7 +100,7 @@ pub async fn claim_due(
     db: &ServiceDb,
     lease: Duration,
     limit: u64,
-) -> Result<Vec<saga::Model>, PeopleError> {
+) -> Result<Vec<saga::Model>, StoreError> {
     let at = now();
     let due = saga::Entity::find()
         .filter(saga::Column::State.is_in(UNFINISHED))
@@ -125,11 +125,4 @@ pub async fn claim_due(
         }
     }
     Ok(claimed)
-}
-
-pub async fn get(db: &ServiceDb, id: Uuid) -> Result<saga::Model, PeopleError> {
-    saga::Entity::find_by_id(id)
-        .one(db.conn())
-        .await?
-        .ok_or(PeopleError::NotFound("saga"))
 }
