@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use roster_storage::{Backend, DbError, ServiceDb};
+use roster_storage::{Backend, DbError, Scope, ServiceDb};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 use sea_orm_migration::SchemaManager;
@@ -100,7 +100,7 @@ impl<'a> Migrator<'a> {
                 direction: "up",
                 source,
             };
-            let txn = self.db.begin_write().await?;
+            let txn = self.db.begin_write(Scope::AllCompanies).await?;
             lock(&txn, self.db.backend()).await?;
             if applied(&txn).await?.contains_key(name) {
                 continue;
@@ -142,7 +142,7 @@ impl<'a> Migrator<'a> {
                 direction: "down",
                 source,
             };
-            let txn = self.db.begin_write().await?;
+            let txn = self.db.begin_write(Scope::AllCompanies).await?;
             lock(&txn, self.db.backend()).await?;
             if !applied(&txn).await?.contains_key(name) {
                 continue;

@@ -18,6 +18,9 @@ pub struct Table {
     pub indexes: BTreeMap<String, Index>,
     /// Primary key, unique, check and foreign-key constraints, by definition.
     pub constraints: Vec<Constraint>,
+    /// Row-level security (PostgreSQL): whether it is enabled and forced, then each
+    /// policy with its conditions. Empty when the table has none.
+    pub row_security: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +234,22 @@ async fn pg_table(conn: &impl ConnectionTrait, table: &str) -> Result<Table, DbE
         });
     }
     out.constraints.sort();
+    for row in query(
+        conn,
+        "SELECT format('enabled %s, forced %s', relrowsecurity, relforcerowsecurity) \
+         FROM pg_class WHERE relname = $1 AND relnamespace = current_schema()::regnamespace \
+           AND relrowsecurity \
+         UNION ALL \
+         SELECT * FROM (SELECT format('policy %s for %s using (%s) with check (%s)', \
+                                      policyname, cmd, qual, with_check) \
+                        FROM pg_policies WHERE schemaname = current_schema() AND tablename = $1 \
+                        ORDER BY policyname) AS p",
+        [table.into()],
+    )
+    .await?
+    {
+        out.row_security.push(get(&row, 0)?);
+    }
     Ok(out)
 }
 

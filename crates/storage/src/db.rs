@@ -2,13 +2,14 @@ use std::fmt;
 
 use roster_config::StorageConfig;
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, SqlxPostgresConnector,
-    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionOptions, TransactionTrait,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{DbError, Location};
+use crate::tenant::{ALL_COMPANIES_SETTING, COMPANY_SETTING};
+use crate::{DbError, Location, Scope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -112,21 +113,53 @@ impl ServiceDb {
         &self.place
     }
 
-    /// The connection for reads and single statements.
+    /// The connection outside any transaction, for tables that belong to no company
+    /// (signing keys, the migration ledger). In the PostgreSQL modes it sees no row of
+    /// a tenant table: those are read through [`ServiceDb::read`].
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// Starts a transaction for reads in `scope`: its queries see one consistent state.
+    pub async fn read(&self, scope: impl Into<Scope>) -> Result<DatabaseTransaction, DbError> {
+        let txn = self.conn.begin().await?;
+        self.enter(&txn, scope.into()).await?;
+        Ok(txn)
+    }
+
+    /// Starts a write transaction in `scope`. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a writer waits its turn on the busy timeout instead of
     /// failing when a read lock cannot be upgraded.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbError> {
+    pub async fn begin_write(
+        &self,
+        scope: impl Into<Scope>,
+    ) -> Result<DatabaseTransaction, DbError> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        Ok(self.conn.begin_with_options(options).await?)
+        let txn = self.conn.begin_with_options(options).await?;
+        self.enter(&txn, scope.into()).await?;
+        Ok(txn)
+    }
+
+    /// Sets the transaction's scope for the row-level security policies (PostgreSQL);
+    /// both settings end with the transaction, so a pooled connection keeps none.
+    async fn enter(&self, txn: &DatabaseTransaction, scope: Scope) -> Result<(), DbError> {
+        if self.backend == Backend::Postgres {
+            let (company, all) = scope.settings();
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT set_config('{COMPANY_SETTING}', $1, true), \
+                            set_config('{ALL_COMPANIES_SETTING}', $2, true)"
+                ),
+                [company.into(), all.into()],
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
     /// Answers within the acquire timeout whether the database takes queries.

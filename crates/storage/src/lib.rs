@@ -8,9 +8,9 @@ mod tenant;
 
 pub use db::{Backend, PoolStats, ServiceDb};
 pub use error::DbError;
-pub use location::{Location, PgLocation};
+pub use location::{Location, PgLocation, ident};
 pub use provision::{provision, remove};
-pub use tenant::Tenant;
+pub use tenant::{ALL_COMPANIES_SETTING, COMPANY_SETTING, Scope, Tenant, policy_condition};
 
 /// Opens a service's storage: provisions what is missing, then connects as the service.
 pub async fn open(

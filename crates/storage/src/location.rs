@@ -99,7 +99,7 @@ impl PgLocation {
 }
 
 /// Quotes a PostgreSQL identifier.
-pub(crate) fn ident(name: &str) -> String {
+pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

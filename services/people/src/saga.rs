@@ -159,12 +159,12 @@ async fn run(
                 let step = create_account(steps, &saga, &plan, password.as_ref()).await;
                 state = match step {
                     Ok(true) => {
-                        sagas::set_state(&ctx.db, saga.id, ACCOUNT_CREATED, None).await?;
+                        sagas::set_state(&ctx.db, &saga, ACCOUNT_CREATED, None).await?;
                         ACCOUNT_CREATED.to_owned()
                     }
                     Ok(false) => {
                         reason = "interrupted before its account was created".to_owned();
-                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
                         COMPENSATING.to_owned()
                     }
                     Err(e) => {
@@ -172,7 +172,7 @@ async fn run(
                         if refused(&e) {
                             refusal = Some(e.into());
                         }
-                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
                         COMPENSATING.to_owned()
                     }
                 };
@@ -190,7 +190,7 @@ async fn run(
                         if let StoreError::Taken { .. } | StoreError::Invalid(_) = e {
                             refusal = Some(e.into());
                         }
-                        sagas::set_state(&ctx.db, saga.id, COMPENSATING, Some(&reason)).await?;
+                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
                         state = COMPENSATING.to_owned();
                     }
                 }
@@ -199,7 +199,7 @@ async fn run(
                 inject("people.saga.compensating")?;
                 match compensate(steps, &saga, &plan).await {
                     Ok(()) => {
-                        sagas::set_state(&ctx.db, saga.id, FAILED, None).await?;
+                        sagas::set_state(&ctx.db, &saga, FAILED, None).await?;
                         state = FAILED.to_owned();
                     }
                     Err(e) => {

@@ -9,6 +9,7 @@ mod isolation;
 mod migrations;
 mod platform;
 mod roles;
+mod row_security;
 mod tokens;
 
 use roster_testing::TestApp;

@@ -2,8 +2,31 @@
 
 mod m20261122_000001_create_auth;
 
-use roster_migrate::Migrations;
+use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
-    vec![Box::new(m20261122_000001_create_auth::Migration)]
+    vec![
+        Box::new(m20261122_000001_create_auth::Migration),
+        Box::new(TenantPolicies {
+            name: "m20261122_000002_tenant_policies",
+            tables: &TENANT_TABLES,
+        }),
+    ]
 }
+
+/// Every table of company data, under row-level security in the PostgreSQL modes.
+const TENANT_TABLES: [TenantTable; 3] = [
+    TenantTable::Company {
+        table: "accounts",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "sessions",
+        column: "company_id",
+    },
+    TenantTable::Under {
+        table: "refresh_tokens",
+        key: "session_id",
+        parent: "sessions",
+    },
+];

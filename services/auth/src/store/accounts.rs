@@ -1,6 +1,6 @@
 use roster_contracts::Email;
 use roster_contracts::auth::Account;
-use roster_storage::ServiceDb;
+use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -41,7 +41,7 @@ pub struct NewAccount {
 /// that creates it may repeat the step. An id that was cancelled is refused for good.
 #[tracing::instrument(skip(db, new), fields(account_id = %new.id))]
 pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Tenant::of_company(new.company_id)).await?;
     if cancelled_account::Entity::find_by_id(new.id)
         .one(&txn)
         .await?
@@ -78,20 +78,23 @@ pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, S
     Ok(account)
 }
 
+/// The account with this id, whichever its company (for other services' internal calls).
 pub async fn get(db: &ServiceDb, id: Uuid) -> Result<account::Model, StoreError> {
     account::Entity::find_by_id(id)
-        .one(db.conn())
+        .one(&db.read(Scope::AllCompanies).await?)
         .await?
         .ok_or(StoreError::NotFound("account"))
 }
 
+/// The account with this email: emails are unique across companies, and a login
+/// names no company.
 pub async fn find_by_email(
     db: &ServiceDb,
     email: &Email,
 ) -> Result<Option<account::Model>, StoreError> {
     Ok(account::Entity::find()
         .filter(account::Column::Email.eq(email.as_str()))
-        .one(db.conn())
+        .one(&db.read(Scope::AllCompanies).await?)
         .await?)
 }
 
@@ -110,7 +113,7 @@ pub async fn change(
     id: Uuid,
     change: AccountChange,
 ) -> Result<(account::Model, Vec<sessions::Revocation>), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Scope::AllCompanies).await?;
     let current = account::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -139,7 +142,7 @@ pub async fn change(
 /// its id is recorded so that a late, repeated creation cannot bring it back.
 #[tracing::instrument(skip(db))]
 pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Scope::AllCompanies).await?;
     let revoked = sessions::revoke_all(&txn, id, "cancelled").await?;
     account::Entity::delete_by_id(id).exec(&txn).await?;
     if cancelled_account::Entity::find_by_id(id)

@@ -1,5 +1,5 @@
 use roster_secrets::DataKey;
-use roster_storage::ServiceDb;
+use roster_storage::{Scope, ServiceDb};
 use roster_tokens::SigningKey;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -66,7 +66,7 @@ pub async fn rotate(
     let sealed = data_key
         .seal(&context(key.kid()), key.pkcs8_der())
         .map_err(|e| anyhow::anyhow!("cannot seal the signing key: {e}"))?;
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Scope::AllCompanies).await?;
     let at = now();
     signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(Some(at)))

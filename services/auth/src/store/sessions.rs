@@ -1,4 +1,4 @@
-use roster_storage::ServiceDb;
+use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
@@ -25,7 +25,9 @@ pub async fn open(
     refresh_token: &str,
     ttl: Duration,
 ) -> Result<session::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db
+        .begin_write(Tenant::of_company(account.company_id))
+        .await?;
     let at = now();
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -82,7 +84,8 @@ pub async fn rotate(
     ttl: Duration,
 ) -> Result<Rotation, StoreError> {
     let hash = hash_refresh_token(presented);
-    let txn = db.begin_write().await?;
+    // A refresh token names no company until it is found.
+    let txn = db.begin_write(Scope::AllCompanies).await?;
     let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(&hash))
         .one(&txn)
@@ -147,7 +150,7 @@ async fn revoke_one(
 /// Ends the session a refresh token belongs to (logout). Unknown tokens end nothing.
 #[tracing::instrument(skip_all)]
 pub async fn end(db: &ServiceDb, presented: &str) -> Result<Option<Revocation>, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Scope::AllCompanies).await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_refresh_token(presented)))
         .one(&txn)
@@ -193,7 +196,7 @@ pub async fn revoked_since(
 ) -> Result<Vec<Revocation>, StoreError> {
     Ok(session::Entity::find()
         .filter(session::Column::RevokedAt.gt(since))
-        .all(db.conn())
+        .all(&db.read(Scope::AllCompanies).await?)
         .await?
         .into_iter()
         .filter_map(|s| {

@@ -77,7 +77,7 @@ pub async fn create_calendar(
     name: Name,
     is_default: bool,
 ) -> Result<holiday_calendar::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let at = now();
     let id = Uuid::now_v7();
@@ -106,7 +106,7 @@ pub async fn list_calendars(
 ) -> Result<Vec<holiday_calendar::Model>, StoreError> {
     Ok(
         page_by_id(calendars_of(tenant), holiday_calendar::Column::Id, cursor)
-            .all(db.conn())
+            .all(&db.read(tenant).await?)
             .await?,
     )
 }
@@ -116,7 +116,7 @@ pub async fn get_calendar(
     tenant: &Tenant,
     id: Uuid,
 ) -> Result<holiday_calendar::Model, StoreError> {
-    find_calendar(db.conn(), tenant, id)
+    find_calendar(&db.read(tenant).await?, tenant, id)
         .await?
         .ok_or(StoreError::NotFound("holiday calendar"))
 }
@@ -131,7 +131,7 @@ pub async fn update_calendar(
     name: Option<Name>,
     is_default: Option<bool>,
 ) -> Result<holiday_calendar::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let current = find_calendar(&txn, tenant, id)
         .await?
@@ -162,7 +162,7 @@ pub async fn update_calendar(
 /// Deletes a calendar and its holidays; locations that used it fall back to the default.
 #[tracing::instrument(skip(db))]
 pub async fn delete_calendar(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let calendar = find_calendar(&txn, tenant, id)
         .await?
@@ -188,7 +188,7 @@ pub async fn create_holiday(
     date: Date,
     name: Name,
 ) -> Result<holiday::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     let calendar = match calendar_id {
         Some(id) => find_calendar(&txn, tenant, id).await?.ok_or_else(|| {
             StoreError::from(Invalid::new(
@@ -257,17 +257,19 @@ pub async fn list_holidays(
         .order_by_asc(holiday::Column::Date)
         .order_by_asc(holiday::Column::Id)
         .limit(cursor.fetch())
-        .all(db.conn())
+        .all(&db.read(tenant).await?)
         .await?)
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn delete_holiday(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
+    let txn = db.begin_write(tenant).await?;
     let deleted = holiday::Entity::delete_many()
         .filter(holiday::Column::CompanyId.eq(tenant.company_id()))
         .filter(holiday::Column::Id.eq(id))
-        .exec(db.conn())
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     match deleted.rows_affected {
         0 => Err(StoreError::NotFound("holiday")),
         _ => Ok(()),

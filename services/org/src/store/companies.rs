@@ -18,7 +18,7 @@ pub async fn ensure(
     id: Uuid,
     name: Name,
 ) -> Result<(company::Model, company_settings::Model), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Tenant::of_company(id)).await?;
     if let Some(company) = company::Entity::find_by_id(id).one(&txn).await? {
         let settings = company_settings::Entity::find_by_id(id)
             .one(&txn)
@@ -64,7 +64,7 @@ pub async fn ensure(
 /// Succeeds when there is nothing to remove.
 #[tracing::instrument(skip(db))]
 pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     // Teams first, leaves before parents: the tree's own key does not cascade.
     loop {
         let removed = team::Entity::delete_many()
@@ -97,12 +97,13 @@ pub async fn get(
     db: &ServiceDb,
     tenant: &Tenant,
 ) -> Result<(company::Model, company_settings::Model), StoreError> {
+    let txn = db.read(tenant).await?;
     let company = company::Entity::find_by_id(tenant.company_id())
-        .one(db.conn())
+        .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("company"))?;
     let settings = company_settings::Entity::find_by_id(tenant.company_id())
-        .one(db.conn())
+        .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("company"))?;
     Ok((company, settings))
@@ -114,7 +115,7 @@ pub async fn rename(
     tenant: &Tenant,
     name: Name,
 ) -> Result<company::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     let mut company: company::ActiveModel = lock_company(&txn, tenant).await?.into();
     company.name = Set(name.into_inner());
     company.updated_at = Set(now());
@@ -139,7 +140,7 @@ pub async fn update_settings(
     tenant: &Tenant,
     change: SettingsChange,
 ) -> Result<company_settings::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let mut settings: company_settings::ActiveModel =
         company_settings::Entity::find_by_id(tenant.company_id())

@@ -39,7 +39,7 @@ pub async fn create(
     tenant: &Tenant,
     new: NewLocation,
 ) -> Result<location::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     if let Some(calendar_id) = new.holiday_calendar_id {
         calendars::check_exists(&txn, tenant, calendar_id, "holiday_calendar_id").await?;
     }
@@ -66,7 +66,7 @@ pub async fn create(
 pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<location::Model, StoreError> {
     of_company(tenant)
         .filter(location::Column::Id.eq(id))
-        .one(db.conn())
+        .one(&db.read(tenant).await?)
         .await?
         .ok_or(StoreError::NotFound("location"))
 }
@@ -77,7 +77,7 @@ pub async fn list(
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<location::Model>, StoreError> {
     Ok(page_by_id(of_company(tenant), location::Column::Id, cursor)
-        .all(db.conn())
+        .all(&db.read(tenant).await?)
         .await?)
 }
 
@@ -88,7 +88,7 @@ pub async fn update(
     id: Uuid,
     change: LocationChange,
 ) -> Result<location::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     let current = of_company(tenant)
         .filter(location::Column::Id.eq(id))
         .one(&txn)
@@ -123,11 +123,13 @@ pub async fn update(
 
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
+    let txn = db.begin_write(tenant).await?;
     let deleted = location::Entity::delete_many()
         .filter(location::Column::CompanyId.eq(tenant.company_id()))
         .filter(location::Column::Id.eq(id))
-        .exec(db.conn())
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     match deleted.rows_affected {
         0 => Err(StoreError::NotFound("location")),
         _ => Ok(()),

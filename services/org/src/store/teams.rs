@@ -65,7 +65,7 @@ pub async fn create(
     tenant: &Tenant,
     new: NewTeam,
 ) -> Result<team::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     if let Some(parent_id) = new.parent_id {
         check_parent(&txn, tenant, parent_id).await?;
@@ -88,7 +88,7 @@ pub async fn create(
 }
 
 pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<team::Model, StoreError> {
-    find(db.conn(), tenant, id)
+    find(&db.read(tenant).await?, tenant, id)
         .await?
         .ok_or(StoreError::NotFound("team"))
 }
@@ -105,7 +105,7 @@ pub async fn list(
         query = query.filter(team::Column::ParentId.eq(parent_id));
     }
     Ok(page_by_id(query, team::Column::Id, cursor)
-        .all(db.conn())
+        .all(&db.read(tenant).await?)
         .await?)
 }
 
@@ -120,7 +120,7 @@ pub async fn existing(
         .select_only()
         .column(team::Column::Id)
         .into_tuple::<Uuid>()
-        .all(db.conn())
+        .all(&db.read(tenant).await?)
         .await?)
 }
 
@@ -131,7 +131,7 @@ pub async fn update(
     id: Uuid,
     change: TeamChange,
 ) -> Result<team::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let current = find(&txn, tenant, id)
         .await?
@@ -178,7 +178,7 @@ pub async fn update(
 /// Deletes a team that has no sub-teams.
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
     let team = find(&txn, tenant, id)
         .await?

@@ -150,7 +150,7 @@ pub(super) async fn create_employee(
     let (email, name, surname, position) =
         problems.finish(|| Some((email?, name?, surname?, position?)))?;
     if let Some(manager_id) = body.manager_id {
-        employees::check_manager(ctx.db.conn(), &tenant, None, manager_id).await?;
+        employees::check_new_manager(&ctx.db, &tenant, manager_id).await?;
     }
     let steps = &state.steps;
     check_teams(steps, tenant.company_id(), &body.team_ids).await?;

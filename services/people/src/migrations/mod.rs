@@ -2,8 +2,30 @@
 
 mod m20261122_000001_create_people;
 
-use roster_migrate::Migrations;
+use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
-    vec![Box::new(m20261122_000001_create_people::Migration)]
+    vec![
+        Box::new(m20261122_000001_create_people::Migration),
+        Box::new(TenantPolicies {
+            name: "m20261122_000002_tenant_policies",
+            tables: &TENANT_TABLES,
+        }),
+    ]
 }
+
+/// Every table of company data, under row-level security in the PostgreSQL modes.
+const TENANT_TABLES: [TenantTable; 3] = [
+    TenantTable::Company {
+        table: "employees",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "employee_teams",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "sagas",
+        column: "company_id",
+    },
+];

@@ -82,10 +82,11 @@ async fn with_teams(
 }
 
 pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, StoreError> {
-    let record = find(db.conn(), tenant, id)
+    let txn = db.read(tenant).await?;
+    let record = find(&txn, tenant, id)
         .await?
         .ok_or(StoreError::NotFound("employee"))?;
-    let mut found = with_teams(db.conn(), tenant, vec![record]).await?;
+    let mut found = with_teams(&txn, tenant, vec![record]).await?;
     found.pop().ok_or(StoreError::NotFound("employee"))
 }
 
@@ -126,17 +127,27 @@ pub async fn list(
     if let Some(after) = cursor.after {
         query = query.filter(employee::Column::Id.gt(after));
     }
+    let txn = db.read(tenant).await?;
     let records = query
         .order_by_asc(employee::Column::Id)
         .limit(cursor.fetch())
-        .all(db.conn())
+        .all(&txn)
         .await?;
-    with_teams(db.conn(), tenant, records).await
+    with_teams(&txn, tenant, records).await
+}
+
+/// Whether `manager_id` may manage a new employee: an active employee of the company.
+pub async fn check_new_manager(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    manager_id: Uuid,
+) -> Result<(), StoreError> {
+    check_manager(&db.read(tenant).await?, tenant, None, manager_id).await
 }
 
 /// A manager must be an active employee of the company, and, for an existing
 /// employee, not themselves nor one of their reports.
-pub async fn check_manager(
+async fn check_manager(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     employee_id: Option<Uuid>,
@@ -181,7 +192,7 @@ pub async fn email_in_use(
 ) -> Result<bool, StoreError> {
     Ok(of_company(tenant)
         .filter(employee::Column::Email.eq(email))
-        .one(db.conn())
+        .one(&db.read(tenant).await?)
         .await?
         .is_some())
 }
@@ -282,7 +293,7 @@ pub async fn update(
     id: Uuid,
     change: EmployeeChange,
 ) -> Result<Employee, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant).await?;
     let current = find(&txn, tenant, id)
         .await?
         .ok_or(StoreError::NotFound("employee"))?;

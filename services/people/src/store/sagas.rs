@@ -1,4 +1,4 @@
-use roster_storage::{ServiceDb, Tenant};
+use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -34,7 +34,7 @@ pub async fn create(
     new: NewSaga,
     lease: Duration,
 ) -> Result<saga::Model, StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(Tenant::of_company(new.company_id)).await?;
     let at = now();
     let saga = saga::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -54,21 +54,29 @@ pub async fn create(
     Ok(saga)
 }
 
+/// The company a saga works for.
+fn tenant_of(saga: &saga::Model) -> Tenant {
+    Tenant::of_company(saga.company_id)
+}
+
 /// Moves a saga to `state`, keeping `error` when given.
 pub async fn set_state(
     db: &ServiceDb,
-    id: Uuid,
+    saga: &saga::Model,
     state: &str,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write(tenant_of(saga)).await?;
     let mut update = saga::Entity::update_many()
         .col_expr(saga::Column::State, Expr::value(state))
         .col_expr(saga::Column::UpdatedAt, Expr::value(now()));
     if let Some(error) = error {
         update = update.col_expr(saga::Column::Error, Expr::value(error));
     }
-    update.filter(saga::Column::Id.eq(id)).exec(&txn).await?;
+    update
+        .filter(saga::Column::Id.eq(saga.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -80,8 +88,8 @@ pub async fn finish(
     saga: &saga::Model,
     employee: NewEmployee,
 ) -> Result<(), StoreError> {
-    let txn = db.begin_write().await?;
-    let tenant = Tenant::of_company(saga.company_id);
+    let tenant = tenant_of(saga);
+    let txn = db.begin_write(tenant).await?;
     employees::insert(&txn, &tenant, saga.employee_id, employee).await?;
     saga::Entity::update_many()
         .col_expr(saga::Column::State, Expr::value(DONE))
@@ -107,11 +115,11 @@ pub async fn claim_due(
         .filter(saga::Column::LeaseUntil.lt(at))
         .order_by_asc(saga::Column::CreatedAt)
         .limit(limit)
-        .all(db.conn())
+        .all(&db.read(Scope::AllCompanies).await?)
         .await?;
     let mut claimed = Vec::with_capacity(due.len());
     for saga in due {
-        let txn = db.begin_write().await?;
+        let txn = db.begin_write(tenant_of(&saga)).await?;
         let taken = saga::Entity::update_many()
             .col_expr(saga::Column::LeaseUntil, Expr::value(at + lease))
             .filter(saga::Column::Id.eq(saga.id))

@@ -1,0 +1,169 @@
+//! Invariant: in the PostgreSQL topologies every table of company data is under
+//! row-level security that the service's own role obeys. A query that did not say
+//! whose rows it wants sees none, a company's scope sees only that company's rows, and
+//! no row can be written into another company. A new table must either join the
+//! policies or be named here as belonging to no company.
+
+use roster::SERVICES;
+use roster_storage::{ALL_COMPANIES_SETTING, COMPANY_SETTING};
+use roster_testing::{StatusCode, TestApp, Topology, pg_location, postgres_topology_tests};
+use serde_json::json;
+use sqlx::{Connection, PgConnection, Row};
+
+use crate::accounts::{PASSWORD, SignedUp, hire, sign_up};
+
+/// Tables that hold no company's data.
+const NO_COMPANY: [&str; 3] = ["schema_migrations", "cancelled_accounts", "signing_keys"];
+
+/// PostgreSQL's `insufficient_privilege`, which a row-level security check raises.
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+/// Gives the company a row in every table: a team, a location, a holiday and an
+/// employee in the team (with their account and saga).
+async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
+    let post = |path: &'static str, body: serde_json::Value| async move {
+        let answer = app.post(path, &company.admin, &body).await;
+        assert!(answer.status.is_success(), "{path}: {:?}", answer.body);
+        answer.body["id"].as_str().unwrap().to_owned()
+    };
+    let team = post("/api/v1/org/teams", json!({"name": "Ops"})).await;
+    post(
+        "/api/v1/org/locations",
+        json!({"name": "Office", "latitude": 1.0, "longitude": 1.0, "radius_m": 5}),
+    )
+    .await;
+    post(
+        "/api/v1/org/holidays",
+        json!({"date": "2026-12-25", "name": "Christmas"}),
+    )
+    .await;
+    let employee = hire(
+        app,
+        &company.admin,
+        json!({"email": format!("pat@{domain}"), "name": "Pat", "surname": "Smith",
+               "role": "employee", "password": PASSWORD, "team_ids": [team]}),
+    )
+    .await;
+    assert_eq!(employee.status, StatusCode::CREATED, "{:?}", employee.body);
+}
+
+/// Runs `sql` in a transaction scoped as the services scope theirs, then rolls back.
+/// `None` is every company's scope.
+async fn in_scope(
+    conn: &mut PgConnection,
+    company: Option<&str>,
+    sql: &str,
+) -> Result<i64, sqlx::Error> {
+    let mut txn = conn.begin().await?;
+    let scope = format!(
+        "SELECT set_config('{COMPANY_SETTING}', $1, true), set_config('{ALL_COMPANIES_SETTING}', $2, true)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(scope))
+        .bind(company.unwrap_or_default())
+        .bind(if company.is_some() { "off" } else { "on" })
+        .execute(&mut *txn)
+        .await?;
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_optional(&mut *txn)
+        .await?;
+    txn.rollback().await?;
+    Ok(result.map_or(0, |row| row.try_get::<i64, _>(0).unwrap_or(0)))
+}
+
+async fn row_security_backs_every_tenant_query(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let a = sign_up(&app, "Acme", "ada@acme.test").await;
+    let b = sign_up(&app, "Globex", "hank@globex.test").await;
+    fill(&app, &a, "acme.test").await;
+    fill(&app, &b, "globex.test").await;
+
+    let mut checked = 0;
+    for service in SERVICES {
+        let pg = pg_location(app.config(), service.name);
+        let mut conn = PgConnection::connect_with(&pg.service_options(service.name))
+            .await
+            .unwrap();
+        let tables = sqlx::query(
+            "SELECT relname::text, relrowsecurity, relforcerowsecurity, \
+                    EXISTS (SELECT 1 FROM pg_attribute \
+                            WHERE attrelid = c.oid AND attname = 'company_id') \
+             FROM pg_class c \
+             WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' \
+             ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for table in tables {
+            let name: String = table.get(0);
+            if NO_COMPANY.contains(&name.as_str()) {
+                continue;
+            }
+            let (enabled, forced): (bool, bool) = (table.get(1), table.get(2));
+            assert!(
+                enabled && forced,
+                "{}.{name}: row-level security must be enabled and forced",
+                service.name
+            );
+            let count = format!("SELECT count(*) FROM \"{name}\"");
+            let unscoped: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let all = in_scope(&mut conn, None, &count).await.unwrap();
+            let of_a = in_scope(&mut conn, Some(&a.company_id), &count)
+                .await
+                .unwrap();
+            let of_b = in_scope(&mut conn, Some(&b.company_id), &count)
+                .await
+                .unwrap();
+            let what = format!(
+                "{}.{name}: unscoped {unscoped}, all {all}, A {of_a}, B {of_b}",
+                service.name
+            );
+            assert_eq!(unscoped, 0, "{what}: a query without a scope sees rows");
+            assert!(of_a > 0 && of_b > 0, "{what}: each company has rows here");
+            assert_eq!(of_a + of_b, all, "{what}: a row is seen by one company");
+
+            // A's scope can neither touch B's rows nor move its own rows to B.
+            let column = match name.as_str() {
+                "companies" => "id",
+                _ if table.get::<bool, _>(3) => "company_id",
+                // Rows under a parent row (a session's refresh tokens): read checks only.
+                _ => continue,
+            };
+            let touch = format!(
+                "WITH t AS (UPDATE \"{name}\" SET \"{column}\" = \"{column}\" \
+                 WHERE \"{column}\" = '{}' RETURNING 1) SELECT count(*) FROM t",
+                b.company_id
+            );
+            let touched = in_scope(&mut conn, Some(&a.company_id), &touch).await;
+            assert_eq!(touched.unwrap(), 0, "{what}: A's scope updated B's rows");
+            let moving = format!(
+                "WITH t AS (UPDATE \"{name}\" SET \"{column}\" = '{}' \
+                 WHERE \"{column}\" = '{}' RETURNING 1) SELECT count(*) FROM t",
+                b.company_id, a.company_id
+            );
+            let error = in_scope(&mut conn, Some(&a.company_id), &moving)
+                .await
+                .expect_err(&format!("{what}: A's scope moved a row to B"));
+            let code = error
+                .as_database_error()
+                .and_then(|e| e.code().map(|c| c.into_owned()));
+            assert_eq!(
+                code.as_deref(),
+                Some(INSUFFICIENT_PRIVILEGE),
+                "{what}: {error}"
+            );
+            checked += 1;
+        }
+        conn.close().await.unwrap();
+    }
+    // companies, company_settings, teams, holiday_calendars, holidays, locations,
+    // employees, employee_teams, sagas, accounts, sessions.
+    assert_eq!(checked, 11, "tables checked for writes");
+}
+
+postgres_topology_tests!(row_security_backs_every_tenant_query);
