@@ -2,7 +2,8 @@
 //!
 //! Compiled in only with the `faults` feature, which only the test suites enable; in
 //! any other build [`inject`] does nothing. With the feature, `ROSTER_FAULTS` lists
-//! points and what happens there: `people.saga.account_created=abort,org.x=error`.
+//! points and what happens there: `people.saga.account_created=abort,people.saga.employee=error`.
+//! The points are listed in ARCHITECTURE.md, beside the saga they interrupt.
 
 /// Runs the fault configured at `point`: `abort` ends the process at once (as a kill
 /// would), `error` fails the step.

@@ -155,7 +155,6 @@ async fn run(
     loop {
         match state.as_str() {
             STARTED => {
-                inject("people.saga.started")?;
                 let step = create_account(steps, &saga, &plan, password.as_ref()).await;
                 state = match step {
                     Ok(true) => {
@@ -178,8 +177,11 @@ async fn run(
                 };
             }
             ACCOUNT_CREATED => {
-                inject("people.saga.account_created")?;
-                match sagas::finish(&ctx.db, &saga, plan.employee.clone()).await {
+                let finished = match inject("people.saga.employee") {
+                    Ok(()) => sagas::finish(&ctx.db, &saga, plan.employee.clone()).await,
+                    Err(e) => Err(e.into()),
+                };
+                match finished {
                     Ok(()) => state = DONE.to_owned(),
                     Err(StoreError::Db(e)) if e.is_unavailable() => {
                         tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
@@ -195,22 +197,19 @@ async fn run(
                     }
                 }
             }
-            COMPENSATING => {
-                inject("people.saga.compensating")?;
-                match compensate(steps, &saga, &plan).await {
-                    Ok(()) => {
-                        sagas::set_state(&ctx.db, &saga, FAILED, None).await?;
-                        state = FAILED.to_owned();
-                    }
-                    Err(e) => {
-                        tracing::warn!(saga_id = %saga.id, error = %e, "compensation failed; will retry");
-                        return Ok(Outcome::Compensating {
-                            saga_id: saga.id,
-                            reason,
-                        });
-                    }
+            COMPENSATING => match compensate(steps, &saga, &plan).await {
+                Ok(()) => {
+                    sagas::set_state(&ctx.db, &saga, FAILED, None).await?;
+                    state = FAILED.to_owned();
                 }
-            }
+                Err(e) => {
+                    tracing::warn!(saga_id = %saga.id, error = %e, "compensation failed; will retry");
+                    return Ok(Outcome::Compensating {
+                        saga_id: saga.id,
+                        reason,
+                    });
+                }
+            },
             DONE => {
                 return Ok(Outcome::Done {
                     employee_id: saga.employee_id,
@@ -235,11 +234,13 @@ async fn create_account(
     password: Option<&Password>,
 ) -> Result<bool, LinkError> {
     if let Some(company_name) = &plan.company_name {
+        fault("people.saga.company", "org")?;
         steps
             .org
             .ensure_company(saga.company_id, company_name)
             .await?;
     }
+    fault("people.saga.account", "auth")?;
     let Some(password) = password else {
         return Ok(steps.accounts.get(saga.employee_id).await?.is_some());
     };
@@ -250,14 +251,26 @@ async fn create_account(
         role: plan.employee.role,
     };
     steps.accounts.ensure(saga.employee_id, &account).await?;
+    // As if auth's answer were lost after the account was made.
+    fault("people.saga.account_created", "auth")?;
     Ok(true)
 }
 
 /// Undoes the steps in reverse order: the account, then a signup's company.
 async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<(), LinkError> {
+    fault("people.saga.compensate", "auth")?;
     steps.accounts.cancel(saga.employee_id).await?;
     if plan.company_name.is_some() {
         steps.org.remove_company(saga.company_id).await?;
     }
     Ok(())
+}
+
+/// A fault injected (in test builds) before a call to `service`: `error` fails the call
+/// as if the service did not answer, `abort` kills the process there.
+fn fault(point: &str, service: &'static str) -> Result<(), LinkError> {
+    inject(point).map_err(|e| LinkError::Unreachable {
+        service,
+        reason: e.to_string(),
+    })
 }

@@ -4,10 +4,12 @@
 mod accounts;
 mod availability;
 mod cli;
+mod faults;
 mod gateway;
 mod isolation;
 mod migrations;
 mod platform;
+mod process;
 mod roles;
 mod row_security;
 mod tokens;

@@ -1,0 +1,355 @@
+//! Invariant: creating an employee (and signing up) leaves both records or neither, after
+//! any failure of a step and after a kill at any point, and the answer says which.
+//!
+//! Each case runs `roster` with `ROSTER_FAULTS` (the test build's failpoints): `error`
+//! fails the call that follows the point as if its service did not answer, `abort` kills
+//! the process there. A killed process is started again without faults and its resumer
+//! carries the saga to its end. A last case stops the auth process for real.
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use roster_config::Config;
+use roster_storage::Scope;
+use roster_testing::{Installation, StatusCode, Topology, topology_tests};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::accounts::PASSWORD;
+use crate::process::{Server, roster, storage_env};
+
+/// What exists for an email once nothing is left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Records {
+    Both,
+    Neither,
+}
+
+/// Counts rows across companies, in the service's own database.
+async fn count(config: &Config, service: &'static str, sql: String) -> i64 {
+    let db = roster_storage::open(service, config.storage_for(service))
+        .await
+        .unwrap();
+    let txn = db.read(Scope::AllCompanies).await.unwrap();
+    let row = txn
+        .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    let n: i64 = row.try_get_by_index(0).unwrap();
+    drop(txn);
+    db.close().await;
+    n
+}
+
+/// (accounts, employees, unfinished sagas) for an email.
+async fn state(config: &Config, email: &str) -> (i64, i64, i64) {
+    let accounts = count(
+        config,
+        "auth",
+        format!("SELECT count(*) FROM accounts WHERE email = '{email}'"),
+    )
+    .await;
+    let employees = count(
+        config,
+        "people",
+        format!("SELECT count(*) FROM employees WHERE email = '{email}'"),
+    )
+    .await;
+    let unfinished = count(
+        config,
+        "people",
+        "SELECT count(*) FROM sagas WHERE state NOT IN ('done', 'failed')".to_owned(),
+    )
+    .await;
+    (accounts, employees, unfinished)
+}
+
+/// Waits until no saga is left unfinished, then checks what exists for the email.
+async fn settles_to(config: &Config, email: &str, expected: Records) {
+    let mut last = (0, 0, 0);
+    for _ in 0..100 {
+        last = state(config, email).await;
+        if last.2 == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (accounts, employees, unfinished) = last;
+    assert_eq!(unfinished, 0, "{email}: sagas still unfinished");
+    let want = match expected {
+        Records::Both => (1, 1),
+        Records::Neither => (0, 0),
+    };
+    assert_eq!(
+        (accounts, employees),
+        want,
+        "{email}: (accounts, employees)"
+    );
+}
+
+/// `roster up` on the installation, with short saga leases and the given faults.
+fn up(config: &Config, faults: &str) -> Server {
+    let mut command = roster();
+    command.args(["up", "--port", "0"]);
+    storage_env(&mut command, config);
+    saga_env(&mut command, faults);
+    Server::start(&mut command)
+}
+
+fn saga_env(command: &mut Command, faults: &str) {
+    command
+        .env("ROSTER_PEOPLE__SAGA_LEASE_SECS", "2")
+        .env("ROSTER_PEOPLE__SAGA_RETRY_SECS", "1")
+        .env("ROSTER_FAULTS", faults);
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: &Value,
+) -> reqwest::Result<(StatusCode, Value)> {
+    let mut request = client.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = request.send().await?;
+    let status = answer.status();
+    Ok((status, answer.json().await.unwrap_or(Value::Null)))
+}
+
+fn signup_body(company: &str, email: &str) -> Value {
+    json!({"company_name": company, "admin_email": email, "admin_password": PASSWORD,
+           "admin_name": "Ada", "admin_surname": "Admin"})
+}
+
+/// Hires an employee with this email through `server`.
+async fn hire(
+    client: &reqwest::Client,
+    server: &Server,
+    admin: &str,
+    email: &str,
+) -> reqwest::Result<(StatusCode, Value)> {
+    let body = json!({"email": email, "name": "Pat", "surname": "Smith", "role": "employee",
+                      "password": PASSWORD});
+    post(
+        client,
+        server.url("/api/v1/people/employees"),
+        Some(admin),
+        &body,
+    )
+    .await
+}
+
+/// Signs a company up and logs its admin in: the admin's access token.
+async fn admin_token(
+    client: &reqwest::Client,
+    auth: &Server,
+    company: &str,
+    email: &str,
+) -> String {
+    let (status, body) = post(
+        client,
+        auth.url("/api/v1/auth/signup"),
+        None,
+        &signup_body(company, email),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = post(
+        client,
+        auth.url("/api/v1/auth/login"),
+        None,
+        &json!({"email": email, "password": PASSWORD}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A 503 problem whose detail says what remains.
+fn assert_answer(status: StatusCode, body: &Value, says: &str) {
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(says), "{detail:?} should say {says:?}");
+}
+
+/// A step fails: the saga undoes what was done and the answer says nothing remains.
+const FAILED_STEPS: [&str; 3] = [
+    "people.saga.account",
+    // The account was made, but auth's answer was lost.
+    "people.saga.account_created",
+    "people.saga.employee",
+];
+
+/// The process dies there; after a restart the saga ends as said.
+const KILLS: [(&str, Records); 4] = [
+    ("people.saga.account=abort", Records::Neither),
+    ("people.saga.account_created=abort", Records::Both),
+    ("people.saga.employee=abort", Records::Both),
+    (
+        "people.saga.employee=error,people.saga.compensate=abort",
+        Records::Neither,
+    ),
+];
+
+async fn every_failure_leaves_both_or_neither(topology: Topology) {
+    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    let config = installation.config();
+    let client = reqwest::Client::new();
+    let server = up(config, "");
+    let admin = admin_token(&client, &server, "Acme", "ada@acme.test").await;
+    drop(server);
+
+    for (n, point) in FAILED_STEPS.iter().enumerate() {
+        let email = format!("failed-{n}@acme.test");
+        let server = up(config, &format!("{point}=error"));
+        let (status, body) = hire(&client, &server, &admin, &email).await.unwrap();
+        assert_answer(status, &body, "neither the account nor the employee exists");
+        settles_to(config, &email, Records::Neither).await;
+    }
+
+    // Undoing fails too: the answer says so, and the undoing ends after a restart.
+    let email = "undoing@acme.test";
+    let mut server = up(
+        config,
+        "people.saga.employee=error,people.saga.compensate=error",
+    );
+    let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
+    assert_answer(status, &body, "it is being rolled back");
+    assert_eq!(
+        state(config, email).await,
+        (1, 0, 1),
+        "the account awaits undoing"
+    );
+    server.kill();
+    let server = up(config, "");
+    settles_to(config, email, Records::Neither).await;
+    // The email is free again.
+    let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    drop(server);
+
+    for (n, (faults, expected)) in KILLS.iter().enumerate() {
+        let email = format!("killed-{n}@acme.test");
+        let mut server = up(config, faults);
+        assert!(
+            hire(&client, &server, &admin, &email).await.is_err(),
+            "{faults}: the process should have died before answering"
+        );
+        assert!(!server.exit().await.success());
+        let _restarted = up(config, "");
+        settles_to(config, &email, *expected).await;
+    }
+
+    // A signup: its first step makes the company, which is removed on the way back.
+    let server = up(config, "people.saga.company=error");
+    let (status, body) = post(
+        &client,
+        server.url("/api/v1/auth/signup"),
+        None,
+        &signup_body("Initech", "bill@initech.test"),
+    )
+    .await
+    .unwrap();
+    assert_answer(status, &body, "neither the account nor the employee exists");
+    drop(server);
+    let mut server = up(config, "people.saga.account=abort");
+    assert!(
+        post(
+            &client,
+            server.url("/api/v1/auth/signup"),
+            None,
+            &signup_body("Initech", "bill@initech.test"),
+        )
+        .await
+        .is_err()
+    );
+    server.exit().await;
+    let _restarted = up(config, "");
+    settles_to(config, "bill@initech.test", Records::Neither).await;
+    let companies = count(
+        config,
+        "org",
+        "SELECT count(*) FROM companies WHERE name = 'Initech'".to_owned(),
+    )
+    .await;
+    assert_eq!(companies, 0, "the signup's company was removed");
+}
+
+/// A port free at the time of asking, for processes that must know each other's
+/// address before they start.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `roster serve` for the services, each told where the others listen.
+fn serve(config: &Config, services: &[&str], port: u16, urls: &[(&str, u16)]) -> Server {
+    let mut command = roster();
+    command
+        .arg("serve")
+        .args(services)
+        .args(["--port", &port.to_string()]);
+    storage_env(&mut command, config);
+    saga_env(&mut command, "");
+    for (service, port) in urls {
+        command.env(
+            format!("ROSTER_SERVICES__{}__URL", service.to_uppercase()),
+            format!("http://127.0.0.1:{port}"),
+        );
+    }
+    Server::start(&mut command)
+}
+
+async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
+    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    let config = installation.config();
+    let client = reqwest::Client::new();
+    let (auth_port, rest_port) = (free_port(), free_port());
+    let auth = |port| {
+        serve(
+            config,
+            &["auth"],
+            port,
+            &[("org", rest_port), ("people", rest_port)],
+        )
+    };
+    let mut auth_server = auth(auth_port);
+    let rest = serve(
+        config,
+        &["org", "people"],
+        rest_port,
+        &[("auth", auth_port)],
+    );
+    let admin = admin_token(&client, &auth_server, "Acme", "ada@acme.test").await;
+
+    auth_server.kill();
+    let email = "pat@acme.test";
+    let (status, body) = hire(&client, &rest, &admin, email).await.unwrap();
+    // Auth is gone: the account step fails, and so does its undoing, for now.
+    assert_answer(status, &body, "it is being rolled back");
+    assert_eq!(state(config, email).await, (0, 0, 1));
+
+    let _auth_server = auth(auth_port);
+    settles_to(config, email, Records::Neither).await;
+    let (status, body) = hire(&client, &rest, &admin, email).await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    settles_to(config, email, Records::Both).await;
+}
+
+topology_tests!(
+    every_failure_leaves_both_or_neither,
+    auth_stopping_rolls_back_and_recovers,
+);

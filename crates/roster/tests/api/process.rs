@@ -1,0 +1,134 @@
+//! The `roster` binary as a child process: started with an installation's settings,
+//! read for its banner, stopped or killed.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::time::Duration;
+
+use roster_config::Config;
+
+/// The binary, with no `ROSTER_` variable from the environment: only what a test sets.
+pub fn roster() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ROSTER_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("ROSTER_LOG__LEVEL", "warn");
+    command
+}
+
+/// The installation's storage and secrets, as the environment a process reads.
+pub fn storage_env(command: &mut Command, config: &Config) {
+    use secrecy::ExposeSecret as _;
+    for (var, secret) in [
+        ("ROSTER_SECURITY__DATA_KEY", &config.security.data_key),
+        (
+            "ROSTER_SECURITY__SERVICE_TOKEN",
+            &config.security.service_token,
+        ),
+    ] {
+        if let Some(secret) = secret {
+            command.env(var, secret.expose_secret());
+        }
+    }
+    command.env(
+        "ROSTER_AUTH__ARGON2__MEMORY_KIB",
+        config.auth.argon2.memory_kib.to_string(),
+    );
+    command.env(
+        "ROSTER_AUTH__ARGON2__ITERATIONS",
+        config.auth.argon2.iterations.to_string(),
+    );
+    let storage = &config.storage;
+    command.env("ROSTER_STORAGE__MODE", storage.mode.as_str());
+    command.env("ROSTER_STORAGE__DIR", &storage.dir);
+    command.env("ROSTER_STORAGE__PREFIX", storage.prefix.as_str());
+    if let Some(url) = &storage.url {
+        command.env("ROSTER_STORAGE__URL", url.expose().as_str());
+    }
+}
+
+/// Runs a command to its end: its exit code, stdout and stderr.
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("cannot run roster");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A running `roster up`, `serve` or `gateway`; killed on drop, so a failing test leaves
+/// no server behind.
+pub struct Server {
+    child: Child,
+    /// `host:port` from the banner.
+    pub address: String,
+    /// What it prints after the banner.
+    pub lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Server {
+    /// Starts the command and waits for its banner (printed once it serves).
+    pub fn start(command: &mut Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start roster");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let banner = lines
+            .next()
+            .expect("roster printed nothing")
+            .expect("roster's output is not text");
+        let address = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {banner:?}"))
+            .to_owned();
+        Self {
+            child,
+            address,
+            lines,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    pub fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    /// Waits up to ten seconds for the process to end.
+    pub async fn exit(&mut self) -> ExitStatus {
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("roster did not stop");
+    }
+
+    /// Ends the process at once, as SIGKILL does.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
