@@ -6,9 +6,10 @@
 //! The points are listed in ARCHITECTURE.md, beside the saga they interrupt.
 
 /// Runs the fault configured at `point`: `abort` ends the process at once (as a kill
-/// would), `error` fails the step.
+/// would), `error` fails the step, `stall:<ms>` holds it up that long (as a slow
+/// network or an overloaded machine would).
 #[cfg(feature = "faults")]
-pub fn inject(point: &str) -> anyhow::Result<()> {
+pub async fn inject(point: &str) -> anyhow::Result<()> {
     use std::collections::HashMap;
     use std::sync::OnceLock;
 
@@ -27,13 +28,20 @@ pub fn inject(point: &str) -> anyhow::Result<()> {
             std::process::abort()
         }
         Some("error") => anyhow::bail!("fault injected at {point}"),
-        _ => Ok(()),
+        Some(action) => {
+            if let Some(ms) = action.strip_prefix("stall:").and_then(|ms| ms.parse().ok()) {
+                tracing::warn!(point, ms, "fault injected: stalling");
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
 /// Does nothing: this build has no fault injection.
 #[cfg(not(feature = "faults"))]
 #[inline(always)]
-pub fn inject(_point: &str) -> anyhow::Result<()> {
+pub async fn inject(_point: &str) -> anyhow::Result<()> {
     Ok(())
 }

@@ -54,6 +54,9 @@ pub enum Outcome {
     /// A step failed and its undoing has not finished yet; it will be retried, and
     /// nothing will remain.
     Compensating { saga_id: Uuid, reason: String },
+    /// This runner was slower than its lease and another took the saga over; that one
+    /// carries it to its end.
+    TakenOver { saga_id: Uuid },
 }
 
 impl Outcome {
@@ -70,6 +73,9 @@ impl Outcome {
             ))),
             Self::Compensating { saga_id, reason } => Err(ApiError::DependencyFailed(format!(
                 "the {what} was not created ({reason}); it is being rolled back (saga {saga_id}): the account will be removed and no employee exists"
+            ))),
+            Self::TakenOver { saga_id } => Err(ApiError::DependencyFailed(format!(
+                "the {what} took too long and is being finished in the background (saga {saga_id}): it will end with both its account and its employee, or neither"
             ))),
         }
     }
@@ -152,37 +158,37 @@ async fn run(
     let mut state = saga.state.clone();
     let mut reason = saga.error.clone().unwrap_or_default();
     let mut refusal: Option<ApiError> = None;
+    // Moves the saga on while this runner holds it.
+    let advance = |to: &'static str, error: Option<String>| {
+        let (db, saga) = (&ctx.db, &saga);
+        async move {
+            let held = sagas::set_state(db, saga, to, error.as_deref(), lease(ctx)).await?;
+            Ok::<_, StoreError>(held.then(|| to.to_owned()))
+        }
+    };
     loop {
-        match state.as_str() {
-            STARTED => {
-                let step = create_account(steps, &saga, &plan, password.as_ref()).await;
-                state = match step {
-                    Ok(true) => {
-                        sagas::set_state(&ctx.db, &saga, ACCOUNT_CREATED, None).await?;
-                        ACCOUNT_CREATED.to_owned()
+        let next = match state.as_str() {
+            STARTED => match create_account(steps, &saga, &plan, password.as_ref()).await {
+                Ok(true) => advance(ACCOUNT_CREATED, None).await?,
+                Ok(false) => {
+                    reason = "interrupted before its account was created".to_owned();
+                    advance(COMPENSATING, Some(reason.clone())).await?
+                }
+                Err(e) => {
+                    reason = e.to_string();
+                    if refused(&e) {
+                        refusal = Some(e.into());
                     }
-                    Ok(false) => {
-                        reason = "interrupted before its account was created".to_owned();
-                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
-                        COMPENSATING.to_owned()
-                    }
-                    Err(e) => {
-                        reason = e.to_string();
-                        if refused(&e) {
-                            refusal = Some(e.into());
-                        }
-                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
-                        COMPENSATING.to_owned()
-                    }
-                };
-            }
+                    advance(COMPENSATING, Some(reason.clone())).await?
+                }
+            },
             ACCOUNT_CREATED => {
-                let finished = match inject("people.saga.employee") {
+                let finished = match inject("people.saga.employee").await {
                     Ok(()) => sagas::finish(&ctx.db, &saga, plan.employee.clone()).await,
                     Err(e) => Err(e.into()),
                 };
                 match finished {
-                    Ok(()) => state = DONE.to_owned(),
+                    Ok(held) => held.then(|| DONE.to_owned()),
                     Err(StoreError::Db(e)) if e.is_unavailable() => {
                         tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
                         return Ok(Outcome::Pending { saga_id: saga.id });
@@ -192,16 +198,12 @@ async fn run(
                         if let StoreError::Taken { .. } | StoreError::Invalid(_) = e {
                             refusal = Some(e.into());
                         }
-                        sagas::set_state(&ctx.db, &saga, COMPENSATING, Some(&reason)).await?;
-                        state = COMPENSATING.to_owned();
+                        advance(COMPENSATING, Some(reason.clone())).await?
                     }
                 }
             }
             COMPENSATING => match compensate(steps, &saga, &plan).await {
-                Ok(()) => {
-                    sagas::set_state(&ctx.db, &saga, FAILED, None).await?;
-                    state = FAILED.to_owned();
-                }
+                Ok(()) => advance(FAILED, None).await?,
                 Err(e) => {
                     tracing::warn!(saga_id = %saga.id, error = %e, "compensation failed; will retry");
                     return Ok(Outcome::Compensating {
@@ -221,6 +223,13 @@ async fn run(
                     None => Outcome::RolledBack { reason },
                 });
             }
+        };
+        match next {
+            Some(next) => state = next,
+            None => {
+                tracing::warn!(saga_id = %saga.id, "another runner took the saga over");
+                return Ok(Outcome::TakenOver { saga_id: saga.id });
+            }
         }
     }
 }
@@ -234,13 +243,13 @@ async fn create_account(
     password: Option<&Password>,
 ) -> Result<bool, LinkError> {
     if let Some(company_name) = &plan.company_name {
-        fault("people.saga.company", "org")?;
+        fault("people.saga.company", "org").await?;
         steps
             .org
             .ensure_company(saga.company_id, company_name)
             .await?;
     }
-    fault("people.saga.account", "auth")?;
+    fault("people.saga.account", "auth").await?;
     let Some(password) = password else {
         return Ok(steps.accounts.get(saga.employee_id).await?.is_some());
     };
@@ -252,13 +261,13 @@ async fn create_account(
     };
     steps.accounts.ensure(saga.employee_id, &account).await?;
     // As if auth's answer were lost after the account was made.
-    fault("people.saga.account_created", "auth")?;
+    fault("people.saga.account_created", "auth").await?;
     Ok(true)
 }
 
 /// Undoes the steps in reverse order: the account, then a signup's company.
 async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<(), LinkError> {
-    fault("people.saga.compensate", "auth")?;
+    fault("people.saga.compensate", "auth").await?;
     steps.accounts.cancel(saga.employee_id).await?;
     if plan.company_name.is_some() {
         steps.org.remove_company(saga.company_id).await?;
@@ -267,9 +276,10 @@ async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<()
 }
 
 /// A fault injected (in test builds) before a call to `service`: `error` fails the call
-/// as if the service did not answer, `abort` kills the process there.
-fn fault(point: &str, service: &'static str) -> Result<(), LinkError> {
-    inject(point).map_err(|e| LinkError::Unreachable {
+/// as if the service did not answer, `abort` kills the process there, `stall` holds the
+/// runner up.
+async fn fault(point: &str, service: &'static str) -> Result<(), LinkError> {
+    inject(point).await.map_err(|e| LinkError::Unreachable {
         service,
         reason: e.to_string(),
     })

@@ -3,7 +3,7 @@
 //!
 //! Each case runs `roster` with `ROSTER_FAULTS` (the test build's failpoints): `error`
 //! fails the call that follows the point as if its service did not answer, `abort` kills
-//! the process there. A killed process is started again without faults and its resumer
+//! the process there, `stall` makes it slower than its lease. A killed process is started again without faults and its resumer
 //! carries the saga to its end. A last case stops the auth process for real.
 
 use std::net::TcpListener;
@@ -100,7 +100,7 @@ fn up(config: &Config, faults: &str) -> Server {
 
 fn saga_env(command: &mut Command, faults: &str) {
     command
-        .env("ROSTER_PEOPLE__SAGA_LEASE_SECS", "2")
+        .env("ROSTER_PEOPLE__SAGA_LEASE_SECS", "3")
         .env("ROSTER_PEOPLE__SAGA_RETRY_SECS", "1")
         .env("ROSTER_FAULTS", faults);
 }
@@ -234,6 +234,15 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     // The email is free again.
     let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    drop(server);
+
+    // A runner slower than its lease: another takes the saga over and finishes it, and
+    // the slow one, seeing it lost the saga, stops and says so.
+    let email = "slow@acme.test";
+    let server = up(config, "people.saga.account_created=stall:5000");
+    let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
+    assert_answer(status, &body, "is being finished in the background");
+    settles_to(config, email, Records::Both).await;
     drop(server);
 
     for (n, (faults, expected)) in KILLS.iter().enumerate() {

@@ -1,6 +1,7 @@
 #![doc = include_str!("README.md")]
 
 mod m20261122_000001_create_people;
+mod m20261122_000003_saga_attempts;
 
 use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
@@ -11,6 +12,7 @@ pub fn all() -> Migrations {
             name: "m20261122_000002_tenant_policies",
             tables: &TENANT_TABLES,
         }),
+        Box::new(m20261122_000003_saga_attempts::Migration),
     ]
 }
 

@@ -63,6 +63,9 @@ pub mod saga {
         pub payload: String,
         pub error: Option<String>,
         pub lease_until: TimeDateTimeWithTimeZone,
+        /// How many runners have held the saga; a runner holds it while this is the
+        /// value it claimed.
+        pub attempt: i32,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
     }

@@ -1,4 +1,5 @@
 use roster_storage::{Scope, ServiceDb, Tenant};
+use sea_orm::UpdateMany;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -45,6 +46,7 @@ pub async fn create(
         payload: Set(new.payload),
         error: Set(None),
         lease_until: Set(at + lease),
+        attempt: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -59,51 +61,59 @@ fn tenant_of(saga: &saga::Model) -> Tenant {
     Tenant::of_company(saga.company_id)
 }
 
-/// Moves a saga to `state`, keeping `error` when given.
+/// An update of the saga that applies only while the runner still holds it: no other
+/// runner has claimed it since.
+fn while_held(saga: &saga::Model, state: &str) -> UpdateMany<saga::Entity> {
+    saga::Entity::update_many()
+        .col_expr(saga::Column::State, Expr::value(state))
+        .col_expr(saga::Column::UpdatedAt, Expr::value(now()))
+        .filter(saga::Column::Id.eq(saga.id))
+        .filter(saga::Column::Attempt.eq(saga.attempt))
+}
+
+/// Moves a saga to `state`, keeping `error` when given, and renews the runner's lease.
+/// Answers false, changing nothing, when another runner has taken the saga over (this
+/// one was slower than its lease): this one must stop.
 pub async fn set_state(
     db: &ServiceDb,
     saga: &saga::Model,
     state: &str,
     error: Option<&str>,
-) -> Result<(), StoreError> {
+    lease: Duration,
+) -> Result<bool, StoreError> {
     let txn = db.begin_write(tenant_of(saga)).await?;
-    let mut update = saga::Entity::update_many()
-        .col_expr(saga::Column::State, Expr::value(state))
-        .col_expr(saga::Column::UpdatedAt, Expr::value(now()));
+    let mut update =
+        while_held(saga, state).col_expr(saga::Column::LeaseUntil, Expr::value(now() + lease));
     if let Some(error) = error {
         update = update.col_expr(saga::Column::Error, Expr::value(error));
     }
-    update
-        .filter(saga::Column::Id.eq(saga.id))
-        .exec(&txn)
-        .await?;
+    let held = update.exec(&txn).await?.rows_affected == 1;
     txn.commit().await?;
-    Ok(())
+    Ok(held)
 }
 
 /// The saga's last step: the employee is inserted and the saga marked done in one
-/// transaction, so neither can happen without the other.
+/// transaction, so neither can happen without the other. Answers false, changing
+/// nothing, when another runner has taken the saga over.
 pub async fn finish(
     db: &ServiceDb,
     saga: &saga::Model,
     employee: NewEmployee,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let tenant = tenant_of(saga);
     let txn = db.begin_write(tenant).await?;
+    if while_held(saga, DONE).exec(&txn).await?.rows_affected == 0 {
+        return Ok(false);
+    }
     employees::insert(&txn, &tenant, saga.employee_id, employee).await?;
-    saga::Entity::update_many()
-        .col_expr(saga::Column::State, Expr::value(DONE))
-        .col_expr(saga::Column::UpdatedAt, Expr::value(now()))
-        .filter(saga::Column::Id.eq(saga.id))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Takes over up to `limit` unfinished sagas whose lease has run out (their process
-/// stopped or crashed), leasing each for `lease`. A saga is taken by one process only:
-/// the conditional update decides.
+/// stopped or crashed, or is too slow), leasing each for `lease`. A saga is taken by one
+/// runner only: the conditional update decides, and counts the attempt, which the
+/// runner it was taken from sees when it next writes.
 pub async fn claim_due(
     db: &ServiceDb,
     lease: Duration,
@@ -122,14 +132,20 @@ pub async fn claim_due(
         let txn = db.begin_write(tenant_of(&saga)).await?;
         let taken = saga::Entity::update_many()
             .col_expr(saga::Column::LeaseUntil, Expr::value(at + lease))
+            .col_expr(saga::Column::Attempt, Expr::value(saga.attempt + 1))
             .filter(saga::Column::Id.eq(saga.id))
-            .filter(saga::Column::LeaseUntil.eq(saga.lease_until))
+            .filter(saga::Column::Attempt.eq(saga.attempt))
+            .filter(saga::Column::LeaseUntil.lt(at))
             .exec(&txn)
             .await?
             .rows_affected;
         txn.commit().await?;
         if taken == 1 {
-            claimed.push(saga);
+            claimed.push(saga::Model {
+                attempt: saga.attempt + 1,
+                lease_until: at + lease,
+                ..saga
+            });
         }
     }
     Ok(claimed)
