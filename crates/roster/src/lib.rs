@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod commands;
+pub mod demo;
 mod logging;
 
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ pub enum Command {
         /// Where the SQLite files live (storage.dir).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
+        /// Do not seed the demo company into a new installation.
+        #[arg(long)]
+        no_demo: bool,
     },
     /// Runs only the named services, on their own listener.
     Serve {
@@ -72,6 +76,9 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Seeds the demo company (an admin, a manager, two employees, two teams) unless it
+    /// exists, and prints the accounts and their password.
+    Seed,
     /// Accounts and tokens.
     Auth {
         #[command(subcommand)]

@@ -26,3 +26,8 @@ pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, StoreErr
     let (company, _) = store::companies::ensure(db, Uuid::now_v7(), name).await?;
     Ok(company.id)
 }
+
+/// Whether any company exists: an installation without one is new.
+pub async fn has_companies(db: &ServiceDb) -> Result<bool, StoreError> {
+    store::companies::any(db).await
+}

@@ -4,7 +4,7 @@
 
 mod migrate;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::Context as _;
 use figment::value::Value;
@@ -14,7 +14,7 @@ use roster_service::{Host, ServiceDef, serve_router, shutdown_signal};
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
 
-use crate::{AuthAction, Cli, Command, SERVICES, service_names, services_named};
+use crate::{AuthAction, Cli, Command, SERVICES, demo, service_names, services_named};
 
 /// The configuration, with the command line's flags over it.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
@@ -23,7 +23,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         Command::Up { listen, .. }
         | Command::Serve { listen, .. }
         | Command::Gateway { listen } => listen.port,
-        Command::Migrate { .. } | Command::Auth { .. } => None,
+        Command::Migrate { .. } | Command::Auth { .. } | Command::Seed => None,
     };
     if let Some(port) = port {
         overrides.push(("server.port", port.into()));
@@ -42,11 +42,12 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
 
 pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Up { .. } => {
+        Command::Up { no_demo, .. } => {
             host(
                 &config,
                 SERVICES,
                 ServiceToken::new(service_token_for_up(&config)?),
+                !no_demo,
             )
             .await
         }
@@ -58,9 +59,11 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
                 &config,
                 &services_named(&services),
                 ServiceToken::new(token),
+                false,
             )
             .await
         }
+        Command::Seed => seed(config).await,
         Command::Gateway { .. } => gateway(&config).await,
         Command::Migrate { action } => migrate::run(&config, action).await,
         Command::Auth {
@@ -150,14 +153,22 @@ fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Runs the given services until Ctrl-C or SIGTERM.
-async fn host(config: &Config, services: &[ServiceDef], token: ServiceToken) -> anyhow::Result<()> {
+/// Runs the given services until Ctrl-C or SIGTERM. With `demo`, a new installation
+/// (no company yet) gets the demo company once it serves.
+async fn host(
+    config: &Config,
+    services: &[ServiceDef],
+    token: ServiceToken,
+    demo: bool,
+) -> anyhow::Result<()> {
     let mut config = config.clone();
     ensure_data_key(&mut config)?;
     let config = &config;
     let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
     let host = Host::start(config, services, verifier, token).await?;
+    let seed_demo = demo && is_new(&host).await?;
     let listener = bind(config).await?;
+    let shutdown = shutdown_signal();
     let address = listener.local_addr()?;
     let names: Vec<&str> = services.iter().map(|s| s.name).collect();
     println!(
@@ -165,8 +176,62 @@ async fn host(config: &Config, services: &[ServiceDef], token: ServiceToken) -> 
         names.join(", "),
         describe_storage(config),
     );
-    host.serve(listener, shutdown_signal()).await?;
+    if seed_demo {
+        let base = local_url(address);
+        tokio::spawn(async move {
+            match demo::seed(&base).await {
+                Ok(seeded) => println!("{seeded}"),
+                Err(e) => eprintln!("roster: cannot seed the demo company: {e:#}"),
+            }
+        });
+    }
+    host.serve(listener, shutdown).await?;
     println!("Roster stopped.");
+    Ok(())
+}
+
+/// Whether the installation has no company yet.
+async fn is_new(host: &Host) -> anyhow::Result<bool> {
+    let Some(org) = host
+        .databases()
+        .find(|db| db.service() == roster_org::SERVICE.name)
+    else {
+        return Ok(false);
+    };
+    let has_companies = roster_org::has_companies(org)
+        .await
+        .map_err(|e| anyhow::anyhow!("org: {e}"))?;
+    Ok(!has_companies)
+}
+
+/// How this process reaches its own listener.
+fn local_url(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+/// `roster seed`: every service in this process, on a loopback port of its own, long
+/// enough to seed the demo company through the API.
+async fn seed(mut config: Config) -> anyhow::Result<()> {
+    ensure_data_key(&mut config)?;
+    let token = ServiceToken::new(service_token_for_up(&config)?);
+    let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
+    let host = Host::start(&config, SERVICES, verifier, token).await?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .context("cannot listen on a loopback port")?;
+    let base = local_url(listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(host.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let seeded = demo::seed(&base).await;
+    let _ = stop.send(());
+    serving.await.context("the services stopped abnormally")??;
+    println!("{}", seeded?);
     Ok(())
 }
 
@@ -180,13 +245,14 @@ fn describe_storage(config: &Config) -> String {
 async fn gateway(config: &Config) -> anyhow::Result<()> {
     let router = roster_gateway::router(config, &service_names())?;
     let listener = bind(config).await?;
+    let shutdown = shutdown_signal();
     let address = listener.local_addr()?;
     println!(
         "Roster gateway is up on http://{address} for {}; Ctrl-C stops it.",
         roster_gateway::routed_services(config, &service_names()).join(", ")
     );
     let grace = std::time::Duration::from_secs(config.server.shutdown_grace_secs);
-    serve_router(listener, router, shutdown_signal(), grace).await?;
+    serve_router(listener, router, shutdown, grace).await?;
     println!("Roster gateway stopped.");
     Ok(())
 }

@@ -5,6 +5,9 @@ use std::process::Command;
 
 use roster_testing::{Installation, StatusCode, Topology, topology_tests};
 
+use roster::demo;
+use serde_json::{Value, json};
+
 use crate::process::{Server, roster, run, storage_env};
 
 #[test]
@@ -84,36 +87,131 @@ async fn migrate_commands_report_and_exit_0(topology: Topology) {
     assert!(stdout.contains("pending"), "{stdout}");
 }
 
+/// Reads the demo company's block from a server's or `roster seed`'s output: the
+/// password every account shares.
+fn demo_password(mut lines: impl Iterator<Item = String>) -> String {
+    let first = lines.next().expect("no demo company printed");
+    let password = first
+        .strip_prefix(&format!(
+            "Demo company \"{}\" seeded. Every account's password: ",
+            demo::COMPANY
+        ))
+        .unwrap_or_else(|| panic!("{first:?} is not the demo block"))
+        .to_owned();
+    let accounts: Vec<String> = lines.take(4).collect();
+    let emails = [demo::ADMIN.email, demo::MANAGER.email]
+        .into_iter()
+        .chain(demo::REPORTS.iter().map(|(p, _)| p.email));
+    for (line, email) in accounts.iter().zip(emails) {
+        assert!(line.contains(email), "{line:?} should name {email}");
+    }
+    password
+}
+
+/// The demo company as its admin sees it: four people, the two employees reporting to
+/// the manager, two teams; and each person can log in.
+async fn demo_company_is_there(base: &str, password: &str) {
+    let client = reqwest::Client::new();
+    let login = |email: &'static str| {
+        let (client, url) = (&client, format!("{base}/api/v1/auth/login"));
+        let body = json!({"email": email, "password": password});
+        async move {
+            let answer = client.post(url).json(&body).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::OK, "{email} cannot log in");
+            let body: Value = answer.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let admin = login(demo::ADMIN.email).await;
+    for (person, _) in demo::REPORTS {
+        login(person.email).await;
+    }
+    login(demo::MANAGER.email).await;
+    let get = |path: &str| {
+        let request = client.get(format!("{base}{path}")).bearer_auth(&admin);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let people = get("/api/v1/people/employees").await;
+    let people = people["items"].as_array().unwrap();
+    assert_eq!(people.len(), 4, "{people:?}");
+    let id_of = |email: &str| people.iter().find(|p| p["email"] == email).unwrap()["id"].clone();
+    for (person, _) in demo::REPORTS {
+        let report = people.iter().find(|p| p["email"] == person.email).unwrap();
+        assert_eq!(report["manager_id"], id_of(demo::MANAGER.email));
+        assert_eq!(report["team_ids"].as_array().unwrap().len(), 1);
+    }
+    let teams = get("/api/v1/org/teams").await;
+    assert_eq!(teams["items"].as_array().unwrap().len(), 2, "{teams:?}");
+}
+
 async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topology) {
     let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
         return;
     };
-    let mut command = roster();
-    command.args(["up", "--port", "0"]);
-    storage_env(&mut command, installation.config());
-    let mut server = Server::start(&mut command);
-
+    let start = || {
+        let mut command = roster();
+        command.args(["up", "--port", "0"]);
+        storage_env(&mut command, installation.config());
+        Server::start(&mut command)
+    };
+    let mut server = start();
     let get = |path: &str| {
         let url = server.url(path);
         async move { reqwest::get(url).await.unwrap().status() }
     };
     assert_eq!(get("/health/ready").await, StatusCode::OK);
     assert_eq!(get("/api/v1/org/company").await, StatusCode::UNAUTHORIZED);
+    // A new installation gets the demo company.
+    let password = demo_password(server.lines.by_ref().map(Result::unwrap));
+    demo_company_is_there(&server.url(""), &password).await;
 
     // Ctrl-C: the server drains and exits 0.
-    assert!(
-        Command::new("kill")
+    let stop = |server: &Server| {
+        let status = Command::new("kill")
             .args(["-INT", &server.pid()])
             .status()
-            .unwrap()
-            .success()
-    );
+            .unwrap();
+        assert!(status.success());
+    };
+    stop(&server);
     assert_eq!(server.exit().await.code(), Some(0));
-    let last = server.lines.by_ref().map(Result::unwrap).last();
-    assert_eq!(last.as_deref(), Some("Roster stopped."));
+    let rest: Vec<String> = server.lines.by_ref().map(Result::unwrap).collect();
+    assert_eq!(rest, ["Roster stopped."]);
+
+    // Started again, it has a company already: nothing is seeded.
+    let mut server = start();
+    stop(&server);
+    assert_eq!(server.exit().await.code(), Some(0));
+    let rest: Vec<String> = server.lines.by_ref().map(Result::unwrap).collect();
+    assert_eq!(rest, ["Roster stopped."]);
+}
+
+async fn seed_makes_the_demo_company_once(topology: Topology) {
+    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    let seed = || {
+        let mut command = roster();
+        command.arg("seed");
+        storage_env(&mut command, installation.config());
+        run(&mut command)
+    };
+    let (code, stdout, stderr) = seed();
+    assert_eq!(code, 0, "{stderr}");
+    let password = demo_password(stdout.lines().map(str::to_owned));
+    let (code, stdout, stderr) = seed();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("exists already"), "{stdout}");
+
+    let mut command = roster();
+    command.args(["up", "--port", "0"]);
+    storage_env(&mut command, installation.config());
+    let server = Server::start(&mut command);
+    demo_company_is_there(&server.url(""), &password).await;
 }
 
 topology_tests!(
     migrate_commands_report_and_exit_0,
     up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c,
+    seed_makes_the_demo_company_once,
 );

@@ -1,4 +1,4 @@
-use roster_storage::{ServiceDb, Tenant};
+use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -90,6 +90,14 @@ pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Whether any company exists, whichever.
+pub async fn any(db: &ServiceDb) -> Result<bool, StoreError> {
+    Ok(company::Entity::find()
+        .one(&db.read(Scope::AllCompanies).await?)
+        .await?
+        .is_some())
 }
 
 /// The tenant's company and its settings.

@@ -1,0 +1,241 @@
+//! The demo company: an admin, a manager and two employees reporting to the manager, in
+//! two teams. Seeded through the public API of a running Roster, as a client would, so
+//! it goes through every service's own rules and the saga that creates employees, on
+//! any topology.
+
+use std::fmt;
+
+use anyhow::{Context as _, bail};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const COMPANY: &str = "Roster Demo";
+
+/// Someone in the demo company.
+#[derive(Debug, Clone, Copy)]
+pub struct Person {
+    pub role: &'static str,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub surname: &'static str,
+    pub position: &'static str,
+}
+
+pub const ADMIN: Person = Person {
+    role: "admin",
+    email: "admin@demo.example.com",
+    name: "Ada",
+    surname: "Lovelace",
+    position: "Founder",
+};
+
+pub const MANAGER: Person = Person {
+    role: "manager",
+    email: "maria@demo.example.com",
+    name: "Maria",
+    surname: "Garcia",
+    position: "Head of Operations",
+};
+
+/// The manager's reports, each in their own team.
+pub const REPORTS: [(Person, &str); 2] = [
+    (
+        Person {
+            role: "employee",
+            email: "alex@demo.example.com",
+            name: "Alex",
+            surname: "Kim",
+            position: "Engineer",
+        },
+        "Engineering",
+    ),
+    (
+        Person {
+            role: "employee",
+            email: "sam@demo.example.com",
+            name: "Sam",
+            surname: "Okafor",
+            position: "Support specialist",
+        },
+        "Support",
+    ),
+];
+
+/// What seeding did.
+#[derive(Debug)]
+pub enum Seeded {
+    /// The company was made; every account has this password.
+    Created { password: String },
+    /// The demo admin's email is taken: the demo company was seeded before.
+    Exists,
+}
+
+impl fmt::Display for Seeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let password = match self {
+            Self::Exists => {
+                return write!(
+                    f,
+                    "The demo company \"{COMPANY}\" exists already ({}); its password was printed when it was seeded.",
+                    ADMIN.email
+                );
+            }
+            Self::Created { password } => password,
+        };
+        writeln!(
+            f,
+            "Demo company \"{COMPANY}\" seeded. Every account's password: {password}"
+        )?;
+        writeln!(f, "  admin     {}", ADMIN.email)?;
+        write!(f, "  manager   {}", MANAGER.email)?;
+        for (person, team) in REPORTS {
+            write!(
+                f,
+                "\n  employee  {} (reports to {}, team {team})",
+                person.email, MANAGER.name
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A password for the demo accounts: 20 characters from an unambiguous alphabet
+/// (100 bits), in groups of five.
+fn password() -> anyhow::Result<String> {
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).context("cannot draw a password")?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect();
+    Ok(chars
+        .chunks(5)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+/// A client of the Roster at `base`, as the demo admin once logged in.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method.clone(), url).json(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let answer = request
+            .send()
+            .await
+            .with_context(|| format!("{method} {path}"))?;
+        let status = answer.status();
+        let body = answer.json().await.unwrap_or(Value::Null);
+        Ok((status, body))
+    }
+
+    /// Posts and expects `201 Created`: the new record's `id`.
+    async fn create(&self, path: &str, body: &Value) -> anyhow::Result<String> {
+        let (status, answer) = self.send(Method::POST, path, body).await?;
+        if status != StatusCode::CREATED {
+            bail!("POST {path} answered {status}: {}", answer["detail"]);
+        }
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("POST {path} answered no id"))
+    }
+}
+
+fn employee(person: &Person, password: &str, teams: &[&str], manager: Option<&str>) -> Value {
+    json!({
+        "email": person.email, "name": person.name, "surname": person.surname,
+        "role": person.role, "position": person.position, "password": password,
+        "team_ids": teams, "manager_id": manager,
+    })
+}
+
+/// Seeds the demo company through the API at `base` (`http://host:port`), unless its
+/// admin exists already.
+pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
+    let password = password()?;
+    let mut client = Client {
+        http: reqwest::Client::new(),
+        base: base.trim_end_matches('/').to_owned(),
+        token: None,
+    };
+    let signup = json!({
+        "company_name": COMPANY, "admin_email": ADMIN.email, "admin_password": password,
+        "admin_name": ADMIN.name, "admin_surname": ADMIN.surname,
+    });
+    let (status, answer) = client
+        .send(Method::POST, "/api/v1/auth/signup", &signup)
+        .await?;
+    let admin = match (status, answer["employee_id"].as_str()) {
+        (StatusCode::CREATED, Some(id)) => id.to_owned(),
+        (StatusCode::CONFLICT, _) => return Ok(Seeded::Exists),
+        _ => bail!("signup answered {status}: {}", answer["detail"]),
+    };
+    let login = json!({"email": ADMIN.email, "password": password});
+    let (status, answer) = client
+        .send(Method::POST, "/api/v1/auth/login", &login)
+        .await?;
+    client.token = match (status, answer["access_token"].as_str()) {
+        (StatusCode::OK, Some(token)) => Some(token.to_owned()),
+        _ => bail!("login answered {status}: {}", answer["detail"]),
+    };
+    let path = format!("/api/v1/people/employees/{admin}");
+    let (status, answer) = client
+        .send(Method::PATCH, &path, &json!({"position": ADMIN.position}))
+        .await?;
+    if status != StatusCode::OK {
+        bail!("PATCH {path} answered {status}: {}", answer["detail"]);
+    }
+    let mut teams = Vec::with_capacity(REPORTS.len());
+    for (_, team) in REPORTS {
+        teams.push(
+            client
+                .create("/api/v1/org/teams", &json!({"name": team}))
+                .await?,
+        );
+    }
+    let team_ids: Vec<&str> = teams.iter().map(String::as_str).collect();
+    let manager = client
+        .create(
+            "/api/v1/people/employees",
+            &employee(&MANAGER, &password, &team_ids, None),
+        )
+        .await?;
+    for ((person, _), team) in REPORTS.iter().zip(&team_ids) {
+        client
+            .create(
+                "/api/v1/people/employees",
+                &employee(person, &password, &[team], Some(&manager)),
+            )
+            .await?;
+    }
+    Ok(Seeded::Created { password })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_long_and_differ() {
+        let (a, b) = (password().unwrap(), password().unwrap());
+        assert_eq!(a.len(), 23);
+        assert_eq!(a.split('-').count(), 4);
+        assert_ne!(a, b);
+    }
+}
