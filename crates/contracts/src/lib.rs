@@ -51,6 +51,9 @@ pub mod org {
     use serde::{Deserialize, Serialize};
     use uuid::Uuid;
 
+    /// The longest company name, in characters (org stores it in a column this wide).
+    pub const COMPANY_NAME_MAX: usize = 200;
+
     /// `PUT /internal/v1/org/companies/{id}`: creates the company, or answers the one
     /// that already has this id.
     #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +180,11 @@ impl Email {
             return Err("must be at most 254 characters");
         }
         Ok(Self(s))
+    }
+
+    /// [`Email::parse`] for the request field `field`.
+    pub fn parse_field(field: &'static str, s: &str) -> Result<Self, Invalid> {
+        Self::parse(s).map_err(|message| Invalid::new(field, message))
     }
 
     pub fn as_str(&self) -> &str {

@@ -295,13 +295,7 @@ impl TestApp {
 
     /// An access token for an employee of `company_id` with `roles`, valid 15 minutes.
     pub fn token(&self, company_id: Uuid, roles: &[Role]) -> String {
-        self.token_with(Claims::new(
-            Uuid::now_v7(),
-            company_id,
-            roles.to_vec(),
-            Uuid::now_v7(),
-            time::Duration::minutes(15),
-        ))
+        self.token_with(claims(company_id, roles, time::Duration::minutes(15)))
     }
 
     /// An access token with exactly these claims.
@@ -393,3 +387,15 @@ impl TestApp {
 pub const ADMIN: &[Role] = &[Role::Admin];
 /// A plain employee.
 pub const EMPLOYEE: &[Role] = &[Role::Employee];
+
+/// The claims of a new employee's session in `company_id` with `roles`, living `ttl`
+/// (negative: already expired).
+pub fn claims(company_id: Uuid, roles: &[Role], ttl: time::Duration) -> Claims {
+    Claims::new(
+        Uuid::now_v7(),
+        company_id,
+        roles.to_vec(),
+        Uuid::now_v7(),
+        ttl,
+    )
+}

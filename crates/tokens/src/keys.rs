@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -132,8 +132,17 @@ impl Default for Verifier {
     }
 }
 
-fn read<T: Clone>(lock: &RwLock<Arc<T>>) -> Arc<T> {
-    lock.read().unwrap_or_else(|e| e.into_inner()).clone()
+/// A read guard; a writer that panicked left whole values behind, so poison is ignored.
+fn reading<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn writing<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
+    reading(lock).clone()
 }
 
 /// Seconds of clock skew tolerated between the issuer and a verifier.
@@ -173,11 +182,7 @@ impl Verifier {
             .map(decoding_key)
             .collect::<Result<_, _>>()?;
         let changed = {
-            let mut guard = self
-                .inner
-                .published
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut guard = writing(&self.inner.published);
             let changed = guard.len() != keys.len() || keys.keys().any(|k| !guard.contains_key(k));
             *guard = Arc::new(keys);
             changed
@@ -198,7 +203,7 @@ impl Verifier {
     /// Trusts one key beside the published ones, whatever auth publishes.
     pub fn trust(&self, jwk: &Jwk) -> Result<(), TokenError> {
         let (kid, key) = decoding_key(jwk)?;
-        let mut guard = self.inner.pinned.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = writing(&self.inner.pinned);
         let mut keys = (**guard).clone();
         keys.insert(kid, key);
         *guard = Arc::new(keys);
@@ -208,11 +213,7 @@ impl Verifier {
     /// Refuses the tokens of a session from now on. `until` is the last moment (Unix
     /// seconds) a token of the session could be valid; the entry is forgotten after.
     pub fn revoke(&self, session_id: Uuid, until: i64) {
-        self.inner
-            .revoked
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(session_id, until);
+        writing(&self.inner.revoked).insert(session_id, until);
     }
 
     /// Replaces the revoked sessions with auth's current list.
@@ -223,40 +224,22 @@ impl Verifier {
             .filter(|r| r.until + LEEWAY_SECS >= now)
             .map(|r| (r.session_id, r.until))
             .collect();
-        *self
-            .inner
-            .revoked
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = fresh;
+        *writing(&self.inner.revoked) = fresh;
     }
 
     fn is_revoked(&self, session_id: Uuid) -> bool {
-        self.inner
-            .revoked
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&session_id)
+        reading(&self.inner.revoked).contains_key(&session_id)
     }
 
     fn clear_cache(&self) {
-        self.inner
-            .cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        writing(&self.inner.cache).clear();
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let cached = match self.inner.capacity {
             0 => None,
-            _ => self
-                .inner
-                .cache
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(token)
-                .cloned(),
+            _ => reading(&self.inner.cache).get(token).cloned(),
         };
         let claims = match cached {
             Some(claims) if claims.exp + LEEWAY_SECS < now => return Err(TokenError::Expired),
@@ -299,7 +282,7 @@ impl Verifier {
         if self.inner.capacity == 0 {
             return;
         }
-        let mut cache = self.inner.cache.write().unwrap_or_else(|e| e.into_inner());
+        let mut cache = writing(&self.inner.cache);
         if cache.len() >= self.inner.capacity {
             cache.retain(|_, c| c.exp + LEEWAY_SECS >= now);
             if cache.len() >= self.inner.capacity {

@@ -5,6 +5,7 @@ pub mod domain;
 pub mod migrations;
 pub mod store;
 
+use roster_contracts::org::COMPANY_NAME_MAX;
 use roster_http::StoreError;
 use roster_service::{ServiceDef, nothing_to_start};
 use roster_storage::ServiceDb;
@@ -22,12 +23,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
 /// Creates a company with default settings and its default holiday calendar; answers
 /// its id. Signup does the same through org's internal route.
 pub async fn create_company(db: &ServiceDb, name: &str) -> Result<Uuid, StoreError> {
-    let name = domain::Name::parse("company_name", name, 200)?;
+    let name = domain::Name::parse("company_name", name, COMPANY_NAME_MAX)?;
     let (company, _) = store::companies::ensure(db, Uuid::now_v7(), name).await?;
     Ok(company.id)
-}
-
-/// Whether any company exists: an installation without one is new.
-pub async fn has_companies(db: &ServiceDb) -> Result<bool, StoreError> {
-    store::companies::any(db).await
 }

@@ -43,13 +43,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
 pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Up { no_demo, .. } => {
-            host(
-                &config,
-                SERVICES,
-                ServiceToken::new(service_token_for_up(&config)?),
-                !no_demo,
-            )
-            .await
+            host(&config, SERVICES, service_token_for_up(&config)?, !no_demo).await
         }
         Command::Serve { services, .. } => {
             let token = config.security.service_token.clone().context(
@@ -79,15 +73,16 @@ async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
-/// The configured service credential, or, since every service of `roster up` shares one
-/// process, a random one for this run.
-fn service_token_for_up(config: &Config) -> anyhow::Result<Secret> {
-    match &config.security.service_token {
-        Some(token) => Ok(token.clone()),
-        None => Ok(Secret::from(
+/// The configured service credential, or, since every service of `roster up` (and of
+/// `roster seed`) shares one process, a random one for this run.
+fn service_token_for_up(config: &Config) -> anyhow::Result<ServiceToken> {
+    let token = match &config.security.service_token {
+        Some(token) => token.clone(),
+        None => Secret::from(
             roster_config::generate_data_key().context("cannot draw a random service token")?,
-        )),
-    }
+        ),
+    };
+    Ok(ServiceToken::new(token))
 }
 
 /// `roster auth rotate-keys`.
@@ -162,10 +157,8 @@ async fn host(
     demo: bool,
 ) -> anyhow::Result<()> {
     let mut config = config.clone();
-    ensure_data_key(&mut config)?;
+    let host = start(&mut config, services, token).await?;
     let config = &config;
-    let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
-    let host = Host::start(config, services, verifier, token).await?;
     let seed_demo = demo && is_new(&host).await?;
     let listener = bind(config).await?;
     let shutdown = shutdown_signal();
@@ -190,6 +183,18 @@ async fn host(
     Ok(())
 }
 
+/// Starts the services with the data key made sure of and a verifier that caches
+/// tokens as configured.
+async fn start(
+    config: &mut Config,
+    services: &[ServiceDef],
+    token: ServiceToken,
+) -> anyhow::Result<Host> {
+    ensure_data_key(config)?;
+    let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
+    Host::start(config, services, verifier, token).await
+}
+
 /// Whether the installation has no company yet.
 async fn is_new(host: &Host) -> anyhow::Result<bool> {
     let Some(org) = host
@@ -198,7 +203,7 @@ async fn is_new(host: &Host) -> anyhow::Result<bool> {
     else {
         return Ok(false);
     };
-    let has_companies = roster_org::has_companies(org)
+    let has_companies = roster_org::store::companies::any(org)
         .await
         .map_err(|e| anyhow::anyhow!("org: {e}"))?;
     Ok(!has_companies)
@@ -216,10 +221,8 @@ fn local_url(address: SocketAddr) -> String {
 /// `roster seed`: every service in this process, on a loopback port of its own, long
 /// enough to seed the demo company through the API.
 async fn seed(mut config: Config) -> anyhow::Result<()> {
-    ensure_data_key(&mut config)?;
-    let token = ServiceToken::new(service_token_for_up(&config)?);
-    let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
-    let host = Host::start(&config, SERVICES, verifier, token).await?;
+    let token = service_token_for_up(&config)?;
+    let host = start(&mut config, SERVICES, token).await?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .context("cannot listen on a loopback port")?;

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use roster_config::Config;
-use roster_storage::Scope;
+use roster_storage::{Scope, ServiceDb};
 use roster_testing::{Installation, StatusCode, Topology, topology_tests};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
@@ -26,68 +26,81 @@ enum Records {
     Neither,
 }
 
-/// Counts rows across companies, in the service's own database.
-async fn count(config: &Config, service: &'static str, sql: String) -> i64 {
-    let db = roster_storage::open(service, config.storage_for(service))
-        .await
-        .unwrap();
-    let txn = db.read(Scope::AllCompanies).await.unwrap();
-    let row = txn
-        .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    let n: i64 = row.try_get_by_index(0).unwrap();
-    drop(txn);
-    db.close().await;
-    n
+/// The services' databases, read by the test beside the processes that write them.
+struct Stores {
+    org: ServiceDb,
+    auth: ServiceDb,
+    people: ServiceDb,
 }
 
-/// (accounts, employees, unfinished sagas) for an email. The sagas are counted first:
-/// when none is left, nothing changes the records read after.
-async fn state(config: &Config, email: &str) -> (i64, i64, i64) {
-    let unfinished = count(
-        config,
-        "people",
-        "SELECT count(*) FROM sagas WHERE state NOT IN ('done', 'failed')".to_owned(),
-    )
-    .await;
-    let accounts = count(
-        config,
-        "auth",
-        format!("SELECT count(*) FROM accounts WHERE email = '{email}'"),
-    )
-    .await;
-    let employees = count(
-        config,
-        "people",
-        format!("SELECT count(*) FROM employees WHERE email = '{email}'"),
-    )
-    .await;
-    (accounts, employees, unfinished)
-}
-
-/// Waits until no saga is left unfinished, then checks what exists for the email.
-async fn settles_to(config: &Config, email: &str, expected: Records) {
-    let mut last = (0, 0, 0);
-    for _ in 0..100 {
-        last = state(config, email).await;
-        if last.2 == 0 {
-            break;
+impl Stores {
+    async fn open(config: &Config) -> Self {
+        let open = |service| async move {
+            roster_storage::open(service, config.storage_for(service))
+                .await
+                .unwrap()
+        };
+        Self {
+            org: open("org").await,
+            auth: open("auth").await,
+            people: open("people").await,
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (accounts, employees, unfinished) = last;
-    assert_eq!(unfinished, 0, "{email}: sagas still unfinished");
-    let want = match expected {
-        Records::Both => (1, 1),
-        Records::Neither => (0, 0),
-    };
-    assert_eq!(
-        (accounts, employees),
-        want,
-        "{email}: (accounts, employees)"
-    );
+
+    /// Counts rows across companies.
+    async fn count(db: &ServiceDb, sql: String) -> i64 {
+        let txn = db.read(Scope::AllCompanies).await.unwrap();
+        let row = txn
+            .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+
+    /// (accounts, employees, unfinished sagas) for an email. The sagas are counted
+    /// first: when none is left, nothing changes the records read after.
+    async fn state(&self, email: &str) -> (i64, i64, i64) {
+        let unfinished = Self::count(
+            &self.people,
+            "SELECT count(*) FROM sagas WHERE state NOT IN ('done', 'failed')".to_owned(),
+        )
+        .await;
+        let accounts = Self::count(
+            &self.auth,
+            format!("SELECT count(*) FROM accounts WHERE email = '{email}'"),
+        )
+        .await;
+        let employees = Self::count(
+            &self.people,
+            format!("SELECT count(*) FROM employees WHERE email = '{email}'"),
+        )
+        .await;
+        (accounts, employees, unfinished)
+    }
+
+    /// Waits until no saga is left unfinished, then checks what exists for the email.
+    async fn settles_to(&self, email: &str, expected: Records) {
+        let mut last = (0, 0, 0);
+        for _ in 0..100 {
+            last = self.state(email).await;
+            if last.2 == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (accounts, employees, unfinished) = last;
+        assert_eq!(unfinished, 0, "{email}: sagas still unfinished");
+        let want = match expected {
+            Records::Both => (1, 1),
+            Records::Neither => (0, 0),
+        };
+        assert_eq!(
+            (accounts, employees),
+            want,
+            "{email}: (accounts, employees)"
+        );
+    }
 }
 
 /// `roster up` on the installation, with short saga leases and the given faults.
@@ -203,6 +216,7 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
         return;
     };
     let config = installation.config();
+    let stores = Stores::open(config).await;
     let client = reqwest::Client::new();
     let server = up(config, "");
     let admin = admin_token(&client, &server, "Acme", "ada@acme.test").await;
@@ -213,7 +227,7 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
         let server = up(config, &format!("{point}=error"));
         let (status, body) = hire(&client, &server, &admin, &email).await.unwrap();
         assert_answer(status, &body, "neither the account nor the employee exists");
-        settles_to(config, &email, Records::Neither).await;
+        stores.settles_to(&email, Records::Neither).await;
     }
 
     // Undoing fails too: the answer says so, and the undoing ends after a restart.
@@ -225,13 +239,13 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
     assert_answer(status, &body, "it is being rolled back");
     assert_eq!(
-        state(config, email).await,
+        stores.state(email).await,
         (1, 0, 1),
         "the account awaits undoing"
     );
     server.kill();
     let server = up(config, "");
-    settles_to(config, email, Records::Neither).await;
+    stores.settles_to(email, Records::Neither).await;
     // The email is free again.
     let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -243,7 +257,7 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     let server = up(config, "people.saga.account_created=stall:5000");
     let (status, body) = hire(&client, &server, &admin, email).await.unwrap();
     assert_answer(status, &body, "is being finished in the background");
-    settles_to(config, email, Records::Both).await;
+    stores.settles_to(email, Records::Both).await;
     drop(server);
 
     for (n, (faults, expected)) in KILLS.iter().enumerate() {
@@ -255,7 +269,7 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
         );
         assert!(!server.exit().await.success());
         let _restarted = up(config, "");
-        settles_to(config, &email, *expected).await;
+        stores.settles_to(&email, *expected).await;
     }
 
     // A signup: its first step makes the company, which is removed on the way back.
@@ -283,10 +297,11 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     );
     server.exit().await;
     let _restarted = up(config, "");
-    settles_to(config, "bill@initech.test", Records::Neither).await;
-    let companies = count(
-        config,
-        "org",
+    stores
+        .settles_to("bill@initech.test", Records::Neither)
+        .await;
+    let companies = Stores::count(
+        &stores.org,
         "SELECT count(*) FROM companies WHERE name = 'Initech'".to_owned(),
     )
     .await;
@@ -326,6 +341,7 @@ async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
         return;
     };
     let config = installation.config();
+    let stores = Stores::open(config).await;
     let client = reqwest::Client::new();
     let (auth_port, rest_port) = (free_port(), free_port());
     let auth = |port| {
@@ -350,13 +366,13 @@ async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
     let (status, body) = hire(&client, &rest, &admin, email).await.unwrap();
     // Auth is gone: the account step fails, and so does its undoing, for now.
     assert_answer(status, &body, "it is being rolled back");
-    assert_eq!(state(config, email).await, (0, 0, 1));
+    assert_eq!(stores.state(email).await, (0, 0, 1));
 
     let _auth_server = auth(auth_port);
-    settles_to(config, email, Records::Neither).await;
+    stores.settles_to(email, Records::Neither).await;
     let (status, body) = hire(&client, &rest, &admin, email).await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    settles_to(config, email, Records::Both).await;
+    stores.settles_to(email, Records::Both).await;
 }
 
 topology_tests!(

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use roster_http::Access;
 use roster_testing::{EMPLOYEE, Method, StatusCode, TestApp, Topology, topology_tests};
-use roster_tokens::{Claims, Role, SigningKey};
+use roster_tokens::{Role, SigningKey};
 use uuid::Uuid;
 
 use crate::accounts::{PASSWORD, log_in, sign_up};
@@ -46,15 +46,7 @@ async fn bad_tokens_are_refused(topology: Topology) {
     );
     // A key nobody trusts, and a trusted key's expired token.
     let stranger = SigningKey::generate().unwrap();
-    let claims_of = |ttl| {
-        Claims::new(
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            vec![Role::Admin],
-            Uuid::now_v7(),
-            ttl,
-        )
-    };
+    let claims_of = |ttl| roster_testing::claims(Uuid::now_v7(), &[Role::Admin], ttl);
     let wrong_key = stranger
         .sign(&claims_of(time::Duration::minutes(5)))
         .unwrap();

@@ -27,10 +27,6 @@ pub(super) fn routes() -> OpenApiRouter<ServiceContext> {
         .route("/internal/v1/auth/verification", get(verification))
 }
 
-fn email(field: &str, value: &str) -> ApiResult<Email> {
-    Email::parse(value).map_err(|message| ApiError::invalid(field, message))
-}
-
 /// Creates the account with this id, or answers the same one again.
 async fn ensure_account(
     State(ctx): State<ServiceContext>,
@@ -38,7 +34,7 @@ async fn ensure_account(
     Json(body): Json<NewAccount>,
 ) -> ApiResult<Json<Account>> {
     let state = state(&ctx)?;
-    let email = email("email", &body.email)?;
+    let email = Email::parse_field("email", &body.email)?;
     check_password(
         "password",
         body.password.expose(),
@@ -82,7 +78,7 @@ async fn change_account(
         email: body
             .email
             .as_deref()
-            .map(|e| email("email", e))
+            .map(|e| Email::parse_field("email", e))
             .transpose()?,
         role: body.role,
         active: body.active,

@@ -228,8 +228,7 @@ pub(super) async fn signup(
     State(ctx): State<ServiceContext>,
     Json(body): Json<SignupBody>,
 ) -> ApiResult<(StatusCode, Json<SignupAnswer>)> {
-    let email = Email::parse(&body.admin_email)
-        .map_err(|message| ApiError::invalid("admin_email", message))?;
+    let email = Email::parse_field("admin_email", &body.admin_email)?;
     check_password(
         "admin_password",
         &body.admin_password,

@@ -1,4 +1,5 @@
 use axum::extract::State;
+use roster_contracts::org::COMPANY_NAME_MAX;
 use roster_http::{ApiResult, Caller, Json, Problem};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,12 @@ pub(super) async fn update_company(
     Json(body): Json<UpdateCompany>,
 ) -> ApiResult<Json<Company>> {
     let tenant = caller.tenant();
-    companies::rename(&ctx.db, &tenant, Name::parse("name", &body.name, 200)?).await?;
+    companies::rename(
+        &ctx.db,
+        &tenant,
+        Name::parse("name", &body.name, COMPANY_NAME_MAX)?,
+    )
+    .await?;
     let (c, s) = companies::get(&ctx.db, &tenant).await?;
     Ok(Json(company(c, s)))
 }

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{post, put};
+use roster_contracts::org::COMPANY_NAME_MAX;
 use roster_contracts::org::{Company, NewCompany, TeamLookup, TeamsFound};
 use roster_http::{ApiResult, Json, Path, Tenant};
 use roster_service::{OpenApiRouter, ServiceContext};
@@ -30,7 +31,7 @@ async fn ensure_company(
     Path(id): Path<Uuid>,
     Json(body): Json<NewCompany>,
 ) -> ApiResult<Json<Company>> {
-    let name = Name::parse("name", &body.name, 200)?;
+    let name = Name::parse("name", &body.name, COMPANY_NAME_MAX)?;
     let (company, _) = companies::ensure(&ctx.db, id, name).await?;
     Ok(Json(Company {
         id: company.id,

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use roster_contracts::Password;
 use roster_contracts::auth::AccountChange;
-use roster_contracts::{Invalid, Password};
 use roster_http::{ApiError, ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
 use roster_secrets::DataKey;
 use roster_service::ServiceContext;
@@ -97,10 +97,6 @@ pub struct CreateEmployee {
     pub salary: Option<Salary>,
 }
 
-fn parse_email(value: &str) -> Result<Email, Invalid> {
-    Email::parse(value).map_err(|m| Invalid::new("email", m))
-}
-
 /// Team ids must name teams of the caller's company (asked of org).
 async fn check_teams(steps: &Steps, company_id: Uuid, team_ids: &[Uuid]) -> ApiResult<()> {
     if team_ids.is_empty() {
@@ -132,7 +128,7 @@ pub(super) async fn create_employee(
     let state = state(&ctx)?;
     let tenant = caller.tenant();
     let mut problems = Problems::default();
-    let email = problems.check(parse_email(&body.email));
+    let email = problems.check(Email::parse_field("email", &body.email));
     let name = problems.check(Name::parse("name", &body.name, NAME_MAX));
     let surname = problems.check(Name::parse("surname", &body.surname, NAME_MAX));
     let position = problems.check(OptionalText::parse(
@@ -226,16 +222,9 @@ pub(super) async fn list_employees(
         manager_id: filter.manager_id,
     };
     let rows = employees::list(&ctx.db, &caller.tenant(), filter, &cursor).await?;
-    let page = Page::from_rows(rows, &cursor, |e| e.record.id);
-    let items = page
-        .items
-        .into_iter()
-        .map(|e| present(e, &caller, &state.data_key))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(rows, &cursor, |e| e.record.id)
+        .try_map(|e| present(e, &caller, &state.data_key))?;
+    Ok(Json(page))
 }
 
 /// One employee.
@@ -312,7 +301,7 @@ pub(super) async fn update_employee(
     let email = body
         .email
         .as_deref()
-        .and_then(|e| problems.check(parse_email(e)));
+        .and_then(|e| problems.check(Email::parse_field("email", e)));
     let name = body
         .name
         .as_deref()
@@ -362,7 +351,7 @@ pub(super) async fn update_employee(
         email: email.map(String::from),
         name: name.map(Name::into_inner),
         surname: surname.map(Name::into_inner),
-        role: body.role.map(|r| r.as_str().to_owned()),
+        role: body.role,
         position,
         phone,
         manager_id: body.manager_id,

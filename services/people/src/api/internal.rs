@@ -3,8 +3,9 @@
 
 use axum::extract::State;
 use axum::routing::post;
+use roster_contracts::org::COMPANY_NAME_MAX;
 use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
-use roster_contracts::{Email, Invalid, Name};
+use roster_contracts::{Email, Name};
 use roster_http::{ApiResult, Json};
 use roster_service::{OpenApiRouter, ServiceContext};
 use roster_tokens::Role;
@@ -27,9 +28,12 @@ async fn signup(
 ) -> ApiResult<Json<SignedUp>> {
     let state = state(&ctx)?;
     let mut problems = Problems::default();
-    let company_name = problems.check(Name::parse("company_name", &body.company_name, 200));
-    let email =
-        problems.check(Email::parse(&body.admin_email).map_err(|m| Invalid::new("admin_email", m)));
+    let company_name = problems.check(Name::parse(
+        "company_name",
+        &body.company_name,
+        COMPANY_NAME_MAX,
+    ));
+    let email = problems.check(Email::parse_field("admin_email", &body.admin_email));
     let name = problems.check(Name::parse("admin_name", &body.admin_name, NAME_MAX));
     let surname = problems.check(Name::parse("admin_surname", &body.admin_surname, NAME_MAX));
     let (company_name, email, name, surname) =

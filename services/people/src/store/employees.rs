@@ -276,7 +276,7 @@ pub struct EmployeeChange {
     pub email: Option<String>,
     pub name: Option<String>,
     pub surname: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub position: Option<Option<String>>,
     pub phone: Option<Option<String>>,
     pub manager_id: Option<Option<Uuid>>,
@@ -311,7 +311,7 @@ pub async fn update(
         row.surname = Set(v);
     }
     if let Some(v) = change.role {
-        row.role = Set(v);
+        row.role = Set(v.as_str().to_owned());
     }
     if let Some(v) = change.position {
         row.position = Set(v);
