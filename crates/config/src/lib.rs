@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod events;
 mod secret;
 mod security;
 mod storage;
@@ -14,7 +15,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
 
 pub use error::ConfigError;
-pub use secret::{DatabaseUrl, Secret};
+pub use events::{BusConfig, BusKind, EventsConfig};
+pub use secret::{DatabaseUrl, NatsUrl, Secret};
 pub use security::{
     Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
 };
@@ -32,6 +34,8 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub people: PeopleConfig,
+    pub bus: BusConfig,
+    pub events: EventsConfig,
     pub security: SecurityConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
@@ -200,6 +204,8 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
     config.storage.validate("storage")?;
     config.auth.validate()?;
     config.people.validate()?;
+    config.bus.validate()?;
+    config.events.validate(&config.bus)?;
     config.security.validate()?;
     for (name, service) in &config.services {
         if service.storage.is_none() {

@@ -177,3 +177,55 @@ fn auth_settings_are_checked() {
         Ok(())
     });
 }
+
+#[test]
+fn the_bus_is_checked_and_its_password_never_prints() {
+    Jail::expect_with(|jail| {
+        assert_eq!(load(None, &[]).unwrap().bus.kind, BusKind::Embedded);
+
+        jail.set_env("ROSTER_BUS__KIND", "nats");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "bus.url");
+
+        jail.set_env("ROSTER_BUS__URL", "http://127.0.0.1:4222");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "bus.url");
+        assert!(error.message.contains("nats://"), "{error}");
+
+        jail.set_env("ROSTER_BUS__URL", "nats://app:hunter2@127.0.0.1:4222");
+        let config = load(None, &[]).unwrap();
+        let shown = format!("{:?}", config.bus);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("app:********@127.0.0.1"), "{shown}");
+
+        jail.set_env("ROSTER_BUS__PREFIX", "a.b");
+        assert_eq!(load(None, &[]).unwrap_err().key, "bus.prefix");
+        Ok(())
+    });
+}
+
+#[test]
+fn inboxes_outlive_what_may_be_delivered_again() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_EVENTS__INBOX_RETENTION_HOURS", "24");
+        jail.set_env("ROSTER_EVENTS__OUTBOX_RETENTION_HOURS", "48");
+        let error = load(None, &[]).unwrap_err();
+        assert_eq!(error.key, "events.inbox_retention_hours");
+        assert!(error.message.contains("48 h"), "{error}");
+
+        jail.set_env("ROSTER_EVENTS__MAX_ATTEMPTS", "0");
+        jail.set_env("ROSTER_EVENTS__INBOX_RETENTION_HOURS", "72");
+        assert_eq!(load(None, &[]).unwrap_err().key, "events.max_attempts");
+        Ok(())
+    });
+}
+
+#[test]
+fn retries_back_off_doubling_up_to_ten_seconds() {
+    let events = EventsConfig::default();
+    let waits: Vec<u128> = (1..=9).map(|n| events.backoff(n).as_millis()).collect();
+    assert_eq!(
+        waits,
+        [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]
+    );
+}

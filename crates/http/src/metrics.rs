@@ -11,7 +11,8 @@ pub(crate) const REQUESTS: &str = "http_requests_total";
 pub(crate) const LATENCY: &str = "http_request_duration_seconds";
 const POOL: &str = "db_pool_connections";
 
-/// Latency buckets, in seconds: from a cache hit to a request near its timeout.
+/// Buckets of every histogram in seconds (request latency, event lags): from a cache
+/// hit to a request near its timeout.
 const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
@@ -34,7 +35,7 @@ impl Metrics {
         static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
         let handle = HANDLE.get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full(LATENCY.to_owned()), BUCKETS)
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), BUCKETS)
                 .and_then(|b| b.set_bucket_duration(Duration::from_secs(60)))
                 .map(PrometheusBuilder::build_recorder);
             match recorder {

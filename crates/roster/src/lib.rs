@@ -16,6 +16,10 @@ pub const SERVICES: &[ServiceDef] = &[
     roster_org::SERVICE,
     roster_auth::SERVICE,
     roster_people::SERVICE,
+    roster_presence::SERVICE,
+    roster_tasks::SERVICE,
+    roster_leave::SERVICE,
+    roster_notifications::SERVICE,
 ];
 
 /// The names of [`SERVICES`].

@@ -8,7 +8,8 @@ use axum::Router;
 use axum::http::Method;
 use axum::middleware;
 use futures::future::BoxFuture;
-use roster_config::{Config, StorageConfig, StorageMode};
+use roster_bus::{Bus, Consumer, EmbeddedBus, NatsBus, Relay};
+use roster_config::{BusKind, Config, StorageConfig, StorageMode};
 use roster_http::layers::{self, Limits};
 use roster_http::{
     Access, AccessPolicy, Metrics, Rule, ServiceToken, authenticate, authorize, rule,
@@ -97,7 +98,7 @@ impl Host {
             let ctx = ServiceContext::new(db, config.clone(), links.clone(), verifier.clone());
             opened.push((*def, ctx));
         }
-        let mut background = Vec::new();
+        let mut background = events(&config, &opened).await?;
         for (def, ctx) in &opened {
             background.extend(
                 (def.start)(ctx.clone())
@@ -180,6 +181,50 @@ impl Host {
         result
     }
 }
+
+/// The bus, then for each hosted service its consumer (subscribed before any relay
+/// runs, so an embedded bus has every consumer before the first event) and its relay.
+async fn events(
+    config: &Arc<Config>,
+    services: &[(ServiceDef, ServiceContext)],
+) -> anyhow::Result<Background> {
+    roster_bus::metrics::describe();
+    let bus: Arc<dyn Bus> = match config.bus.kind {
+        BusKind::Embedded => Arc::new(EmbeddedBus::new()),
+        BusKind::Nats => Arc::new(
+            NatsBus::connect(&config.bus)
+                .await
+                .context("cannot reach the NATS server")?,
+        ),
+    };
+    let mut background: Background = Vec::new();
+    for (def, ctx) in services {
+        let Some(consumes) = def.consumes else {
+            continue;
+        };
+        let (sink, input) = tokio::sync::mpsc::channel(CONSUMER_QUEUE);
+        for producer in consumes.from {
+            bus.subscribe(def.name, producer, sink.clone())
+                .await
+                .with_context(|| {
+                    format!("{}: cannot subscribe to {producer}'s events", def.name)
+                })?;
+        }
+        let consumer = Consumer::new(ctx.db.clone(), consumes.handler, config.events.clone());
+        background.push(Box::pin(consumer.run(input)));
+    }
+    for (def, ctx) in services.iter().filter(|(def, _)| def.publishes) {
+        bus.declare(def.name)
+            .await
+            .with_context(|| format!("{}: cannot prepare its event stream", def.name))?;
+        let relay = Relay::new(ctx.db.clone(), bus.clone(), config.events.clone());
+        background.push(Box::pin(relay.run()));
+    }
+    Ok(background)
+}
+
+/// Deliveries a consumer takes ahead of what it has applied.
+const CONSUMER_QUEUE: usize = 4096;
 
 /// Keeps the verifier up to date with the issuing service's keys and revocations when
 /// it runs in another process: at once (retrying quickly until it answers), then every

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use futures::future::BoxFuture;
 pub use host::{Host, PLATFORM_ACCESS, VERIFICATION_PATH, serve_router, shutdown_signal};
 pub use link::{Link, LinkError, Links};
+pub use roster_bus::Handler;
 use roster_config::Config;
 use roster_http::Rule;
 pub use roster_migrate::Migrations;
@@ -37,6 +38,77 @@ pub struct ServiceDef {
     /// Runs once its database is migrated, before any request; answers the work to run
     /// in the background once the host serves.
     pub start: fn(ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>>,
+    /// Whether it records events in an outbox (`roster_bus::outbox`): the host runs its
+    /// relay.
+    pub publishes: bool,
+    /// The events it consumes, if any: the host runs its consumer.
+    pub consumes: Option<Consumes>,
+}
+
+/// What a consuming service consumes: every event of the producers named, applied by
+/// its handler.
+#[derive(Clone, Copy)]
+pub struct Consumes {
+    pub from: &'static [&'static str],
+    pub handler: &'static dyn Handler,
+}
+
+impl std::fmt::Debug for Consumes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumes")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fails when the embedded bus, which carries events only within one process, would
+/// leave a hosted service's events without some of their consumers, or a hosted
+/// consumer without its producers: they must run in one process, or over NATS.
+pub fn check_embedded_bus(all: &[ServiceDef], hosted: &[ServiceDef]) -> anyhow::Result<()> {
+    let is_hosted = |name: &str| hosted.iter().any(|s| s.name == name);
+    for consumer in all {
+        let Some(consumes) = consumer.consumes else {
+            continue;
+        };
+        for producer in consumes.from {
+            if is_hosted(producer) != is_hosted(consumer.name) {
+                let (here, away) = match is_hosted(producer) {
+                    true => (*producer, consumer.name),
+                    false => (consumer.name, *producer),
+                };
+                anyhow::bail!(
+                    "bus.kind = embedded carries events only within one process, and {} consumes {}'s events: host {here} and {away} together, or set bus.kind = nats",
+                    consumer.name,
+                    producer
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ServiceDef {
+    /// A service that, so far, only keeps data fed by other services' events: no
+    /// routes, nothing to start, no events of its own.
+    pub const fn consumer_only(
+        name: &'static str,
+        migrations: fn() -> Migrations,
+        consumes: Consumes,
+    ) -> Self {
+        Self {
+            name,
+            migrations,
+            routes: no_routes,
+            access: &[],
+            start: nothing_to_start,
+            publishes: false,
+            consumes: Some(consumes),
+        }
+    }
+}
+
+fn no_routes(_: ServiceContext) -> OpenApiRouter {
+    OpenApiRouter::new()
 }
 
 /// For services with nothing to do at start.

@@ -32,6 +32,7 @@ pub struct ServiceDb {
     backend: Backend,
     place: String,
     ping_timeout: std::time::Duration,
+    outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for ServiceDb {
@@ -97,6 +98,7 @@ impl ServiceDb {
             backend,
             place,
             ping_timeout: config.acquire_timeout(),
+            outbox: std::sync::Arc::default(),
         })
     }
 
@@ -160,6 +162,12 @@ impl ServiceDb {
             .await?;
         }
         Ok(())
+    }
+
+    /// Raised after a transaction that wrote to the service's outbox commits, so its
+    /// relay publishes at once rather than at its next poll. Shared by every clone.
+    pub fn outbox_signal(&self) -> &tokio::sync::Notify {
+        &self.outbox
     }
 
     /// Answers within the acquire timeout whether the database takes queries.

@@ -30,6 +30,8 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start,
+    publishes: false,
+    consumes: None,
 };
 
 /// What auth's routes share beside the configuration: the hasher, the keys, the

@@ -18,6 +18,8 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start: nothing_to_start,
+    publishes: false,
+    consumes: None,
 };
 
 /// Creates a company with default settings and its default holiday calendar; answers

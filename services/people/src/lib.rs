@@ -21,6 +21,8 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start,
+    publishes: true,
+    consumes: None,
 };
 
 /// What people's routes share: the data key, and the links its sagas call.

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::Context as _;
 use figment::value::Value;
-use roster_config::{Config, ConfigError, Secret, StorageMode};
+use roster_config::{BusKind, Config, ConfigError, Secret, StorageMode};
 use roster_http::ServiceToken;
 use roster_service::{Host, ServiceDef, serve_router, shutdown_signal};
 use roster_tokens::Verifier;
@@ -191,6 +191,9 @@ async fn start(
     token: ServiceToken,
 ) -> anyhow::Result<Host> {
     ensure_data_key(config)?;
+    if config.bus.kind == BusKind::Embedded {
+        roster_service::check_embedded_bus(SERVICES, services)?;
+    }
     let verifier = Verifier::with_cache(config.auth.token_cache_capacity);
     Host::start(config, services, verifier, token).await
 }

@@ -353,9 +353,18 @@ async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
         )
     };
     let mut auth_server = auth(auth_port);
+    // People's consumers run beside it: the embedded bus carries events within one
+    // process.
     let rest = serve(
         config,
-        &["org", "people"],
+        &[
+            "org",
+            "people",
+            "presence",
+            "tasks",
+            "leave",
+            "notifications",
+        ],
         rest_port,
         &[("auth", auth_port)],
     );

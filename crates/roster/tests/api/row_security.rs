@@ -13,7 +13,13 @@ use sqlx::{Connection, PgConnection, Row};
 use crate::accounts::{PASSWORD, SignedUp, hire, sign_up};
 
 /// Tables that hold no company's data.
-const NO_COMPANY: [&str; 3] = ["schema_migrations", "cancelled_accounts", "signing_keys"];
+const NO_COMPANY: [&str; 5] = [
+    "schema_migrations",
+    "cancelled_accounts",
+    "signing_keys",
+    "inbox",
+    "event_positions",
+];
 
 /// PostgreSQL's `insufficient_privilege`, which a row-level security check raises.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
@@ -78,6 +84,9 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     let b = sign_up(&app, "Globex", "hank@globex.test").await;
     fill(&app, &a, "acme.test").await;
     fill(&app, &b, "globex.test").await;
+    for service in SERVICES.iter().filter(|s| s.consumes.is_some()) {
+        give_dead_letters(&app, service.name, &[&a.company_id, &b.company_id]).await;
+    }
 
     let mut checked = 0;
     for service in SERVICES {
@@ -162,8 +171,48 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
         conn.close().await.unwrap();
     }
     // companies, company_settings, teams, holiday_calendars, holidays, locations,
-    // employees, employee_teams, sagas, accounts, sessions.
-    assert_eq!(checked, 11, "tables checked for writes");
+    // employees, employee_teams, sagas, outbox, accounts, sessions; in each of the four
+    // consumers employees and dead_letters, and presence's employee_teams.
+    assert_eq!(checked, 21, "tables checked for writes");
+}
+
+/// Waits for the consumer's replica to hold both companies' employees, then gives it a
+/// dead letter of each company (an event it could not apply).
+async fn give_dead_letters(app: &TestApp, service: &'static str, companies: &[&str]) {
+    let pg = pg_location(app.config(), service);
+    let mut conn = PgConnection::connect_with(&pg.service_options(service))
+        .await
+        .unwrap();
+    let replicated = "SELECT count(*) FROM employees";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while in_scope(&mut conn, None, replicated).await.unwrap() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{service}: the replica did not receive the employees"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for company in companies {
+        let insert = format!(
+            "WITH t AS (INSERT INTO dead_letters (event_id, type, aggregate_id, company_id, \
+             envelope, error, attempts, first_failed_at, last_failed_at) \
+             VALUES (gen_random_uuid(), 'people.employee.updated', gen_random_uuid(), '{company}', \
+             '{{}}', 'failed', 5, now(), now()) RETURNING 1) SELECT count(*) FROM t"
+        );
+        let mut txn = conn.begin().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT set_config('{COMPANY_SETTING}', '', true), set_config('{ALL_COMPANIES_SETTING}', 'on', true)"
+        )))
+        .execute(&mut *txn)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(insert))
+            .execute(&mut *txn)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
+    conn.close().await.unwrap();
 }
 
 postgres_topology_tests!(row_security_backs_every_tenant_query);

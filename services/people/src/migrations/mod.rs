@@ -2,7 +2,9 @@
 
 mod m20261122_000001_create_people;
 mod m20261122_000003_saga_attempts;
+mod m20261123_000001_employee_revisions;
 
+use roster_bus::{OUTBOX_TENANT_TABLES, OutboxTable};
 use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
@@ -13,6 +15,14 @@ pub fn all() -> Migrations {
             tables: &TENANT_TABLES,
         }),
         Box::new(m20261122_000003_saga_attempts::Migration),
+        Box::new(m20261123_000001_employee_revisions::Migration),
+        Box::new(OutboxTable {
+            name: "m20261123_000002_outbox",
+        }),
+        Box::new(TenantPolicies {
+            name: "m20261123_000003_outbox_policies",
+            tables: OUTBOX_TENANT_TABLES,
+        }),
     ]
 }
 

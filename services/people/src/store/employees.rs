@@ -1,7 +1,9 @@
 use std::collections::HashMap;
 
+use roster_bus::outbox;
+use roster_events::{Event, NewEvent};
 use roster_http::Cursor;
-use roster_storage::{ServiceDb, Tenant};
+use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -214,7 +216,9 @@ pub struct NewEmployee {
     pub team_ids: Vec<Uuid>,
 }
 
-/// Inserts an employee and their teams within the caller's transaction.
+/// Inserts an employee and their teams within the caller's transaction, and records
+/// `people.employee.created` in the outbox; the caller commits with
+/// [`roster_bus::outbox::commit`].
 pub async fn insert(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
@@ -222,7 +226,7 @@ pub async fn insert(
     new: NewEmployee,
 ) -> Result<(), StoreError> {
     let at = now();
-    employee::ActiveModel {
+    let record = employee::ActiveModel {
         id: Set(id),
         company_id: Set(tenant.company_id()),
         email: Set(new.email),
@@ -235,13 +239,21 @@ pub async fn insert(
         hire_date: Set(new.hire_date),
         status: Set(Status::Active.as_str().to_owned()),
         sealed_salary: Set(new.sealed_salary),
+        revision: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
     }
     .insert(conn)
     .await
     .map_err(taken)?;
-    set_teams(conn, tenant, id, &new.team_ids).await
+    set_teams(conn, tenant, id, &new.team_ids).await?;
+    let created = with_teams(conn, tenant, vec![record]).await?;
+    outbox::record(
+        conn,
+        created.iter().map(|e| e.event(Event::EmployeeCreated)),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn set_teams(
@@ -294,9 +306,15 @@ pub async fn update(
     change: EmployeeChange,
 ) -> Result<Employee, StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let current = find(&txn, tenant, id)
+    // Locked until commit: changes to one employee are made, and their events
+    // numbered, one after the other.
+    let current = of_company(tenant)
+        .filter(employee::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("employee"))?;
+    let was = Status::parse(&current.status);
     if let Some(Some(manager_id)) = change.manager_id {
         check_manager(&txn, tenant, Some(id), manager_id).await?;
     }
@@ -332,11 +350,82 @@ pub async fn update(
         row.status = Set(v.as_str().to_owned());
     }
     row.updated_at = Set(now());
+    row.revision = Set(row.revision.as_ref() + 1);
     let record = row.update(&txn).await.map_err(taken)?;
     if let Some(team_ids) = change.team_ids {
         set_teams(&txn, tenant, id, &team_ids).await?;
     }
     let mut found = with_teams(&txn, tenant, vec![record]).await?;
-    txn.commit().await?;
-    found.pop().ok_or(StoreError::NotFound("employee"))
+    let changed = found.pop().ok_or(StoreError::NotFound("employee"))?;
+    let event = match (was, Status::parse(&changed.record.status)) {
+        (Some(Status::Active), Some(Status::Inactive)) => Event::EmployeeDeactivated,
+        (Some(Status::Inactive), Some(Status::Active)) => Event::EmployeeReactivated,
+        _ => Event::EmployeeUpdated,
+    };
+    outbox::record(&txn, [changed.event(event)]).await?;
+    outbox::commit(db, txn).await?;
+    Ok(changed)
+}
+
+impl Employee {
+    /// The employee as their events carry them: everything but the salary.
+    pub fn snapshot(&self) -> roster_events::Employee {
+        let r = &self.record;
+        roster_events::Employee {
+            id: r.id,
+            company_id: r.company_id,
+            email: r.email.clone(),
+            name: r.name.clone(),
+            surname: r.surname.clone(),
+            role: r.role.clone(),
+            position: r.position.clone(),
+            phone: r.phone.clone(),
+            manager_id: r.manager_id,
+            hire_date: r.hire_date,
+            status: r.status.clone(),
+            team_ids: self.team_ids.clone(),
+        }
+    }
+
+    /// An event about the employee as they now are, numbered by their revision.
+    fn event(&self, kind: fn(roster_events::Employee) -> Event) -> NewEvent {
+        NewEvent {
+            event: kind(self.snapshot()),
+            aggregate_id: self.record.id,
+            sequence: u64::try_from(self.record.revision).unwrap_or(0),
+            company_id: self.record.company_id,
+        }
+    }
+}
+
+/// Every employee of every company as their last event carried them, with the
+/// sequence of that event: the source that replicas are checked against and rebuilt
+/// from.
+pub async fn sources(db: &ServiceDb) -> Result<Vec<(u64, roster_events::Employee)>, StoreError> {
+    let txn = db.read(Scope::AllCompanies).await?;
+    let records = employee::Entity::find()
+        .order_by_asc(employee::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut teams: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in employee_team::Entity::find()
+        .order_by_asc(employee_team::Column::TeamId)
+        .all(&txn)
+        .await?
+    {
+        teams.entry(row.employee_id).or_default().push(row.team_id);
+    }
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let employee = Employee {
+                team_ids: teams.remove(&record.id).unwrap_or_default(),
+                record,
+            };
+            (
+                u64::try_from(employee.record.revision).unwrap_or(0),
+                employee.snapshot(),
+            )
+        })
+        .collect())
 }

@@ -19,6 +19,8 @@ pub mod employee {
         pub hire_date: Option<TimeDate>,
         pub status: String,
         pub sealed_salary: Option<Vec<u8>>,
+        /// Changes made to the employee: the sequence of their latest event.
+        pub revision: i64,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
     }

@@ -106,7 +106,7 @@ pub async fn finish(
         return Ok(false);
     }
     employees::insert(&txn, &tenant, saga.employee_id, employee).await?;
-    txn.commit().await?;
+    roster_bus::outbox::commit(db, txn).await?;
     Ok(true)
 }
 

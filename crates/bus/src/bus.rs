@@ -1,0 +1,79 @@
+//! What a bus is: it publishes a producer's events in order and delivers them to each
+//! consuming service, which acknowledges each once it has applied it (or put it in
+//! its dead letters).
+
+use std::fmt;
+
+use async_trait::async_trait;
+use roster_config::BusKind;
+use roster_events::{Envelope, Undecodable};
+use tokio::sync::mpsc;
+
+use crate::outbox::Pending;
+
+/// A transport of events between services.
+#[async_trait]
+pub trait Bus: Send + Sync + fmt::Debug {
+    fn kind(&self) -> BusKind;
+
+    /// Prepares what a producer publishes into (a stream), before its relay runs.
+    async fn declare(&self, _producer: &'static str) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Publishes `events` of `producer`, in the order given. Returns once the bus
+    /// holds every one of them, so the relay may mark them published.
+    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()>;
+
+    /// Delivers every event of `producer` to `consumer` through `sink`, from the first
+    /// the consumer has not acknowledged, until the bus stops.
+    async fn subscribe(
+        &self,
+        consumer: &'static str,
+        producer: &'static str,
+        sink: mpsc::Sender<Delivery>,
+    ) -> anyhow::Result<()>;
+}
+
+/// One event delivered to a consumer.
+pub struct Delivery {
+    /// The envelope, or why the bytes that arrived are not one.
+    pub envelope: Result<Envelope, Undecodable>,
+    /// The bytes as they arrived, kept for dead letters.
+    pub raw: bytes::Bytes,
+    /// Whether the bus delivered it before without an acknowledgement.
+    pub redelivered: bool,
+    pub ack: Box<dyn Acknowledge>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("envelope", &self.envelope)
+            .field("redelivered", &self.redelivered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// Reads a delivery from the bytes the bus carried.
+    pub fn new(raw: bytes::Bytes, redelivered: bool, ack: Box<dyn Acknowledge>) -> Self {
+        Self {
+            envelope: Envelope::from_json(&raw),
+            raw,
+            redelivered,
+            ack,
+        }
+    }
+}
+
+/// How a consumer tells the bus about one delivery.
+#[async_trait]
+pub trait Acknowledge: Send + Sync {
+    /// The event is applied (or in dead letters): never deliver it again.
+    async fn ack(self: Box<Self>);
+
+    /// The consumer still holds the event (waiting its turn, or between attempts):
+    /// do not deliver it again yet.
+    async fn in_progress(&self);
+}

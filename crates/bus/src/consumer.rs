@@ -1,0 +1,857 @@
+//! A consuming service's side of the bus: deliveries are applied by its [`Handler`]
+//! in its own database, exactly once and in each aggregate's order.
+//!
+//! - Exactly once: the event id goes into the inbox in the transaction of the effect;
+//!   an event found there is acknowledged and changes nothing.
+//! - In order: each aggregate has a queue sorted by the events' `sequence`, and the
+//!   position it reached is stored beside the inbox. Only the next event of an
+//!   aggregate is applied; one that arrives ahead of its predecessor waits for it
+//!   (a bus redelivers out of order after a crash), up to `events.gap_timeout_secs`,
+//!   then is applied anyway and counted as a gap. Workers take the heads of different
+//!   aggregates, so several run at once without reordering one.
+//! - Bounded: an event whose handler fails is tried `events.max_attempts` times with
+//!   a doubling backoff, while its aggregate waits and the others flow; then it goes to
+//!   dead letters with the error and the attempts, and its aggregate moves past it.
+//!   An event that cannot be decoded goes there at once. A database that does not
+//!   answer is not the event's fault: those attempts are retried without counting.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use roster_config::EventsConfig;
+use roster_events::{Envelope, Event, Undecodable};
+use roster_storage::{DbError, Scope, ServiceDb};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::bus::{Acknowledge, Delivery};
+use crate::metrics::{CONSUMER_LAG, DEAD_LETTERED, GAPS, HANDLED, REDELIVERIES};
+use crate::tables::{dead_letter, inbox, position};
+
+/// What a consuming service does with an event, inside the transaction that records
+/// it in the inbox (opened for all companies: each event names its own). Events it
+/// has no use for are `Ok(())`. An error fails this attempt; it is retried, then
+/// dead-lettered.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+        event: &Event,
+    ) -> anyhow::Result<()>;
+}
+
+/// How often a consumer tells the bus it still holds the events it waits on.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// How often an aggregate waiting for a missing event looks again (another process
+/// may have applied it).
+const GAP_RECHECK: Duration = Duration::from_millis(250);
+
+/// One consuming service's consumer.
+#[derive(Clone)]
+pub struct Consumer {
+    db: ServiceDb,
+    handler: &'static dyn Handler,
+    config: EventsConfig,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("service", &self.db.service())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Key {
+    aggregate: String,
+    id: Uuid,
+}
+
+/// An event waiting in its aggregate's queue, with every delivery of it.
+struct Job {
+    envelope: Envelope,
+    event: Event,
+    acks: Vec<Box<dyn Acknowledge>>,
+    attempts: u32,
+    /// When it was first found waiting for a predecessor.
+    waiting_since: Option<Instant>,
+    last_error: Option<String>,
+}
+
+impl Job {
+    fn key(&self) -> Key {
+        key_of(&self.envelope)
+    }
+
+    fn sequence(&self) -> u64 {
+        self.envelope.sequence
+    }
+
+    /// Whether it has waited for its predecessor long enough to be applied without it.
+    fn gap_expired(&self, timeout: Duration) -> bool {
+        self.waiting_since.is_some_and(|t| t.elapsed() >= timeout)
+    }
+}
+
+fn key_of(envelope: &Envelope) -> Key {
+    Key {
+        aggregate: envelope.aggregate().to_owned(),
+        id: envelope.aggregate_id,
+    }
+}
+
+/// What became of a job in a worker.
+enum Outcome {
+    Applied,
+    /// Found in the inbox: applied before.
+    Duplicate,
+    /// Its aggregate is past it (applied under another id, or passed as dead).
+    Stale,
+    DeadLettered,
+    /// Its predecessor has not been applied yet.
+    Waiting,
+    /// The handler failed (counted), or the database did not answer or another
+    /// process applied the aggregate at the same time (not counted).
+    Failed {
+        error: String,
+        counted: bool,
+    },
+}
+
+impl Outcome {
+    /// Done with, by how, for the metrics; `None` while it must be tried again.
+    fn done(&self) -> Option<&'static str> {
+        match self {
+            Self::Applied => Some("applied"),
+            Self::Duplicate => Some("duplicate"),
+            Self::Stale => Some("stale"),
+            Self::DeadLettered => Some("dead_lettered"),
+            Self::Waiting | Self::Failed { .. } => None,
+        }
+    }
+}
+
+impl Consumer {
+    pub fn new(db: ServiceDb, handler: &'static dyn Handler, config: EventsConfig) -> Self {
+        Self {
+            db,
+            handler,
+            config,
+        }
+    }
+
+    pub fn service(&self) -> &'static str {
+        self.db.service()
+    }
+
+    /// Applies what arrives on `input` until it closes and the work in hand is done
+    /// (or the task is dropped: what was not acknowledged is delivered again).
+    pub async fn run(self, mut input: mpsc::Receiver<Delivery>) {
+        let workers = self.config.workers;
+        let (results_tx, mut results) = mpsc::channel::<(usize, Vec<(Job, Outcome)>)>(workers);
+        let mut senders = Vec::with_capacity(workers);
+        for worker in 0..workers {
+            let (tx, mut rx) = mpsc::channel::<Vec<Job>>(1);
+            let (me, results) = (self.clone(), results_tx.clone());
+            senders.push(tx);
+            tokio::spawn(async move {
+                while let Some(jobs) = rx.recv().await {
+                    let done = me.apply_batch(jobs).await;
+                    if results.send((worker, done)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut idle: Vec<usize> = (0..workers).collect();
+        let mut state = Queues::default();
+        let mut open = true;
+        let mut progress = tokio::time::interval(PROGRESS_EVERY);
+        loop {
+            while !idle.is_empty() {
+                let batch = state.take_ready(self.config.batch_size);
+                if batch.is_empty() {
+                    break;
+                }
+                if let Some(worker) = idle.pop() {
+                    let _ = senders[worker].send(batch).await;
+                }
+            }
+            if !open && state.is_empty() && idle.len() == workers {
+                return;
+            }
+            let wake = state.next_timer();
+            tokio::select! {
+                delivery = input.recv(), if open => match delivery {
+                    Some(delivery) => self.accept(&mut state, delivery).await,
+                    None => open = false,
+                },
+                Some((worker, done)) = results.recv() => {
+                    for (job, outcome) in done {
+                        self.settle(&mut state, job, outcome).await;
+                    }
+                    idle.push(worker);
+                }
+                () = sleep_until(wake) => state.fire_timers(),
+                _ = progress.tick() => state.report_progress().await,
+            }
+        }
+    }
+
+    /// Puts a delivery in its aggregate's queue; one that cannot be decoded goes to
+    /// dead letters at once.
+    async fn accept(&self, state: &mut Queues, delivery: Delivery) {
+        let service = self.service();
+        if delivery.redelivered {
+            metrics::counter!(REDELIVERIES, "service" => service).increment(1);
+        }
+        let decoded = delivery
+            .envelope
+            .and_then(|envelope| Event::decode(&envelope).map(|event| (envelope, event)));
+        match decoded {
+            Ok((envelope, event)) => state.push(Job {
+                envelope,
+                event,
+                acks: vec![delivery.ack],
+                attempts: 0,
+                waiting_since: None,
+                last_error: None,
+            }),
+            Err(reason) => {
+                tracing::error!(service, error = %reason, "an event cannot be decoded; it goes to dead letters");
+                // Until the dead letter is written, the delivery is not acknowledged:
+                // the bus delivers it again.
+                if self
+                    .dead_letter_undecodable(&delivery.raw, &reason)
+                    .await
+                    .is_ok()
+                {
+                    delivery.ack.ack().await;
+                }
+            }
+        }
+    }
+
+    /// Acts on a worker's outcome for a job.
+    async fn settle(&self, state: &mut Queues, mut job: Job, outcome: Outcome) {
+        let key = job.key();
+        match outcome {
+            Outcome::Applied | Outcome::Duplicate | Outcome::Stale | Outcome::DeadLettered => {
+                let how = outcome.done().unwrap_or_default();
+                metrics::counter!(HANDLED, "service" => self.service(), "outcome" => how)
+                    .increment(1);
+                for ack in job.acks {
+                    ack.ack().await;
+                }
+                state.finish(&key);
+            }
+            Outcome::Waiting => {
+                job.waiting_since.get_or_insert_with(Instant::now);
+                let wait = self
+                    .config
+                    .gap_timeout()
+                    .saturating_sub(job.waiting_since.map_or(Duration::ZERO, |t| t.elapsed()))
+                    .min(GAP_RECHECK);
+                state.put_back(job);
+                state.retry_at(key, Instant::now() + wait);
+            }
+            Outcome::Failed { error, counted } => {
+                if counted {
+                    job.attempts += 1;
+                    metrics::counter!(REDELIVERIES, "service" => self.service()).increment(1);
+                }
+                let backoff = self.config.backoff(job.attempts.max(1));
+                tracing::warn!(service = self.service(), event = %job.envelope, attempts = job.attempts, error, "cannot apply an event; retrying");
+                job.last_error = Some(error);
+                state.put_back(job);
+                state.retry_at(key, Instant::now() + backoff);
+            }
+        }
+    }
+
+    /// Applies a batch in one transaction; if that fails, each job in its own, so one
+    /// event's failure is its own.
+    async fn apply_batch(&self, jobs: Vec<Job>) -> Vec<(Job, Outcome)> {
+        if jobs.len() > 1 {
+            match self.apply_together(&jobs).await {
+                Ok(outcomes) => return jobs.into_iter().zip(outcomes).collect(),
+                Err(e) => {
+                    if DbError::from(e).is_unavailable() {
+                        return jobs.into_iter().map(|job| (job, unavailable())).collect();
+                    }
+                }
+            }
+        }
+        let mut done = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let outcome = self.apply_alone(&job).await;
+            done.push((job, outcome));
+        }
+        done
+    }
+
+    async fn apply_alone(&self, job: &Job) -> Outcome {
+        match self.apply_together(std::slice::from_ref(job)).await {
+            Ok(mut outcomes) => outcomes.pop().unwrap_or(Outcome::Waiting),
+            Err(e) => {
+                let error = DbError::from(e);
+                if error.is_unavailable() {
+                    return unavailable();
+                }
+                if matches!(error, DbError::UniqueViolation(_)) {
+                    // Another process applied this aggregate at the same time: the
+                    // next attempt sees what it did.
+                    return Outcome::Failed {
+                        error: error.to_string(),
+                        counted: false,
+                    };
+                }
+                if job.attempts + 1 >= self.config.max_attempts {
+                    return match self.dead_letter(job, &error.to_string()).await {
+                        Ok(()) => Outcome::DeadLettered,
+                        Err(e) => Outcome::Failed {
+                            error: format!("cannot write the dead letter: {e}"),
+                            counted: false,
+                        },
+                    };
+                }
+                Outcome::Failed {
+                    error: error.to_string(),
+                    counted: true,
+                }
+            }
+        }
+    }
+
+    /// Applies every job that is its aggregate's next in one transaction.
+    async fn apply_together(&self, jobs: &[Job]) -> Result<Vec<Outcome>, DbErr> {
+        let txn = self
+            .db
+            .begin_write(Scope::AllCompanies)
+            .await
+            .map_err(into_db_err)?;
+        let ids: Vec<Uuid> = jobs.iter().map(|j| j.envelope.id).collect();
+        let seen: HashSet<Uuid> = inbox::Entity::find()
+            .filter(inbox::Column::EventId.is_in(ids))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|row| row.event_id)
+            .collect();
+        let mut positions = positions_of(&txn, jobs.iter().map(|j| &j.envelope)).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        let mut recorded = Vec::new();
+        let mut moved = Vec::new();
+        for job in jobs {
+            let envelope = &job.envelope;
+            if seen.contains(&envelope.id) {
+                outcomes.push(Outcome::Duplicate);
+                continue;
+            }
+            let key = job.key();
+            let at = positions.get(&key).copied().unwrap_or(0);
+            let sequence = job.sequence();
+            if sequence <= at {
+                recorded.push(inbox_row(envelope, now));
+                outcomes.push(Outcome::Stale);
+                continue;
+            }
+            if sequence > at + 1 {
+                if !job.gap_expired(self.config.gap_timeout()) {
+                    outcomes.push(Outcome::Waiting);
+                    continue;
+                }
+                metrics::counter!(GAPS, "service" => self.service()).increment(1);
+                tracing::warn!(service = self.service(), event = %envelope, missing_from = at + 1, "applying an event whose predecessors never arrived");
+            }
+            self.handle(&txn, job).await.map_err(handler_error)?;
+            positions.insert(key.clone(), sequence);
+            moved.push(key);
+            recorded.push(inbox_row(envelope, now));
+            outcomes.push(Outcome::Applied);
+        }
+        record(&txn, recorded, &positions, moved)
+            .await
+            .map_err(into_db_err)?;
+        txn.commit().await?;
+        let now = OffsetDateTime::now_utc();
+        for (job, outcome) in jobs.iter().zip(&outcomes) {
+            if matches!(outcome, Outcome::Applied) {
+                let lag = (now - job.envelope.occurred_at).as_seconds_f64().max(0.0);
+                metrics::histogram!(CONSUMER_LAG, "service" => self.service(), "producer" => job.envelope.producer().to_owned())
+                    .record(lag);
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Runs the handler in the event's span and trace.
+    async fn handle(&self, txn: &DatabaseTransaction, job: &Job) -> anyhow::Result<()> {
+        let envelope = &job.envelope;
+        let trace = envelope.trace.as_ref();
+        let span = tracing::info_span!(
+            "event",
+            service = self.service(),
+            r#type = %envelope.kind,
+            event_id = %envelope.id,
+            aggregate_id = %envelope.aggregate_id,
+            sequence = envelope.sequence,
+            trace_id = trace.and_then(|t| t.trace_id()).unwrap_or_default(),
+            request_id = trace.and_then(|t| t.request_id.as_deref()).unwrap_or_default(),
+        );
+        let work = self.handler.handle(txn, envelope, &job.event);
+        match envelope.trace.clone() {
+            Some(trace) => {
+                roster_events::trace::scope(trace, work)
+                    .instrument(span)
+                    .await
+            }
+            None => work.instrument(span).await,
+        }
+    }
+
+    /// Puts a job that failed every attempt in dead letters and moves its aggregate
+    /// past it, so the aggregate's later events flow.
+    async fn dead_letter(&self, job: &Job, error: &str) -> Result<(), DbError> {
+        let envelope = &job.envelope;
+        let txn = self.db.begin_write(Scope::AllCompanies).await?;
+        write_dead_letter(
+            &txn,
+            envelope.id,
+            envelope,
+            &envelope.to_json(),
+            error,
+            job.attempts + 1,
+        )
+        .await?;
+        advance(&txn, &job.key(), job.sequence()).await?;
+        txn.commit().await?;
+        metrics::counter!(DEAD_LETTERED, "service" => self.service()).increment(1);
+        tracing::error!(service = self.service(), event = %envelope, attempts = job.attempts + 1, error, "an event went to dead letters");
+        Ok(())
+    }
+
+    /// Keeps what arrived and could not be read, with the reason.
+    async fn dead_letter_undecodable(
+        &self,
+        raw: &[u8],
+        reason: &Undecodable,
+    ) -> Result<(), DbError> {
+        let text = String::from_utf8_lossy(raw);
+        let envelope = Envelope::from_json(raw).ok();
+        let id = envelope.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
+        let txn = self.db.begin_write(Scope::AllCompanies).await?;
+        match &envelope {
+            Some(envelope) => {
+                write_dead_letter(&txn, id, envelope, &text, &reason.to_string(), 1).await?;
+                advance(&txn, &key_of(envelope), envelope.sequence).await?;
+            }
+            None => {
+                let unknown = Envelope {
+                    id,
+                    kind: "unknown".to_owned(),
+                    version: 0,
+                    aggregate_id: Uuid::nil(),
+                    sequence: 0,
+                    company_id: Uuid::nil(),
+                    occurred_at: OffsetDateTime::now_utc(),
+                    trace: None,
+                    payload: serde_json::Value::Null,
+                };
+                write_dead_letter(&txn, id, &unknown, &text, &reason.to_string(), 1).await?;
+            }
+        }
+        txn.commit().await?;
+        metrics::counter!(DEAD_LETTERED, "service" => self.service()).increment(1);
+        Ok(())
+    }
+
+    /// Applies a dead letter again with today's handler: `roster events dead retry`.
+    /// On success it leaves dead letters; on failure it stays, one attempt more.
+    pub async fn retry_dead_letter(&self, event_id: Uuid) -> Result<Retried, RetryError> {
+        let row = dead_letter::Entity::find_by_id(event_id)
+            .one(&self.db.read(Scope::AllCompanies).await?)
+            .await
+            .map_err(DbError::from)?
+            .ok_or(RetryError::NotFound)?;
+        let envelope = Envelope::from_json(row.envelope.as_bytes())?;
+        let event = Event::decode(&envelope)?;
+        let job = Job {
+            envelope,
+            event,
+            acks: Vec::new(),
+            attempts: 0,
+            waiting_since: None,
+            last_error: None,
+        };
+        let txn = self.db.begin_write(Scope::AllCompanies).await?;
+        let applied_before = inbox::Entity::find_by_id(event_id)
+            .one(&txn)
+            .await
+            .map_err(DbError::from)?
+            .is_some();
+        if !applied_before {
+            if let Err(e) = self.handle(&txn, &job).await {
+                drop(txn);
+                let error = format!("{e:#}");
+                self.count_failed_retry(&row, &error).await?;
+                return Err(RetryError::Failed(error));
+            }
+            inbox::Entity::insert(inbox_row(&job.envelope, OffsetDateTime::now_utc()))
+                .exec_without_returning(&txn)
+                .await
+                .map_err(DbError::from)?;
+            advance(&txn, &job.key(), job.sequence()).await?;
+        }
+        dead_letter::Entity::delete_by_id(event_id)
+            .exec(&txn)
+            .await
+            .map_err(DbError::from)?;
+        txn.commit().await.map_err(DbError::from)?;
+        Ok(match applied_before {
+            true => Retried::AlreadyApplied,
+            false => Retried::Applied,
+        })
+    }
+
+    async fn count_failed_retry(
+        &self,
+        row: &dead_letter::Model,
+        error: &str,
+    ) -> Result<(), DbError> {
+        let txn = self.db.begin_write(Scope::AllCompanies).await?;
+        dead_letter::Entity::update(dead_letter::ActiveModel {
+            event_id: Set(row.event_id),
+            attempts: Set(row.attempts + 1),
+            error: Set(error.to_owned()),
+            last_failed_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// What `retry_dead_letter` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retried {
+    Applied,
+    /// It had been applied since (a redelivery): only the dead letter was removed.
+    AlreadyApplied,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("no dead letter has this id")]
+    NotFound,
+    #[error("it still cannot be decoded: {0}")]
+    Undecodable(#[from] Undecodable),
+    #[error("the handler failed again: {0}")]
+    Failed(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn unavailable() -> Outcome {
+    Outcome::Failed {
+        error: "the database did not answer".to_owned(),
+        counted: false,
+    }
+}
+
+/// Keeps the database's own error when a handler's error is one, so its kind
+/// (unavailable, unique) is seen; anything else is the event's fault.
+fn handler_error(error: anyhow::Error) -> DbErr {
+    match error.downcast::<DbErr>() {
+        Ok(db) => db,
+        Err(other) => DbErr::Custom(format!("{other:#}")),
+    }
+}
+
+fn into_db_err(error: DbError) -> DbErr {
+    match error {
+        DbError::Other(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    }
+}
+
+fn inbox_row(envelope: &Envelope, applied_at: OffsetDateTime) -> inbox::ActiveModel {
+    inbox::ActiveModel {
+        event_id: Set(envelope.id),
+        kind: Set(envelope.kind.clone()),
+        aggregate_id: Set(envelope.aggregate_id),
+        sequence: Set(i64::try_from(envelope.sequence).unwrap_or(i64::MAX)),
+        occurred_at: Set(envelope.occurred_at),
+        applied_at: Set(applied_at),
+    }
+}
+
+async fn positions_of(
+    conn: &impl ConnectionTrait,
+    envelopes: impl Iterator<Item = &Envelope>,
+) -> Result<HashMap<Key, u64>, DbErr> {
+    let ids: Vec<Uuid> = envelopes.map(|e| e.aggregate_id).collect();
+    Ok(position::Entity::find()
+        .filter(position::Column::AggregateId.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                Key {
+                    aggregate: row.aggregate,
+                    id: row.aggregate_id,
+                },
+                u64::try_from(row.sequence).unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
+/// Records the inbox rows and the positions the applied events reached.
+async fn record(
+    txn: &DatabaseTransaction,
+    inbox_rows: Vec<inbox::ActiveModel>,
+    positions: &HashMap<Key, u64>,
+    moved: Vec<Key>,
+) -> Result<(), DbError> {
+    if !inbox_rows.is_empty() {
+        inbox::Entity::insert_many(inbox_rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for key in moved {
+        if let Some(&sequence) = positions.get(&key) {
+            advance(txn, &key, sequence).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves an aggregate's position to `sequence` unless it is past it already, within
+/// the caller's transaction: for a replica rebuilt from its source, whose events up
+/// to `sequence` must not be applied again.
+pub async fn advance_position(
+    txn: &impl ConnectionTrait,
+    aggregate: &str,
+    id: Uuid,
+    sequence: u64,
+) -> Result<(), DbError> {
+    let key = Key {
+        aggregate: aggregate.to_owned(),
+        id,
+    };
+    advance(txn, &key, sequence).await
+}
+
+/// Moves an aggregate's position to `sequence` unless it is past it already.
+async fn advance(txn: &impl ConnectionTrait, key: &Key, sequence: u64) -> Result<(), DbError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let past = Expr::col((position::Entity, position::Column::Sequence))
+        .lt(Expr::cust("excluded.sequence"));
+    position::Entity::insert(position::ActiveModel {
+        aggregate: Set(key.aggregate.clone()),
+        aggregate_id: Set(key.id),
+        sequence: Set(i64::try_from(sequence).unwrap_or(i64::MAX)),
+        updated_at: Set(OffsetDateTime::now_utc()),
+    })
+    .on_conflict(
+        OnConflict::columns([position::Column::Aggregate, position::Column::AggregateId])
+            .update_columns([position::Column::Sequence, position::Column::UpdatedAt])
+            .action_and_where(past)
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+async fn write_dead_letter(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    envelope: &Envelope,
+    text: &str,
+    error: &str,
+    attempts: u32,
+) -> Result<(), DbError> {
+    let now = OffsetDateTime::now_utc();
+    dead_letter::Entity::insert(dead_letter::ActiveModel {
+        event_id: Set(id),
+        kind: Set(envelope.kind.chars().take(100).collect()),
+        aggregate_id: Set(envelope.aggregate_id),
+        company_id: Set(envelope.company_id),
+        envelope: Set(text.to_owned()),
+        error: Set(error.to_owned()),
+        attempts: Set(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        first_failed_at: Set(now),
+        last_failed_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(dead_letter::Column::EventId)
+            .update_columns([
+                dead_letter::Column::Error,
+                dead_letter::Column::Attempts,
+                dead_letter::Column::LastFailedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The consumer's queues: per aggregate, its events by sequence.
+#[derive(Default)]
+struct Queues {
+    queues: HashMap<Key, BTreeMap<u64, Job>>,
+    /// Aggregates whose head may be tried now, in the order they became so.
+    ready: VecDeque<Key>,
+    /// The same aggregates, to look them up.
+    scheduled: HashSet<Key>,
+    /// Aggregates whose head is in a worker's hands.
+    busy: HashSet<Key>,
+    /// Aggregates to try again at a time (after a failure, or while waiting).
+    timers: BinaryHeap<Reverse<(Instant, u64, Key)>>,
+    waiting: HashSet<Key>,
+    timer_seq: u64,
+}
+
+impl Queues {
+    fn is_empty(&self) -> bool {
+        self.queues.is_empty()
+    }
+
+    fn push(&mut self, job: Job) {
+        let key = job.key();
+        let queue = self.queues.entry(key.clone()).or_default();
+        match queue.get_mut(&job.sequence()) {
+            // The same event delivered again while it waits: acknowledge both later.
+            Some(held) if held.envelope.id == job.envelope.id => held.acks.extend(job.acks),
+            // Another event with the same place: the producer made a mistake, or an
+            // event was replayed after its aggregate moved. Keep both: the second
+            // waits behind the first.
+            Some(_) => {
+                let sequence = job.sequence();
+                let free = (sequence..)
+                    .find(|s| !queue.contains_key(s))
+                    .unwrap_or(sequence);
+                queue.insert(free, job);
+            }
+            None => {
+                let new_head = queue
+                    .first_key_value()
+                    .is_none_or(|(first, _)| job.sequence() < *first);
+                queue.insert(job.sequence(), job);
+                // A new head for an aggregate that waits (or a new aggregate) may be
+                // tried now.
+                if new_head && !self.busy.contains(&key) {
+                    self.waiting.remove(&key);
+                    self.schedule(key);
+                }
+            }
+        }
+    }
+
+    /// The heads of up to `limit` ready aggregates, taken out of their queues.
+    fn take_ready(&mut self, limit: usize) -> Vec<Job> {
+        let mut batch = Vec::new();
+        while batch.len() < limit {
+            let Some(key) = self.ready.pop_front() else {
+                break;
+            };
+            self.scheduled.remove(&key);
+            let Some(queue) = self.queues.get_mut(&key) else {
+                continue;
+            };
+            if let Some((_, job)) = queue.pop_first() {
+                self.busy.insert(key);
+                batch.push(job);
+            }
+        }
+        batch
+    }
+
+    /// A job is done: its aggregate's next one may be tried.
+    fn finish(&mut self, key: &Key) {
+        self.busy.remove(key);
+        match self.queues.get(key) {
+            Some(queue) if !queue.is_empty() => self.schedule(key.clone()),
+            _ => {
+                self.queues.remove(key);
+            }
+        }
+    }
+
+    /// A job goes back to the head of its queue, to be tried again later.
+    fn put_back(&mut self, job: Job) {
+        let key = job.key();
+        self.busy.remove(&key);
+        self.queues
+            .entry(key)
+            .or_default()
+            .insert(job.sequence(), job);
+    }
+
+    fn schedule(&mut self, key: Key) {
+        if self.scheduled.insert(key.clone()) {
+            self.ready.push_back(key);
+        }
+    }
+
+    fn retry_at(&mut self, key: Key, at: Instant) {
+        self.timer_seq += 1;
+        self.waiting.insert(key.clone());
+        self.timers.push(Reverse((at, self.timer_seq, key)));
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, _, _))) = self.timers.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, _, key))) = self.timers.pop() else {
+                break;
+            };
+            if self.waiting.remove(&key) && !self.busy.contains(&key) {
+                self.schedule(key);
+            }
+        }
+    }
+
+    /// Tells the bus that every event held here is still being worked on.
+    async fn report_progress(&self) {
+        for queue in self.queues.values() {
+            for job in queue.values() {
+                for ack in &job.acks {
+                    ack.in_progress().await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod bus;
+mod consumer;
+pub mod dead;
+mod embedded;
+pub mod metrics;
+mod nats;
+pub mod outbox;
+mod relay;
+mod tables;
+
+pub use bus::{Acknowledge, Bus, Delivery};
+pub use consumer::{Consumer, Handler, Retried, RetryError, advance_position};
+pub use embedded::EmbeddedBus;
+pub use nats::NatsBus;
+pub use relay::Relay;
+pub use tables::{INBOX_TENANT_TABLES, InboxTables, OUTBOX_TENANT_TABLES, OutboxTable};

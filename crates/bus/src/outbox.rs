@@ -1,0 +1,211 @@
+//! A producer's outbox: events are written in the transaction of the change that
+//! caused them ([`record`]), and the relay publishes them after commit ([`commit`]
+//! wakes it at once).
+
+use roster_events::{Envelope, NewEvent};
+use roster_storage::{DbError, Scope, ServiceDb};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use time::OffsetDateTime;
+
+use crate::tables::outbox;
+
+/// Writes `events` to the outbox within the caller's transaction, with the trace of
+/// the work under way. Commit with [`commit`].
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    events: impl IntoIterator<Item = NewEvent>,
+) -> Result<(), DbErr> {
+    let trace = roster_events::trace::current();
+    let rows: Vec<outbox::ActiveModel> = events
+        .into_iter()
+        .map(|event| {
+            let envelope = event.into_envelope(trace.clone());
+            outbox::ActiveModel {
+                seq: NotSet,
+                id: Set(envelope.id),
+                kind: Set(envelope.kind.clone()),
+                aggregate_id: Set(envelope.aggregate_id),
+                company_id: Set(envelope.company_id),
+                occurred_at: Set(envelope.occurred_at),
+                envelope: Set(envelope.to_json()),
+                published_at: Set(None),
+                publications: Set(0),
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Commits a transaction that recorded events, then wakes the service's relay.
+pub async fn commit(db: &ServiceDb, txn: DatabaseTransaction) -> Result<(), DbErr> {
+    txn.commit().await?;
+    db.outbox_signal().notify_one();
+    Ok(())
+}
+
+/// An event waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub seq: i64,
+    pub envelope: Envelope,
+    /// The envelope as stored, which is what the bus carries.
+    pub json: String,
+    /// How many times it was published before (more than 0 after a replay).
+    pub publications: i32,
+}
+
+impl Pending {
+    /// The id the bus deduplicates on: the event id, and for a replay the replay's
+    /// number too, so that a replay is not dropped as a duplicate of the first
+    /// publication (consumers' inboxes still recognise the event).
+    pub fn message_id(&self) -> String {
+        match self.publications {
+            0 => self.envelope.id.to_string(),
+            n => format!("{}.replay-{n}", self.envelope.id),
+        }
+    }
+}
+
+/// Up to `limit` unpublished events in outbox order. A row that does not hold an
+/// envelope (written by hand) is left in place and named in the log.
+pub(crate) async fn unpublished(db: &ServiceDb, limit: u64) -> Result<Vec<Pending>, DbError> {
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::PublishedAt.is_null())
+        .order_by_asc(outbox::Column::Seq)
+        .limit(limit)
+        .all(&db.read(Scope::AllCompanies).await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match Envelope::from_json(row.envelope.as_bytes()) {
+            Ok(envelope) => Some(Pending {
+                seq: row.seq,
+                envelope,
+                json: row.envelope,
+                publications: row.publications,
+            }),
+            Err(e) => {
+                tracing::error!(service = db.service(), seq = row.seq, error = %e, "an outbox row holds no envelope; it is not published");
+                None
+            }
+        })
+        .collect())
+}
+
+/// Marks events published, by their rows.
+pub(crate) async fn mark_published(db: &ServiceDb, seqs: &[i64]) -> Result<(), DbError> {
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::PublishedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
+        .col_expr(
+            outbox::Column::Publications,
+            Expr::col(outbox::Column::Publications).add(1),
+        )
+        .filter(outbox::Column::Seq.is_in(seqs.iter().copied()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes events published longer ago than `retention`; answers how many.
+pub async fn prune(db: &ServiceDb, retention: std::time::Duration) -> Result<u64, DbError> {
+    let cutoff = OffsetDateTime::now_utc() - retention;
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    let deleted = outbox::Entity::delete_many()
+        .filter(outbox::Column::PublishedAt.lt(cutoff))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+/// Marks every retained event that occurred at or after `from` unpublished, so the
+/// relay publishes them again in their order; answers how many. Consumers that have
+/// applied one already recognise it and change nothing.
+pub async fn replay(db: &ServiceDb, from: OffsetDateTime) -> Result<u64, DbError> {
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    let marked = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::PublishedAt,
+            Expr::value(None::<OffsetDateTime>),
+        )
+        .filter(outbox::Column::OccurredAt.gte(from))
+        .filter(outbox::Column::PublishedAt.is_not_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    db.outbox_signal().notify_one();
+    Ok(marked)
+}
+
+/// Events not yet published, and when the oldest of them occurred.
+pub async fn backlog(db: &ServiceDb) -> Result<(u64, Option<OffsetDateTime>), DbError> {
+    let txn = db.read(Scope::AllCompanies).await?;
+    let waiting = outbox::Entity::find().filter(outbox::Column::PublishedAt.is_null());
+    let count = waiting.clone().count(&txn).await?;
+    let oldest = waiting
+        .select_only()
+        .column(outbox::Column::OccurredAt)
+        .order_by_asc(outbox::Column::Seq)
+        .into_tuple::<OffsetDateTime>()
+        .one(&txn)
+        .await?;
+    Ok((count, oldest))
+}
+
+/// Where `roster events tail` has read up to in one outbox: the publication time and
+/// row of the last event shown.
+pub type TailMark = (OffsetDateTime, i64);
+
+/// Up to `limit` events published after `after` (all retained ones without it), in
+/// the order they were published. Follows publication rather than `seq`, so an event
+/// whose transaction committed late is shown when it is published, not skipped.
+pub async fn published_after(
+    db: &ServiceDb,
+    after: Option<TailMark>,
+    limit: u64,
+) -> Result<Vec<(TailMark, Envelope)>, DbError> {
+    let mut query = outbox::Entity::find().filter(outbox::Column::PublishedAt.is_not_null());
+    if let Some((at, seq)) = after {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::PublishedAt.gt(at))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(outbox::Column::PublishedAt.eq(at))
+                        .add(outbox::Column::Seq.gt(seq)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(outbox::Column::PublishedAt)
+        .order_by_asc(outbox::Column::Seq)
+        .limit(limit)
+        .all(&db.read(Scope::AllCompanies).await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let mark = (row.published_at?, row.seq);
+            Envelope::from_json(row.envelope.as_bytes())
+                .ok()
+                .map(|e| (mark, e))
+        })
+        .collect())
+}

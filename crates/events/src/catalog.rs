@@ -1,0 +1,236 @@
+//! Every event Roster publishes, and the versions of each that consumers accept.
+//!
+//! To change a payload's shape, add a version: keep decoding the old one (into the
+//! new shape, with what it lacks filled in) so events already in outboxes, streams
+//! and dead letters still decode, and encode the new one.
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+use crate::{Envelope, Undecodable, payload, to_value};
+
+/// Each event type with the payload versions this build decodes.
+pub const CATALOG: &[(&str, &[u16])] = &[
+    ("auth.account.created", &[1]),
+    ("auth.account.updated", &[1]),
+    ("auth.account.cancelled", &[1]),
+    ("org.company.created", &[1]),
+    ("org.company.updated", &[1]),
+    ("org.company.removed", &[1]),
+    ("org.team.created", &[1]),
+    ("org.team.updated", &[1]),
+    ("org.team.deleted", &[1]),
+    ("org.location.created", &[1]),
+    ("org.location.updated", &[1]),
+    ("org.location.deleted", &[1]),
+    ("org.holiday_calendar.created", &[1]),
+    ("org.holiday_calendar.updated", &[1]),
+    ("org.holiday_calendar.deleted", &[1]),
+    ("people.employee.created", &[1]),
+    ("people.employee.updated", &[1]),
+    ("people.employee.deactivated", &[1]),
+    ("people.employee.reactivated", &[1]),
+];
+
+/// An employee as people holds them, without what is secret (the salary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Employee {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub surname: String,
+    /// `admin`, `manager` or `employee`.
+    pub role: String,
+    pub position: Option<String>,
+    pub phone: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub hire_date: Option<Date>,
+    /// `active` or `inactive`.
+    pub status: String,
+    /// Sorted.
+    pub team_ids: Vec<Uuid>,
+}
+
+/// A company with its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Company {
+    pub id: Uuid,
+    pub name: String,
+    pub settings: CompanySettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanySettings {
+    /// An IANA time zone, such as `Europe/Lisbon`.
+    pub timezone: String,
+    /// ISO weekdays (1 = Monday ... 7 = Sunday) that are worked, ascending.
+    pub working_days: Vec<u8>,
+    pub locale: String,
+    pub currency: String,
+    pub fiscal_year_start_month: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub radius_m: i32,
+    pub holiday_calendar_id: Option<Uuid>,
+}
+
+/// A holiday calendar with all its holidays, in date order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calendar {
+    pub id: Uuid,
+    pub name: String,
+    pub is_default: bool,
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub id: Uuid,
+    pub date: Date,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+}
+
+/// The aggregate that an event removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    pub id: Uuid,
+}
+
+/// Every event, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    AccountCreated(Account),
+    AccountUpdated(Account),
+    AccountCancelled(Removed),
+    CompanyCreated(Company),
+    CompanyUpdated(Company),
+    CompanyRemoved(Removed),
+    TeamCreated(Team),
+    TeamUpdated(Team),
+    TeamDeleted(Removed),
+    LocationCreated(Location),
+    LocationUpdated(Location),
+    LocationDeleted(Removed),
+    CalendarCreated(Calendar),
+    CalendarUpdated(Calendar),
+    CalendarDeleted(Removed),
+    EmployeeCreated(Employee),
+    EmployeeUpdated(Employee),
+    /// The employee left: their status is `inactive`.
+    EmployeeDeactivated(Employee),
+    /// The employee is back: their status is `active` again.
+    EmployeeReactivated(Employee),
+}
+
+impl Event {
+    /// The type, version and payload it is published as.
+    pub fn encode(&self) -> (&'static str, u16, serde_json::Value) {
+        let (kind, payload) = match self {
+            Self::AccountCreated(p) => ("auth.account.created", to_value(p)),
+            Self::AccountUpdated(p) => ("auth.account.updated", to_value(p)),
+            Self::AccountCancelled(p) => ("auth.account.cancelled", to_value(p)),
+            Self::CompanyCreated(p) => ("org.company.created", to_value(p)),
+            Self::CompanyUpdated(p) => ("org.company.updated", to_value(p)),
+            Self::CompanyRemoved(p) => ("org.company.removed", to_value(p)),
+            Self::TeamCreated(p) => ("org.team.created", to_value(p)),
+            Self::TeamUpdated(p) => ("org.team.updated", to_value(p)),
+            Self::TeamDeleted(p) => ("org.team.deleted", to_value(p)),
+            Self::LocationCreated(p) => ("org.location.created", to_value(p)),
+            Self::LocationUpdated(p) => ("org.location.updated", to_value(p)),
+            Self::LocationDeleted(p) => ("org.location.deleted", to_value(p)),
+            Self::CalendarCreated(p) => ("org.holiday_calendar.created", to_value(p)),
+            Self::CalendarUpdated(p) => ("org.holiday_calendar.updated", to_value(p)),
+            Self::CalendarDeleted(p) => ("org.holiday_calendar.deleted", to_value(p)),
+            Self::EmployeeCreated(p) => ("people.employee.created", to_value(p)),
+            Self::EmployeeUpdated(p) => ("people.employee.updated", to_value(p)),
+            Self::EmployeeDeactivated(p) => ("people.employee.deactivated", to_value(p)),
+            Self::EmployeeReactivated(p) => ("people.employee.reactivated", to_value(p)),
+        };
+        (kind, 1, payload)
+    }
+
+    /// Decodes every version of every type in [`CATALOG`]; anything else is
+    /// [`Undecodable`], with the reason.
+    pub fn decode(envelope: &Envelope) -> Result<Self, Undecodable> {
+        let known = CATALOG
+            .iter()
+            .find(|(kind, _)| *kind == envelope.kind)
+            .map(|(_, versions)| *versions)
+            .ok_or_else(|| Undecodable::UnknownType {
+                kind: envelope.kind.clone(),
+            })?;
+        if !known.contains(&envelope.version) {
+            return Err(Undecodable::UnknownVersion {
+                kind: envelope.kind.clone(),
+                version: envelope.version,
+                known: known
+                    .iter()
+                    .map(|v| format!("v{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let e = envelope;
+        Ok(match e.kind.as_str() {
+            "auth.account.created" => Self::AccountCreated(payload(e)?),
+            "auth.account.updated" => Self::AccountUpdated(payload(e)?),
+            "auth.account.cancelled" => Self::AccountCancelled(payload(e)?),
+            "org.company.created" => Self::CompanyCreated(payload(e)?),
+            "org.company.updated" => Self::CompanyUpdated(payload(e)?),
+            "org.company.removed" => Self::CompanyRemoved(payload(e)?),
+            "org.team.created" => Self::TeamCreated(payload(e)?),
+            "org.team.updated" => Self::TeamUpdated(payload(e)?),
+            "org.team.deleted" => Self::TeamDeleted(payload(e)?),
+            "org.location.created" => Self::LocationCreated(payload(e)?),
+            "org.location.updated" => Self::LocationUpdated(payload(e)?),
+            "org.location.deleted" => Self::LocationDeleted(payload(e)?),
+            "org.holiday_calendar.created" => Self::CalendarCreated(payload(e)?),
+            "org.holiday_calendar.updated" => Self::CalendarUpdated(payload(e)?),
+            "org.holiday_calendar.deleted" => Self::CalendarDeleted(payload(e)?),
+            "people.employee.created" => Self::EmployeeCreated(payload(e)?),
+            "people.employee.updated" => Self::EmployeeUpdated(payload(e)?),
+            "people.employee.deactivated" => Self::EmployeeDeactivated(payload(e)?),
+            "people.employee.reactivated" => Self::EmployeeReactivated(payload(e)?),
+            _ => {
+                return Err(Undecodable::UnknownType {
+                    kind: envelope.kind.clone(),
+                });
+            }
+        })
+    }
+
+    /// The employee an event of people carries.
+    pub fn employee(&self) -> Option<&Employee> {
+        match self {
+            Self::EmployeeCreated(e)
+            | Self::EmployeeUpdated(e)
+            | Self::EmployeeDeactivated(e)
+            | Self::EmployeeReactivated(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,595 @@
+#![doc = include_str!("../README.md")]
+
+use std::collections::{BTreeMap, HashSet};
+
+use roster_bus::{INBOX_TENANT_TABLES, InboxTables};
+use roster_events::Employee;
+use roster_migrate::prelude::{
+    Alias, DbErr, Expr, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
+    MigrationTrait, SchemaManager, Table,
+};
+use roster_migrate::schema::{
+    date_null, pk_uuid, string_len, string_len_null, timestamp_with_time_zone, uuid, uuid_null,
+};
+use roster_migrate::{Migrations, TenantPolicies, TenantTable, drop_tables, index};
+use roster_storage::{DbError, Scope, ServiceDb};
+use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// The aggregate kind of the events a replica follows (positions are kept per kind).
+pub const AGGREGATE: &str = "people.employee";
+
+const EMPLOYEES: &str = "employees";
+const EMPLOYEE_TEAMS: &str = "employee_teams";
+/// Rows a rebuild writes per transaction, so the service's own writes wait little.
+const REBUILD_BATCH: usize = 500;
+
+/// A field of the employee a replica may keep, beside the id, company, status and
+/// revision that every replica keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Email,
+    /// Name and surname.
+    Names,
+    Phone,
+    Role,
+    Position,
+    Manager,
+    HireDate,
+    /// Team memberships, in `employee_teams`.
+    Teams,
+}
+
+/// The columns of each field, in the `employees` table.
+fn columns(field: Field) -> &'static [&'static str] {
+    match field {
+        Field::Email => &["email"],
+        Field::Names => &["name", "surname"],
+        Field::Phone => &["phone"],
+        Field::Role => &["role"],
+        Field::Position => &["position"],
+        Field::Manager => &["manager_id"],
+        Field::HireDate => &["hire_date"],
+        Field::Teams => &[],
+    }
+}
+
+/// The replica a service keeps: the fields it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Replica {
+    pub fields: &'static [Field],
+}
+
+/// What [`Replica::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Written,
+    /// The replica already held this revision or a later one: nothing changed.
+    Stale,
+}
+
+/// One employee as a replica holds them (or as they would, from the source): the
+/// fields as text, for comparing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub company_id: Uuid,
+    pub revision: u64,
+    pub values: BTreeMap<&'static str, Option<String>>,
+}
+
+/// How a replica differs from its source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// In the source, not in the replica.
+    pub missing: Vec<Uuid>,
+    /// In the replica, not in the source.
+    pub extra: Vec<Uuid>,
+    /// At an older revision than the source: events in flight, or lost.
+    pub behind: Vec<(Uuid, u64, u64)>,
+    /// At the same revision with other values (or a newer one): the copy was changed
+    /// by something other than events.
+    pub different: Vec<(Uuid, Vec<&'static str>)>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.behind.is_empty()
+            && self.different.is_empty()
+    }
+}
+
+/// Compares a replica with the rows its source would give it.
+pub fn compare(source: &BTreeMap<Uuid, Row>, replica: &BTreeMap<Uuid, Row>) -> Drift {
+    let mut drift = Drift::default();
+    for (id, want) in source {
+        let Some(have) = replica.get(id) else {
+            drift.missing.push(*id);
+            continue;
+        };
+        if have.revision < want.revision {
+            drift.behind.push((*id, have.revision, want.revision));
+            continue;
+        }
+        let mut fields: Vec<&'static str> = want
+            .values
+            .iter()
+            .filter(|(name, value)| have.values.get(*name) != Some(*value))
+            .map(|(name, _)| *name)
+            .collect();
+        if have.company_id != want.company_id {
+            fields.insert(0, "company_id");
+        }
+        if have.revision > want.revision {
+            fields.push("revision");
+        }
+        if !fields.is_empty() {
+            drift.different.push((*id, fields));
+        }
+    }
+    drift.extra = replica
+        .keys()
+        .filter(|id| !source.contains_key(id))
+        .copied()
+        .collect();
+    drift
+}
+
+fn text(value: Option<&str>) -> Option<String> {
+    value.map(str::to_owned)
+}
+
+impl Replica {
+    fn keeps(&self, field: Field) -> bool {
+        self.fields.contains(&field)
+    }
+
+    /// The value columns of `employees`, beside id, company, revision and times.
+    fn value_columns(&self) -> Vec<&'static str> {
+        std::iter::once("status")
+            .chain(self.fields.iter().flat_map(|f| columns(*f).iter().copied()))
+            .collect()
+    }
+
+    /// The value of `column` for `employee`, as stored.
+    fn value(column: &str, employee: &Employee) -> Value {
+        match column {
+            "status" => employee.status.clone().into(),
+            "email" => employee.email.clone().into(),
+            "name" => employee.name.clone().into(),
+            "surname" => employee.surname.clone().into(),
+            "phone" => employee.phone.clone().into(),
+            "role" => employee.role.clone().into(),
+            "position" => employee.position.clone().into(),
+            "manager_id" => employee.manager_id.into(),
+            "hire_date" => employee.hire_date.into(),
+            _ => Value::String(None),
+        }
+    }
+
+    /// The row the replica should hold for `employee` at `revision`.
+    pub fn project(&self, revision: u64, employee: &Employee) -> Row {
+        let mut values: BTreeMap<&'static str, Option<String>> = self
+            .value_columns()
+            .into_iter()
+            .map(|column| {
+                let value = match column {
+                    "status" => Some(employee.status.clone()),
+                    "email" => Some(employee.email.clone()),
+                    "name" => Some(employee.name.clone()),
+                    "surname" => Some(employee.surname.clone()),
+                    "phone" => text(employee.phone.as_deref()),
+                    "role" => Some(employee.role.clone()),
+                    "position" => text(employee.position.as_deref()),
+                    "manager_id" => employee.manager_id.map(|id| id.to_string()),
+                    "hire_date" => employee.hire_date.map(|d| d.to_string()),
+                    _ => None,
+                };
+                (column, value)
+            })
+            .collect();
+        if self.keeps(Field::Teams) {
+            values.insert("teams", Some(teams_text(&employee.team_ids)));
+        }
+        Row {
+            company_id: employee.company_id,
+            revision,
+            values,
+        }
+    }
+
+    /// Writes `employee` as of event `sequence` within the caller's transaction,
+    /// unless the replica holds that revision or a later one already.
+    pub async fn apply(
+        &self,
+        conn: &impl ConnectionTrait,
+        sequence: u64,
+        employee: &Employee,
+    ) -> Result<Applied, DbErr> {
+        let revision = i64::try_from(sequence).unwrap_or(i64::MAX);
+        let held = conn
+            .query_one(
+                Query::select()
+                    .column(Alias::new("revision"))
+                    .from(Alias::new(EMPLOYEES))
+                    .and_where(Expr::col(Alias::new("id")).eq(employee.id)),
+            )
+            .await?
+            .map(|row| row.try_get::<i64>("", "revision"))
+            .transpose()?;
+        if held.is_some_and(|held| held >= revision) {
+            return Ok(Applied::Stale);
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut values: Vec<(&'static str, SimpleExpr)> = vec![
+            ("company_id", employee.company_id.into()),
+            ("revision", revision.into()),
+            ("updated_at", now.into()),
+        ];
+        values.extend(
+            self.value_columns()
+                .into_iter()
+                .map(|column| (column, Self::value(column, employee).into())),
+        );
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new(EMPLOYEES))
+            .columns(
+                std::iter::once("id")
+                    .chain(values.iter().map(|(c, _)| *c))
+                    .map(Alias::new),
+            )
+            .values_panic(
+                std::iter::once(SimpleExpr::from(employee.id))
+                    .chain(values.iter().map(|(_, v)| v.clone())),
+            )
+            .on_conflict(
+                OnConflict::column(Alias::new("id"))
+                    .update_columns(values.iter().map(|(c, _)| Alias::new(*c)))
+                    .to_owned(),
+            );
+        conn.execute(&insert).await?;
+        if self.keeps(Field::Teams) {
+            write_teams(conn, employee).await?;
+        }
+        Ok(Applied::Written)
+    }
+
+    /// Every row of the replica, by employee id.
+    pub async fn rows(&self, db: &ServiceDb) -> Result<BTreeMap<Uuid, Row>, DbError> {
+        let txn = db.read(Scope::AllCompanies).await?;
+        let columns = self.value_columns();
+        let mut select = Query::select();
+        select
+            .columns(
+                ["id", "company_id", "revision"]
+                    .into_iter()
+                    .chain(columns.iter().copied())
+                    .map(Alias::new),
+            )
+            .from(Alias::new(EMPLOYEES));
+        let mut rows = BTreeMap::new();
+        for result in txn.query_all(&select).await? {
+            let id: Uuid = result.try_get("", "id")?;
+            let mut values = BTreeMap::new();
+            for column in &columns {
+                values.insert(*column, read_text(&result, column)?);
+            }
+            let row = Row {
+                company_id: result.try_get("", "company_id")?,
+                revision: u64::try_from(result.try_get::<i64>("", "revision")?).unwrap_or(0),
+                values,
+            };
+            rows.insert(id, row);
+        }
+        if self.keeps(Field::Teams) {
+            let mut teams: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+            let select = Query::select()
+                .columns([Alias::new("employee_id"), Alias::new("team_id")])
+                .from(Alias::new(EMPLOYEE_TEAMS))
+                .to_owned();
+            for result in txn.query_all(&select).await? {
+                teams
+                    .entry(result.try_get("", "employee_id")?)
+                    .or_default()
+                    .push(result.try_get("", "team_id")?);
+            }
+            for (id, row) in &mut rows {
+                let mut of = teams.remove(id).unwrap_or_default();
+                of.sort_unstable();
+                row.values.insert("teams", Some(teams_text(&of)));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Makes the replica equal to `sources` (each employee with the sequence of
+    /// their latest event), in small transactions while the service keeps applying
+    /// events: a row is written only where the replica is not at a later revision,
+    /// and the aggregate's position moves with it so those events are not applied
+    /// again. Rows not in the source are deleted unless an event wrote them after
+    /// `since` (the moment before the source was read). Answers (written, deleted).
+    pub async fn rebuild(
+        &self,
+        db: &ServiceDb,
+        sources: &[(u64, Employee)],
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), DbError> {
+        let have = self.rows(db).await?;
+        let mut written = 0;
+        for chunk in sources.chunks(REBUILD_BATCH) {
+            let txn = db.begin_write(Scope::AllCompanies).await?;
+            for (revision, employee) in chunk {
+                let wanted = self.project(*revision, employee);
+                if have.get(&employee.id) == Some(&wanted) {
+                    continue;
+                }
+                // Forget the copy's revision when it is not ahead of the source, so
+                // a corrupted row at the same revision is written over too.
+                if have
+                    .get(&employee.id)
+                    .is_some_and(|row| row.revision <= *revision)
+                {
+                    self.forget_revision(&txn, employee.id).await?;
+                }
+                if self.apply(&txn, *revision, employee).await? == Applied::Written {
+                    written += 1;
+                }
+                roster_bus::advance_position(&txn, AGGREGATE, employee.id, *revision).await?;
+            }
+            txn.commit().await?;
+        }
+        let known: HashSet<Uuid> = sources.iter().map(|(_, e)| e.id).collect();
+        let extra: Vec<Uuid> = have
+            .keys()
+            .filter(|id| !known.contains(id))
+            .copied()
+            .collect();
+        let mut deleted = 0;
+        for chunk in extra.chunks(REBUILD_BATCH) {
+            let txn = db.begin_write(Scope::AllCompanies).await?;
+            if self.keeps(Field::Teams) {
+                txn.execute(
+                    Query::delete()
+                        .from_table(Alias::new(EMPLOYEE_TEAMS))
+                        .and_where(
+                            Expr::col(Alias::new("employee_id")).is_in(chunk.iter().copied()),
+                        ),
+                )
+                .await?;
+            }
+            deleted += txn
+                .execute(
+                    Query::delete()
+                        .from_table(Alias::new(EMPLOYEES))
+                        .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()))
+                        .and_where(Expr::col(Alias::new("updated_at")).lt(since)),
+                )
+                .await?
+                .rows_affected();
+            txn.commit().await?;
+        }
+        Ok((written, deleted))
+    }
+
+    async fn forget_revision(&self, conn: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+        conn.execute(
+            Query::update()
+                .table(Alias::new(EMPLOYEES))
+                .value(Alias::new("revision"), 0i64)
+                .and_where(Expr::col(Alias::new("id")).eq(id)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The migrations of a service whose data so far is this replica: its tables
+    /// under row-level security, then the inbox, positions and dead letters of the
+    /// events that feed it.
+    pub fn migrations(self) -> Migrations {
+        vec![
+            Box::new(ReplicaTables {
+                name: "m20261123_000001_replica",
+                replica: self,
+            }),
+            Box::new(TenantPolicies {
+                name: "m20261123_000002_replica_policies",
+                tables: self.tenant_tables(),
+            }),
+            Box::new(InboxTables {
+                name: "m20261123_000003_inbox",
+            }),
+            Box::new(TenantPolicies {
+                name: "m20261123_000004_inbox_policies",
+                tables: INBOX_TENANT_TABLES,
+            }),
+        ]
+    }
+
+    /// The replica's tables of company data, for its `TenantPolicies`.
+    pub fn tenant_tables(&self) -> &'static [TenantTable] {
+        const EMPLOYEES_TABLE: TenantTable = TenantTable::Company {
+            table: EMPLOYEES,
+            column: "company_id",
+        };
+        const TEAMS_TABLE: TenantTable = TenantTable::Company {
+            table: EMPLOYEE_TEAMS,
+            column: "company_id",
+        };
+        match self.keeps(Field::Teams) {
+            true => &[EMPLOYEES_TABLE, TEAMS_TABLE],
+            false => &[EMPLOYEES_TABLE],
+        }
+    }
+}
+
+fn teams_text(ids: &[Uuid]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A column read back as text, whatever its type.
+fn read_text(row: &QueryResult, column: &str) -> Result<Option<String>, DbErr> {
+    Ok(match column {
+        "manager_id" => row
+            .try_get::<Option<Uuid>>("", column)?
+            .map(|id| id.to_string()),
+        "hire_date" => row
+            .try_get::<Option<Date>>("", column)?
+            .map(|d| d.to_string()),
+        _ => row.try_get::<Option<String>>("", column)?,
+    })
+}
+
+async fn write_teams(conn: &impl ConnectionTrait, employee: &Employee) -> Result<(), DbErr> {
+    conn.execute(
+        Query::delete()
+            .from_table(Alias::new(EMPLOYEE_TEAMS))
+            .and_where(Expr::col(Alias::new("employee_id")).eq(employee.id)),
+    )
+    .await?;
+    let mut teams: Vec<Uuid> = employee.team_ids.clone();
+    teams.sort_unstable();
+    teams.dedup();
+    if teams.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new(EMPLOYEE_TEAMS)).columns([
+        Alias::new("employee_id"),
+        Alias::new("team_id"),
+        Alias::new("company_id"),
+    ]);
+    for team in teams {
+        insert.values_panic([employee.id.into(), team.into(), employee.company_id.into()]);
+    }
+    conn.execute(&insert).await?;
+    Ok(())
+}
+
+/// The migration that creates a replica's `employees` (and `employee_teams`).
+#[derive(Debug)]
+pub struct ReplicaTables {
+    name: &'static str,
+    replica: Replica,
+}
+
+impl MigrationName for ReplicaTables {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ReplicaTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let mut table = Table::create();
+        table
+            .table(Alias::new(EMPLOYEES))
+            .col(pk_uuid(Alias::new("id")))
+            .col(uuid(Alias::new("company_id")))
+            .col(string_len(Alias::new("status"), 16));
+        for field in self.replica.fields {
+            for column in columns(*field) {
+                let name = Alias::new(*column);
+                table.col(match *column {
+                    "email" => string_len(name, 254),
+                    "name" | "surname" => string_len(name, 100),
+                    "phone" => string_len_null(name, 32),
+                    "role" => string_len(name, 16),
+                    "position" => string_len_null(name, 100),
+                    "manager_id" => uuid_null(name),
+                    _ => date_null(name),
+                });
+            }
+        }
+        table
+            .col(roster_migrate::schema::big_integer(Alias::new("revision")))
+            .col(timestamp_with_time_zone(Alias::new("updated_at")));
+        manager.create_table(table.to_owned()).await?;
+        manager
+            .create_index(index(
+                "idx_employees_company_id_status",
+                Alias::new(EMPLOYEES),
+                &["company_id", "status"],
+            ))
+            .await?;
+        if self.replica.keeps(Field::Manager) {
+            manager
+                .create_index(index(
+                    "idx_employees_manager_id",
+                    Alias::new(EMPLOYEES),
+                    &["manager_id"],
+                ))
+                .await?;
+        }
+        if self.replica.keeps(Field::Teams) {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Alias::new(EMPLOYEE_TEAMS))
+                        .col(uuid(Alias::new("employee_id")))
+                        .col(uuid(Alias::new("team_id")))
+                        .col(uuid(Alias::new("company_id")))
+                        .primary_key(
+                            Index::create()
+                                .col(Alias::new("employee_id"))
+                                .col(Alias::new("team_id")),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .name("fk_employee_teams_employee_id")
+                                .from(Alias::new(EMPLOYEE_TEAMS), Alias::new("employee_id"))
+                                .to(Alias::new(EMPLOYEES), Alias::new("id"))
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(index(
+                    "idx_employee_teams_company_id_team_id",
+                    Alias::new(EMPLOYEE_TEAMS),
+                    &["company_id", "team_id"],
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let mut tables = Vec::new();
+        if self.replica.keeps(Field::Teams) {
+            tables.push(Alias::new(EMPLOYEE_TEAMS).into_iden());
+        }
+        tables.push(Alias::new(EMPLOYEES).into_iden());
+        drop_tables(manager, tables).await
+    }
+}
+
+/// The handler of a service whose only use of events is its replica: it applies
+/// every event of an employee and ignores the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplicaHandler(pub Replica);
+
+#[async_trait::async_trait]
+impl roster_bus::Handler for ReplicaHandler {
+    async fn handle(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        envelope: &roster_events::Envelope,
+        event: &roster_events::Event,
+    ) -> anyhow::Result<()> {
+        if let Some(employee) = event.employee() {
+            self.0.apply(txn, envelope.sequence, employee).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+
+use roster_migrate::Migrations;
+use roster_replica::{Field, Replica, ReplicaHandler};
+use roster_service::{Consumes, ServiceDef};
+
+/// The tasks service.
+pub const SERVICE: ServiceDef = ServiceDef::consumer_only(
+    "tasks",
+    migrations,
+    Consumes {
+        from: &["people"],
+        handler: &HANDLER,
+    },
+);
+
+/// The employees tasks keeps a copy of, and what of them.
+pub const REPLICA: Replica = Replica {
+    fields: &[Field::Email, Field::Names, Field::Manager],
+};
+
+/// Applies people's events to the replica. A reaction to an employee's change
+/// belongs here, in the transaction of the replica's change and the inbox record, so
+/// it happens exactly once.
+static HANDLER: ReplicaHandler = ReplicaHandler(REPLICA);
+
+fn migrations() -> Migrations {
+    REPLICA.migrations()
+}
