@@ -1,6 +1,6 @@
 //! The NATS JetStream bus. Each producing service has a stream,
 //! `<prefix>_<producer>`, holding the subjects `<prefix>.<producer>.>` (an event's
-//! subject is `<prefix>.<type>`); each consuming service has a durable pull consumer
+//! subject is `<prefix>.<producer>.<type>`); each consuming service has a durable pull consumer
 //! on it, `<prefix>_<consumer>`, with explicit acknowledgement and bounded
 //! redelivery with backoff. Streams and consumers are created or updated at start.
 //! A publication carries the event id as `Nats-Msg-Id`, so the stream drops one
@@ -59,8 +59,8 @@ impl NatsBus {
         format!("{}_{producer}", self.config.prefix)
     }
 
-    fn subject(&self, kind: &str) -> String {
-        format!("{}.{kind}", self.config.prefix)
+    fn subject(&self, producer: &str, kind: &str) -> String {
+        format!("{}.{producer}.{kind}", self.config.prefix)
     }
 
     /// Creates the producer's stream, or brings an existing one to this configuration.
@@ -171,7 +171,7 @@ impl Bus for NatsBus {
         self.ensure_stream(producer).await.map(|_| ())
     }
 
-    async fn publish(&self, _producer: &'static str, events: &[Pending]) -> anyhow::Result<()> {
+    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()> {
         let mut acks = Vec::with_capacity(events.len());
         for pending in events {
             let message = PublishMessage::build()
@@ -179,7 +179,7 @@ impl Bus for NatsBus {
                 .message_id(pending.message_id());
             let ack = self
                 .js
-                .send_publish(self.subject(&pending.envelope.kind), message)
+                .send_publish(self.subject(producer, &pending.envelope.kind), message)
                 .await
                 .map_err(|e| anyhow::anyhow!("publishing {}: {e}", pending.envelope))?;
             acks.push(std::future::IntoFuture::into_future(ack));

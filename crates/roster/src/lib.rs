@@ -88,6 +88,109 @@ pub enum Command {
         #[command(subcommand)]
         action: AuthAction,
     },
+    /// Events between services: dead letters, following them live, replaying them.
+    Events {
+        #[command(subcommand)]
+        action: EventsAction,
+    },
+    /// The copies of people's employees that other services keep.
+    Replicas {
+        #[command(subcommand)]
+        action: ReplicasAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// The events consumers could not apply.
+    Dead {
+        #[command(subcommand)]
+        action: DeadAction,
+    },
+    /// Prints events as they are published, until Ctrl-C.
+    Tail {
+        /// Only this producer's events (default: every producer).
+        #[arg(long, value_parser = producer_parser())]
+        service: Option<String>,
+    },
+    /// Publishes a service's retained events again, oldest first, from a time on.
+    /// Consumers that applied one already change nothing.
+    Replay {
+        /// The producer whose events to publish again.
+        #[arg(long, value_parser = producer_parser())]
+        service: String,
+        /// From this time on: RFC 3339 (2026-11-22T08:00:00Z) or a date (2026-11-22,
+        /// midnight UTC).
+        #[arg(long, value_parser = parse_time)]
+        from: time::OffsetDateTime,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadAction {
+    /// Lists every dead letter, oldest first.
+    List {
+        /// Only this consumer's (default: every consumer's).
+        #[arg(long, value_parser = consumer_parser())]
+        service: Option<String>,
+    },
+    /// Applies a dead letter again; it leaves dead letters when it applies.
+    Retry { id: uuid::Uuid },
+    /// Forgets a dead letter without applying it.
+    Discard { id: uuid::Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReplicasAction {
+    /// Compares every replica with people and prints the drift; exits 1 if any.
+    Check {
+        /// Only this service's replica.
+        #[arg(long, value_parser = replica_parser())]
+        service: Option<String>,
+    },
+    /// Makes a service's replica equal to people again, while the service runs.
+    Rebuild {
+        #[arg(value_parser = replica_parser())]
+        service: String,
+    },
+}
+
+/// Every service that keeps a replica of people's employees, with it.
+pub const REPLICAS: &[(&str, roster_replica::Replica)] = &[
+    ("presence", roster_presence::REPLICA),
+    ("tasks", roster_tasks::REPLICA),
+    ("leave", roster_leave::REPLICA),
+    ("notifications", roster_notifications::REPLICA),
+];
+
+fn producer_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(SERVICES.iter().filter(|s| s.publishes).map(|s| s.name))
+}
+
+fn consumer_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        SERVICES
+            .iter()
+            .filter(|s| s.consumes.is_some())
+            .map(|s| s.name),
+    )
+}
+
+fn replica_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(REPLICAS.iter().map(|(name, _)| *name))
+}
+
+/// An RFC 3339 time, or a date meaning its midnight in UTC.
+fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| {
+            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                .map(|date| date.midnight().assume_utc())
+        })
+        .map_err(|_| {
+            "expected a time such as 2026-11-22T08:00:00Z or a date such as 2026-11-22".to_owned()
+        })
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,15 +2,23 @@
 
 use std::fmt;
 
-use roster_config::{Argon2Config, Config, DatabaseUrl, Prefix, Secret, StorageMode};
+use roster_config::{
+    Argon2Config, BusKind, Config, DatabaseUrl, NatsUrl, Prefix, Secret, StorageMode,
+};
 use roster_service::ServiceDef;
 use roster_storage::{Location, PgLocation};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 /// Names the cluster the PostgreSQL suites run against.
 pub const POSTGRES_URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
+/// Names the NATS server (with JetStream) the PostgreSQL suites run their events over.
+pub const NATS_URL_VAR: &str = "ROSTER_TEST_NATS_URL";
 /// Lists the backends whose absence fails a test instead of skipping it.
 pub const REQUIRE_VAR: &str = "ROSTER_TEST_REQUIRE";
+
+fn required(backend: &str) -> bool {
+    std::env::var(REQUIRE_VAR).is_ok_and(|v| v.split(',').any(|b| b.trim() == backend))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Topology {
@@ -63,13 +71,27 @@ pub fn postgres_url() -> Option<DatabaseUrl> {
             Some(DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}: {e}")))
         }
         Err(_) => {
-            let required = std::env::var(REQUIRE_VAR)
-                .is_ok_and(|v| v.split(',').any(|b| b.trim() == "postgres"));
             assert!(
-                !required,
+                !required("postgres"),
                 "{REQUIRE_VAR} requires postgres but {POSTGRES_URL_VAR} is not set"
             );
             eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            None
+        }
+    }
+}
+
+/// The test NATS server's URL, or `None` (the PostgreSQL suites then use the embedded
+/// bus). Panics when the environment requires NATS and names none.
+pub fn nats_url() -> Option<NatsUrl> {
+    match std::env::var(NATS_URL_VAR) {
+        Ok(url) => Some(NatsUrl::parse(&url).unwrap_or_else(|e| panic!("{NATS_URL_VAR}: {e}"))),
+        Err(_) => {
+            assert!(
+                !required("nats"),
+                "{REQUIRE_VAR} requires nats but {NATS_URL_VAR} is not set"
+            );
+            eprintln!("{NATS_URL_VAR} is not set: events travel on the embedded bus");
             None
         }
     }
@@ -110,6 +132,12 @@ impl Installation {
                     Some(DatabaseUrl::parse(url.as_str()).expect("a valid URL stays valid"));
                 config.storage.prefix =
                     Prefix::parse(&prefix).expect("a generated prefix is valid");
+                // Events travel over NATS, in streams and consumers of the test's own.
+                if let Some(url) = nats_url() {
+                    config.bus.kind = BusKind::Nats;
+                    config.bus.url = Some(url);
+                    config.bus.prefix = prefix;
+                }
                 None
             }
         };
@@ -134,6 +162,9 @@ impl Installation {
     }
 
     async fn remove(self_config: Config, topology: Topology, services: Vec<&'static str>) {
+        if self_config.bus.kind == BusKind::Nats {
+            remove_streams(&self_config, &services).await;
+        }
         match topology {
             Topology::Sqlite => {}
             Topology::PgPerService => {
@@ -180,9 +211,25 @@ impl Installation {
     }
 }
 
+/// Deletes the installation's streams (their consumers go with them).
+async fn remove_streams(config: &Config, services: &[&'static str]) {
+    let Some(url) = &config.bus.url else { return };
+    let client = match async_nats::connect(url.expose().as_str()).await {
+        Ok(client) => client,
+        Err(e) => return eprintln!("cleanup of the streams failed: {e}"),
+    };
+    let js = async_nats::jetstream::new(client);
+    for service in services {
+        // Only producers have a stream; the others answer "not found".
+        let _ = js
+            .delete_stream(format!("{}_{service}", config.bus.prefix))
+            .await;
+    }
+}
+
 impl Drop for Installation {
     fn drop(&mut self) {
-        if self.topology == Topology::Sqlite {
+        if self.topology == Topology::Sqlite && self.config.bus.kind == BusKind::Embedded {
             return; // The temporary directory removes itself.
         }
         let config = self.config.clone();

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use install::{Installation, Topology, pg_location};
+pub use install::{Installation, Topology, nats_url, pg_location};
 pub use reqwest::{Method, StatusCode};
 
 /// One test per topology for each listed `async fn name(topology: Topology)`, in modules
@@ -197,6 +197,12 @@ impl TestApp {
     /// of `topology`. `None` when the topology is not configured: the test is skipped.
     pub async fn spawn(topology: Topology, services: &[ServiceDef]) -> Option<Self> {
         let installation = Installation::create(topology, services).await?;
+        Some(Self::spawn_on(installation, services).await)
+    }
+
+    /// Roster with `services` on one listener, on an installation the test prepared
+    /// (to change its configuration, say).
+    pub async fn spawn_on(installation: Installation, services: &[ServiceDef]) -> Self {
         let key = SigningKey::generate().expect("cannot generate a signing key");
         let (databases, address, server) = start_host(
             installation.config(),
@@ -205,13 +211,7 @@ impl TestApp {
             bind().await,
         )
         .await;
-        Some(Self::new(
-            address,
-            key,
-            databases,
-            vec![server],
-            installation,
-        ))
+        Self::new(address, key, databases, vec![server], installation)
     }
 
     /// Each service on its own listener (as `roster serve <service>`), behind a gateway

@@ -2,7 +2,9 @@
 //! go to stderr.
 #![allow(clippy::print_stdout)]
 
+mod events;
 mod migrate;
+mod replicas;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -10,7 +12,7 @@ use anyhow::Context as _;
 use figment::value::Value;
 use roster_config::{BusKind, Config, ConfigError, Secret, StorageMode};
 use roster_http::ServiceToken;
-use roster_service::{Host, ServiceDef, serve_router, shutdown_signal};
+use roster_service::{Host, ServiceDb, ServiceDef, serve_router, shutdown_signal};
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
 
@@ -23,7 +25,11 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         Command::Up { listen, .. }
         | Command::Serve { listen, .. }
         | Command::Gateway { listen } => listen.port,
-        Command::Migrate { .. } | Command::Auth { .. } | Command::Seed => None,
+        Command::Migrate { .. }
+        | Command::Auth { .. }
+        | Command::Seed
+        | Command::Events { .. }
+        | Command::Replicas { .. } => None,
     };
     if let Some(port) = port {
         overrides.push(("server.port", port.into()));
@@ -63,6 +69,8 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
         Command::Auth {
             action: AuthAction::RotateKeys,
         } => rotate_keys(config).await,
+        Command::Events { action } => events::run(&config, action).await,
+        Command::Replicas { action } => replicas::run(&config, action).await,
     }
 }
 
@@ -88,11 +96,7 @@ fn service_token_for_up(config: &Config) -> anyhow::Result<ServiceToken> {
 /// `roster auth rotate-keys`.
 async fn rotate_keys(mut config: Config) -> anyhow::Result<()> {
     ensure_data_key(&mut config)?;
-    let db = migrate::open(&config, &roster_auth::SERVICE).await?;
-    roster_migrate::Migrator::new(&db, (roster_auth::SERVICE.migrations)())
-        .up(None)
-        .await
-        .context("auth: cannot migrate")?;
+    let db = open_migrated(&config, &roster_auth::SERVICE).await?;
     let kid = roster_auth::rotate_keys(&db, &config).await?;
     db.close().await;
     println!(
@@ -100,6 +104,17 @@ async fn rotate_keys(mut config: Config) -> anyhow::Result<()> {
         config.auth.sync_interval_secs
     );
     Ok(())
+}
+
+/// A service's database, its pending migrations applied, for commands that work on
+/// its data.
+async fn open_migrated(config: &Config, service: &ServiceDef) -> anyhow::Result<ServiceDb> {
+    let db = migrate::open(config, service).await?;
+    roster_migrate::Migrator::new(&db, (service.migrations)())
+        .up(None)
+        .await
+        .with_context(|| format!("{}: cannot migrate", service.name))?;
+    Ok(db)
 }
 
 /// The data key file `roster up` keeps beside its SQLite files when none is configured.

@@ -4,12 +4,14 @@
 mod accounts;
 mod availability;
 mod cli;
+mod events;
 mod faults;
 mod gateway;
 mod isolation;
 mod migrations;
 mod platform;
 mod process;
+mod replicas;
 mod roles;
 mod row_security;
 mod tokens;

@@ -48,6 +48,12 @@ pub fn storage_env(command: &mut Command, config: &Config) {
     if let Some(url) = &storage.url {
         command.env("ROSTER_STORAGE__URL", url.expose().as_str());
     }
+    let bus = &config.bus;
+    command.env("ROSTER_BUS__KIND", bus.kind.as_str());
+    command.env("ROSTER_BUS__PREFIX", &bus.prefix);
+    if let Some(url) = &bus.url {
+        command.env("ROSTER_BUS__URL", url.expose().as_str());
+    }
 }
 
 /// Runs a command to its end: its exit code, stdout and stderr.

@@ -1,0 +1,351 @@
+//! Invariants 2, 3, 4 and 7, on the embedded bus (SQLite) and on NATS JetStream
+//! (PostgreSQL): events recorded with a change reach their consumer once, in each
+//! aggregate's order, whatever the order they arrive in and however often; an event
+//! that always fails goes to dead letters without holding up the others, and comes
+//! back out of them once its handler works.
+//!
+//! A `source` service records events in its outbox as people does; a `probe` service
+//! consumes them and writes one `effects` row per application, so an event applied
+//! twice, or out of order, shows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use roster_bus::{Consumer, Handler, InboxTables, OutboxTable, Retried, dead, outbox};
+use roster_events::{Employee, Envelope, Event, NewEvent};
+use roster_migrate::prelude::*;
+use roster_migrate::schema::{big_integer, big_pk_auto, uuid};
+use roster_migrate::{Migrations, drop_tables};
+use roster_service::{Consumes, ServiceDb, ServiceDef, nothing_to_start};
+use roster_storage::Scope;
+use roster_testing::{Installation, TestApp, Topology, postgres_topology_tests, topology_tests};
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use uuid::Uuid;
+
+/// Events (aggregate, sequence) that the probe refuses, as a handler with a bug would.
+static POISONED: Mutex<BTreeSet<(Uuid, u64)>> = Mutex::new(BTreeSet::new());
+
+struct Probe;
+
+#[async_trait::async_trait]
+impl Handler for Probe {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        envelope: &Envelope,
+        _: &Event,
+    ) -> anyhow::Result<()> {
+        let key = (envelope.aggregate_id, envelope.sequence);
+        if POISONED.lock().unwrap().contains(&key) {
+            anyhow::bail!("the probe refuses {}", envelope.aggregate_id);
+        }
+        let insert = Query::insert()
+            .into_table(Alias::new("effects"))
+            .columns([
+                Alias::new("event_id"),
+                Alias::new("aggregate_id"),
+                Alias::new("sequence"),
+            ])
+            .values_panic([
+                envelope.id.into(),
+                envelope.aggregate_id.into(),
+                <i64 as TryFrom<u64>>::try_from(envelope.sequence)?.into(),
+            ])
+            .to_owned();
+        txn.execute(&insert).await?;
+        Ok(())
+    }
+}
+
+static PROBE: Probe = Probe;
+
+struct Effects;
+
+impl MigrationName for Effects {
+    fn name(&self) -> &str {
+        "m20261123_000005_effects"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Effects {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("effects"))
+                    .col(big_pk_auto(Alias::new("n")))
+                    .col(uuid(Alias::new("event_id")))
+                    .col(uuid(Alias::new("aggregate_id")))
+                    .col(big_integer(Alias::new("sequence")))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        drop_tables(manager, [Alias::new("effects").into_iden()]).await
+    }
+}
+
+fn source_migrations() -> Migrations {
+    vec![Box::new(OutboxTable {
+        name: "m20261123_000001_outbox",
+    })]
+}
+
+fn probe_migrations() -> Migrations {
+    vec![
+        Box::new(InboxTables {
+            name: "m20261123_000001_inbox",
+        }),
+        Box::new(Effects),
+    ]
+}
+
+const SOURCE: ServiceDef = ServiceDef {
+    name: "source",
+    migrations: source_migrations,
+    routes: |_| roster_service::OpenApiRouter::new(),
+    access: &[],
+    start: nothing_to_start,
+    publishes: true,
+    consumes: None,
+};
+
+const PROBE_SERVICE: ServiceDef = ServiceDef::consumer_only(
+    "probe",
+    probe_migrations,
+    Consumes {
+        from: &["source"],
+        handler: &PROBE,
+    },
+);
+
+const ATTEMPTS: u32 = 3;
+
+async fn spawn(topology: Topology) -> Option<TestApp> {
+    let services = [SOURCE, PROBE_SERVICE];
+    let mut installation = Installation::create(topology, &services).await?;
+    let events = &mut installation.config_mut().events;
+    events.max_attempts = ATTEMPTS;
+    events.retry_backoff_ms = 20;
+    events.gap_timeout_secs = 60;
+    Some(TestApp::spawn_on(installation, &services).await)
+}
+
+/// An event of aggregate `id` with its place `sequence`.
+fn event(id: Uuid, sequence: u64) -> NewEvent {
+    let company_id = Uuid::from_u128(1);
+    NewEvent {
+        event: Event::EmployeeUpdated(Employee {
+            id,
+            company_id,
+            email: format!("e{sequence}@example.com"),
+            name: "Pat".into(),
+            surname: "Doe".into(),
+            role: "employee".into(),
+            position: None,
+            phone: None,
+            manager_id: None,
+            hire_date: None,
+            status: "active".into(),
+            team_ids: Vec::new(),
+        }),
+        aggregate_id: id,
+        sequence,
+        company_id,
+    }
+}
+
+/// Records events in the source's outbox in one transaction, in the order given.
+async fn record(db: &ServiceDb, events: Vec<NewEvent>) {
+    let txn = db.begin_write(Scope::AllCompanies).await.unwrap();
+    outbox::record(&txn, events).await.unwrap();
+    outbox::commit(db, txn).await.unwrap();
+}
+
+/// Every effect, in the order they were applied: (event id, aggregate, sequence).
+async fn effects(db: &ServiceDb) -> Vec<(Uuid, Uuid, i64)> {
+    let txn = db.read(Scope::AllCompanies).await.unwrap();
+    let rows = txn
+        .query_all_raw(Statement::from_string(
+            txn.get_database_backend(),
+            "SELECT event_id, aggregate_id, sequence FROM effects ORDER BY n",
+        ))
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|row| {
+            (
+                row.try_get("", "event_id").unwrap(),
+                row.try_get("", "aggregate_id").unwrap(),
+                row.try_get("", "sequence").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Polls `check` until it holds, failing with `what` after 20 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Each event's effects, by aggregate, in the order applied; every event at most once.
+async fn applied(db: &ServiceDb) -> BTreeMap<Uuid, Vec<i64>> {
+    let all = effects(db).await;
+    let ids: BTreeSet<Uuid> = all.iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(ids.len(), all.len(), "an event was applied twice: {all:?}");
+    let mut by_aggregate: BTreeMap<Uuid, Vec<i64>> = BTreeMap::new();
+    for (_, aggregate, sequence) in all {
+        by_aggregate.entry(aggregate).or_default().push(sequence);
+    }
+    by_aggregate
+}
+
+async fn each_event_once_in_order_whatever_the_arrival(topology: Topology) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let aggregates: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    // Each aggregate's events recorded out of their order, interleaved with the
+    // others': the consumer must put them back in order.
+    let mut scrambled = Vec::new();
+    for sequence in [3, 1, 5, 2, 4] {
+        for id in &aggregates {
+            scrambled.push(event(*id, sequence));
+        }
+    }
+    record(source, scrambled).await;
+    let want: Vec<i64> = vec![1, 2, 3, 4, 5];
+    eventually("every event applied", || async {
+        applied(probe).await.values().all(|s| s.len() == 5)
+            && applied(probe).await.len() == aggregates.len()
+    })
+    .await;
+    for (id, sequences) in applied(probe).await {
+        assert_eq!(sequences, want, "aggregate {id} applied out of order");
+    }
+
+    // The same events published again (a replay: NATS gets them under new message
+    // ids, so they reach the consumer) change nothing.
+    let republished = outbox::replay(source, time::OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(republished, 30);
+    eventually("the replay published", || async {
+        outbox::backlog(source).await.unwrap().0 == 0
+    })
+    .await;
+    // A later event shows that the consumer has seen everything published before it.
+    let marker = Uuid::now_v7();
+    record(source, vec![event(marker, 1)]).await;
+    eventually("the marker applied", || async {
+        applied(probe).await.contains_key(&marker)
+    })
+    .await;
+    let after = applied(probe).await;
+    assert_eq!(after.len(), aggregates.len() + 1);
+    assert!(
+        aggregates.iter().all(|id| after[id] == want),
+        "a replayed event was applied again: {after:?}"
+    );
+}
+
+async fn a_poison_event_is_dead_lettered_then_retried(topology: Topology) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let (poison, healthy) = (Uuid::now_v7(), Uuid::now_v7());
+    POISONED.lock().unwrap().insert((poison, 1));
+    record(source, vec![event(poison, 1), event(healthy, 1)]).await;
+    record(source, vec![event(healthy, 2)]).await;
+
+    eventually("the poison event in dead letters", || async {
+        dead::count(probe).await.unwrap() == 1
+    })
+    .await;
+    let letters = dead::list(probe).await.unwrap();
+    let letter = &letters[0];
+    assert_eq!(letter.aggregate_id, poison);
+    assert_eq!(letter.attempts, ATTEMPTS as i32);
+    assert!(
+        letter.error.contains("the probe refuses"),
+        "{}",
+        letter.error
+    );
+    eventually("the events after it applied", || async {
+        applied(probe).await.get(&healthy) == Some(&vec![1, 2])
+    })
+    .await;
+    // Its aggregate moved past it: its next event flows.
+    record(source, vec![event(poison, 2)]).await;
+    eventually("the poisoned aggregate's next event", || async {
+        applied(probe).await.get(&poison) == Some(&vec![2])
+    })
+    .await;
+
+    // Still broken: the retry fails and counts.
+    let consumer = Consumer::new(probe.clone(), &PROBE, app.config().events.clone());
+    let again = consumer.retry_dead_letter(letter.event_id).await;
+    assert!(again.is_err(), "{again:?}");
+    assert_eq!(
+        dead::list(probe).await.unwrap()[0].attempts,
+        ATTEMPTS as i32 + 1
+    );
+    // Fixed: the retry applies it once and empties the dead letters.
+    POISONED.lock().unwrap().remove(&(poison, 1));
+    let retried = consumer.retry_dead_letter(letter.event_id).await.unwrap();
+    assert_eq!(retried, Retried::Applied);
+    assert_eq!(dead::count(probe).await.unwrap(), 0);
+    assert_eq!(applied(probe).await[&poison], vec![2, 1]);
+    assert!(
+        consumer.retry_dead_letter(letter.event_id).await.is_err(),
+        "a dead letter is retried once"
+    );
+}
+
+/// Two transactions whose outbox rows are numbered in one order and committed in the
+/// other: the relay must deliver both, whatever it has published between.
+async fn out_of_order_commits_are_both_delivered(topology: Topology) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    let early = source.begin_write(Scope::AllCompanies).await.unwrap();
+    outbox::record(&early, [event(first, 1)]).await.unwrap();
+    record(source, vec![event(second, 1)]).await;
+    eventually("the later-numbered event delivered", || async {
+        applied(probe).await.contains_key(&second)
+    })
+    .await;
+    outbox::commit(source, early).await.unwrap();
+    eventually("the earlier-numbered event delivered", || async {
+        applied(probe).await.contains_key(&first)
+    })
+    .await;
+}
+
+topology_tests!(
+    each_event_once_in_order_whatever_the_arrival,
+    a_poison_event_is_dead_lettered_then_retried,
+);
+/// SQLite takes one writer at a time, so its commits cannot cross.
+mod commits {
+    use super::*;
+
+    postgres_topology_tests!(out_of_order_commits_are_both_delivered);
+}

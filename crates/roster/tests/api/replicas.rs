@@ -1,0 +1,222 @@
+//! The replicas of people's employees in presence, tasks, leave and notifications
+//! follow people through its events, on the embedded bus and over NATS: hires,
+//! changes made concurrently, a deactivation; the request's trace travels with the
+//! event; `roster replicas check` sees drift and `roster replicas rebuild` repairs
+//! it while the services run.
+
+use std::time::{Duration, Instant};
+
+use roster::{REPLICAS, SERVICES};
+use roster_bus::outbox;
+use roster_replica::{Drift, compare};
+use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use serde_json::json;
+
+use crate::accounts::{PASSWORD, hire, sign_up};
+use crate::process::{roster, run, storage_env};
+
+/// Each replica's drift from people, by service.
+async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
+    let sources = roster_people::store::employees::sources(app.db("people"))
+        .await
+        .unwrap();
+    let mut drifts = Vec::new();
+    for (service, replica) in REPLICAS {
+        let want = sources
+            .iter()
+            .map(|(revision, e)| (e.id, replica.project(*revision, e)))
+            .collect();
+        let have = replica.rows(app.db(service)).await.unwrap();
+        drifts.push((*service, compare(&want, &have)));
+    }
+    drifts
+}
+
+/// Waits until every replica equals people, failing with the drift after 20 s.
+async fn in_step(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let drifts = drifts(app).await;
+        if drifts.iter().all(|(_, d)| d.is_empty()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replicas never caught up: {drifts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn replicas_follow_people(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let answer = hire(
+            &app,
+            &company.admin,
+            json!({"email": format!("p{n}@acme.test"), "name": format!("P{n}"),
+                   "surname": "Doe", "role": "employee", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        ids.push(answer.body["id"].as_str().unwrap().to_owned());
+    }
+    in_step(&app).await;
+
+    // Concurrent changes of the same employees: each replica ends at the last state.
+    let client = reqwest::Client::new();
+    let changes = (0..24).map(|n| {
+        let (client, url) = (
+            client.clone(),
+            app.url(&format!("/api/v1/people/employees/{}", ids[n % 3])),
+        );
+        let admin = company.admin.clone();
+        async move {
+            let answer = client
+                .patch(url)
+                .bearer_auth(admin)
+                .json(&json!({"position": format!("Role {n}")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+    });
+    futures::future::join_all(changes).await;
+
+    // A deactivation, with the client's trace.
+    let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let answer = client
+        .delete(app.url(&format!("/api/v1/people/employees/{}", ids[0])))
+        .bearer_auth(&company.admin)
+        .header("traceparent", traceparent)
+        .header("x-request-id", "deactivate-p0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    in_step(&app).await;
+
+    for (service, replica) in REPLICAS {
+        let rows = replica.rows(app.db(service)).await.unwrap();
+        let p0 = &rows[&ids[0].parse().unwrap()];
+        assert_eq!(
+            p0.values["status"].as_deref(),
+            Some("inactive"),
+            "{service}"
+        );
+    }
+    let published = outbox::published_after(app.db("people"), None, 1000)
+        .await
+        .unwrap();
+    let deactivated = published
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| e.kind == "people.employee.deactivated")
+        .expect("the deactivation was published");
+    let trace = deactivated
+        .trace
+        .as_ref()
+        .expect("the event carries a trace");
+    assert_eq!(trace.trace_id(), Some("0af7651916cd43dd8448eb211c80319c"));
+    assert_eq!(trace.request_id.as_deref(), Some("deactivate-p0"));
+    // Every employee's events are numbered 1, 2, 3... in the order they committed.
+    for id in &ids {
+        let mut sequences: Vec<u64> = published
+            .iter()
+            .filter(|(_, e)| e.aggregate_id.to_string() == *id)
+            .map(|(_, e)| e.sequence)
+            .collect();
+        sequences.sort_unstable();
+        let expected: Vec<u64> = (1..=sequences.len() as u64).collect();
+        assert_eq!(sequences, expected, "{id}");
+    }
+}
+
+async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    let answer = hire(
+        &app,
+        &company.admin,
+        json!({"email": "pat@acme.test", "name": "Pat", "surname": "Doe",
+               "role": "employee", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    in_step(&app).await;
+    let cli = |args: &[&str]| {
+        let mut command = roster();
+        command.args(args);
+        storage_env(&mut command, app.config());
+        run(&mut command)
+    };
+    let (code, out, err) = cli(&["replicas", "check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("tasks: 2 employees, in step with people"),
+        "{out}"
+    );
+
+    // Someone edits tasks' copy by hand and deletes one of leave's rows.
+    let tasks = app.db("tasks");
+    let leave = app.db("leave");
+    corrupt(tasks, "UPDATE employees SET email = 'wrong@acme.test'").await;
+    corrupt(leave, "DELETE FROM employees").await;
+    let (code, out, err) = cli(&["replicas", "check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("tasks: 0 missing, 0 extra, 0 behind, 2 different"),
+        "{out}"
+    );
+    assert!(out.contains("leave: 2 missing"), "{out}");
+    assert!(
+        out.contains("presence: 2 employees, in step with people"),
+        "{out}"
+    );
+    assert!(
+        err.contains("replicas differ from people: tasks, leave"),
+        "{err}"
+    );
+
+    for service in ["tasks", "leave"] {
+        let (code, out, err) = cli(&["replicas", "rebuild", service]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("2 written"), "{out}");
+    }
+    let (code, out, err) = cli(&["replicas", "check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The services kept running: a change after the rebuild still reaches every copy.
+    let id = answer.body["id"].as_str().unwrap();
+    let changed = app
+        .patch(
+            &format!("/api/v1/people/employees/{id}"),
+            &company.admin,
+            &json!({"name": "Patricia"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    in_step(&app).await;
+}
+
+/// Changes a replica behind its service's back, in every company's scope.
+async fn corrupt(db: &roster_service::ServiceDb, sql: &str) {
+    use sea_orm::ConnectionTrait as _;
+    let txn = db
+        .begin_write(roster_storage::Scope::AllCompanies)
+        .await
+        .unwrap();
+    txn.execute_unprepared(sql).await.unwrap();
+    txn.commit().await.unwrap();
+}
+
+topology_tests!(
+    replicas_follow_people,
+    check_sees_drift_and_rebuild_repairs_it
+);
