@@ -6,7 +6,6 @@
 //! the process there, `stall` makes it slower than its lease. A killed process is started again without faults and its resumer
 //! carries the saga to its end. A last case stops the auth process for real.
 
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::accounts::PASSWORD;
-use crate::process::{Server, roster, storage_env};
+use crate::process::{Server, free_port, roster, storage_env};
 
 /// What exists for an email once nothing is left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +118,7 @@ fn saga_env(command: &mut Command, faults: &str) {
         .env("ROSTER_FAULTS", faults);
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     url: String,
     token: Option<&str>,
@@ -158,15 +157,15 @@ async fn hire(
 }
 
 /// Signs a company up and logs its admin in: the admin's access token.
-async fn admin_token(
+pub(crate) async fn admin_token(
     client: &reqwest::Client,
-    auth: &Server,
+    base: &str,
     company: &str,
     email: &str,
 ) -> String {
     let (status, body) = post(
         client,
-        auth.url("/api/v1/auth/signup"),
+        format!("{base}/api/v1/auth/signup"),
         None,
         &signup_body(company, email),
     )
@@ -175,7 +174,7 @@ async fn admin_token(
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = post(
         client,
-        auth.url("/api/v1/auth/login"),
+        format!("{base}/api/v1/auth/login"),
         None,
         &json!({"email": email, "password": PASSWORD}),
     )
@@ -219,7 +218,7 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     let stores = Stores::open(config).await;
     let client = reqwest::Client::new();
     let server = up(config, "");
-    let admin = admin_token(&client, &server, "Acme", "ada@acme.test").await;
+    let admin = admin_token(&client, &server.url(""), "Acme", "ada@acme.test").await;
     drop(server);
 
     for (n, point) in FAILED_STEPS.iter().enumerate() {
@@ -308,18 +307,8 @@ async fn every_failure_leaves_both_or_neither(topology: Topology) {
     assert_eq!(companies, 0, "the signup's company was removed");
 }
 
-/// A port free at the time of asking, for processes that must know each other's
-/// address before they start.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `roster serve` for the services, each told where the others listen.
-fn serve(config: &Config, services: &[&str], port: u16, urls: &[(&str, u16)]) -> Server {
+pub(crate) fn serve(config: &Config, services: &[&str], port: u16, urls: &[(&str, u16)]) -> Server {
     let mut command = roster();
     command
         .arg("serve")
@@ -368,7 +357,7 @@ async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
         rest_port,
         &[("auth", auth_port)],
     );
-    let admin = admin_token(&client, &auth_server, "Acme", "ada@acme.test").await;
+    let admin = admin_token(&client, &auth_server.url(""), "Acme", "ada@acme.test").await;
 
     auth_server.kill();
     let email = "pat@acme.test";

@@ -4,6 +4,7 @@
 mod accounts;
 mod availability;
 mod cli;
+mod crash;
 mod events;
 mod faults;
 mod gateway;

@@ -138,3 +138,13 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// A port free at the time of asking, for processes that must know each other's
+/// address before they start, or start again on the same one.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
