@@ -120,59 +120,8 @@ async fn killed_at_random_nothing_lost_nothing_twice(topology: Topology) {
     };
     let config = installation.config();
     let mut cluster = Cluster::new(config);
-    let client = reqwest::Client::new();
-    let front = cluster.front();
-    let server_url = |path: &str| format!("{front}{path}");
-    let admin = admin_token(&client, &front, "Acme", "ada@acme.test").await;
-    let mut ids = Vec::new();
-    for n in 0..EMPLOYEES {
-        let (status, body) = post(
-            &client,
-            server_url("/api/v1/people/employees"),
-            Some(&admin),
-            &json!({"email": format!("p{n}@acme.test"), "name": format!("P{n}"),
-                    "surname": "Doe", "role": "employee", "password": PASSWORD}),
-        )
-        .await
-        .unwrap();
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        ids.push(body["id"].as_str().unwrap().to_owned());
-    }
-
-    // The load: changes to the employees, as fast as the front answers.
-    let stop = Arc::new(AtomicBool::new(false));
-    let changed = Arc::new(AtomicUsize::new(0));
-    let load = {
-        let (stop, changed, client, front, admin, ids) = (
-            stop.clone(),
-            changed.clone(),
-            client.clone(),
-            front.clone(),
-            admin.clone(),
-            ids.clone(),
-        );
-        tokio::spawn(async move {
-            let mut n = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let id = &ids[random(ids.len())];
-                let answer = client
-                    .patch(format!("{front}/api/v1/people/employees/{id}"))
-                    .bearer_auth(&admin)
-                    .json(&json!({"position": format!("Shift {n}")}))
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await;
-                match answer {
-                    Ok(answer) if answer.status() == StatusCode::OK => {
-                        changed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    // Down, or dying: the process is killed under it.
-                    _ => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        })
-    };
+    let (front, admin, ids) = company(&cluster).await;
+    let load = Load::start(&front, &admin, &ids);
     for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(200 + random(600) as u64)).await;
         let victims: Vec<usize> = match cluster.processes.len() {
@@ -192,14 +141,94 @@ async fn killed_at_random_nothing_lost_nothing_twice(topology: Topology) {
         }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-    assert!(
-        changed.load(Ordering::Relaxed) > 20,
-        "the load hardly ran: {} changes",
-        changed.load(Ordering::Relaxed)
-    );
+    load.stop().await;
+    settled(config).await;
+    for n in 0..cluster.processes.len() {
+        cluster.kill(n);
+    }
+}
 
+/// A company with its admin's token and employees, made through the front process.
+async fn company(cluster: &Cluster) -> (String, String, Vec<String>) {
+    let client = reqwest::Client::new();
+    let front = cluster.front();
+    let admin = admin_token(&client, &front, "Acme", "ada@acme.test").await;
+    let mut ids = Vec::new();
+    for n in 0..EMPLOYEES {
+        let (status, body) = post(
+            &client,
+            format!("{front}/api/v1/people/employees"),
+            Some(&admin),
+            &json!({"email": format!("p{n}@acme.test"), "name": format!("P{n}"),
+                    "surname": "Doe", "role": "employee", "password": PASSWORD}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    (front, admin, ids)
+}
+
+/// Changes to the employees, as fast as the front answers, until stopped.
+struct Load {
+    stop: Arc<AtomicBool>,
+    changed: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Load {
+    fn start(front: &str, admin: &str, ids: &[String]) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let changed = Arc::new(AtomicUsize::new(0));
+        let (client, front, admin, ids) = (
+            reqwest::Client::new(),
+            front.to_owned(),
+            admin.to_owned(),
+            ids.to_vec(),
+        );
+        let task = {
+            let (stop, changed) = (stop.clone(), changed.clone());
+            tokio::spawn(async move {
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let id = &ids[random(ids.len())];
+                    let answer = client
+                        .patch(format!("{front}/api/v1/people/employees/{id}"))
+                        .bearer_auth(&admin)
+                        .json(&json!({"position": format!("Shift {n}")}))
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await;
+                    match answer {
+                        Ok(answer) if answer.status() == StatusCode::OK => {
+                            changed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // Down, or dying: the process is killed under it.
+                        _ => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            })
+        };
+        Self {
+            stop,
+            changed,
+            task,
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        let changed = self.changed.load(Ordering::Relaxed);
+        assert!(changed > 20, "the load hardly ran: {changed} changes");
+    }
+}
+
+/// Waits until every replica equals people and every consumer's inbox holds every
+/// event people recorded, once.
+async fn settled(config: &Config) {
     let people = open(config, "people").await;
     let deadline = Instant::now() + Duration::from_secs(60);
     for (service, replica) in REPLICAS {
@@ -239,9 +268,123 @@ async fn killed_at_random_nothing_lost_nothing_twice(topology: Topology) {
         db.close().await;
     }
     people.close().await;
-    for n in 0..cluster.processes.len() {
-        cluster.kill(n);
-    }
 }
 
 topology_tests!(killed_at_random_nothing_lost_nothing_twice);
+
+/// The nats-server binary for the test that stops the broker: `ROSTER_TEST_NATS_SERVER`.
+fn nats_server() -> Option<std::path::PathBuf> {
+    match std::env::var("ROSTER_TEST_NATS_SERVER") {
+        Ok(path) => Some(path.into()),
+        Err(_) => {
+            let required = std::env::var("ROSTER_TEST_REQUIRE")
+                .is_ok_and(|v| v.split(',').any(|b| b.trim() == "nats"));
+            assert!(
+                !required,
+                "ROSTER_TEST_REQUIRE requires nats but ROSTER_TEST_NATS_SERVER is not set"
+            );
+            eprintln!("skipped: ROSTER_TEST_NATS_SERVER is not set");
+            None
+        }
+    }
+}
+
+/// A NATS server of the test's own, stopped and started on one port and store.
+struct Broker {
+    bin: std::path::PathBuf,
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl Broker {
+    fn new(bin: std::path::PathBuf) -> Self {
+        Self {
+            bin,
+            port: free_port(),
+            store: tempfile::tempdir().unwrap(),
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    async fn start(&mut self) {
+        let child = Command::new(&self.bin)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start nats-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn the_broker_stops_mid_load_and_comes_back(topology: Topology) {
+    let Some(bin) = nats_server() else {
+        return;
+    };
+    // Declared first, dropped last: the installation removes its streams from it.
+    let mut broker = Broker::new(bin);
+    let Some(mut installation) = Installation::create(topology, SERVICES).await else {
+        return;
+    };
+    broker.start().await;
+    let config = installation.config_mut();
+    config.bus.kind = BusKind::Nats;
+    config.bus.url = Some(roster_config::NatsUrl::parse(&broker.url()).unwrap());
+    config.bus.prefix = config.storage.prefix.as_str().to_owned();
+    let config = installation.config().clone();
+    let mut cluster = Cluster::new(&config);
+    let (front, admin, ids) = company(&cluster).await;
+    let load = Load::start(&front, &admin, &ids);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    broker.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    broker.start().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.stop().await;
+    settled(&config).await;
+    for (services, _, server) in &mut cluster.processes {
+        let server = server.as_mut().unwrap();
+        assert!(server.running(), "{services:?} had to be restarted");
+    }
+}
+
+/// Over NATS only: the embedded bus has no broker to lose.
+mod broker {
+    use super::*;
+
+    roster_testing::postgres_topology_tests!(the_broker_stops_mid_load_and_comes_back);
+}

@@ -126,6 +126,11 @@ impl Server {
         panic!("roster did not stop");
     }
 
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Ends the process at once, as SIGKILL does.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
