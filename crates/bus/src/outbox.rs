@@ -20,26 +20,33 @@ pub async fn record(
     events: impl IntoIterator<Item = NewEvent>,
 ) -> Result<(), DbErr> {
     let trace = roster_events::trace::current();
-    let rows: Vec<outbox::ActiveModel> = events
+    let envelopes: Vec<Envelope> = events
         .into_iter()
-        .map(|event| {
-            let envelope = event.into_envelope(trace.clone());
-            outbox::ActiveModel {
-                seq: NotSet,
-                id: Set(envelope.id),
-                kind: Set(envelope.kind.clone()),
-                aggregate_id: Set(envelope.aggregate_id),
-                company_id: Set(envelope.company_id),
-                occurred_at: Set(envelope.occurred_at),
-                envelope: Set(envelope.to_json()),
-                published_at: Set(None),
-                publications: Set(0),
-            }
-        })
+        .map(|event| event.into_envelope(trace.clone()))
         .collect();
-    if rows.is_empty() {
+    record_envelopes(txn, &envelopes).await
+}
+
+/// Writes envelopes made elsewhere (moved from another installation, or written by
+/// a newer version of Roster) to the outbox as they are.
+pub async fn record_envelopes(
+    txn: &impl ConnectionTrait,
+    envelopes: &[Envelope],
+) -> Result<(), DbErr> {
+    if envelopes.is_empty() {
         return Ok(());
     }
+    let rows = envelopes.iter().map(|envelope| outbox::ActiveModel {
+        seq: NotSet,
+        id: Set(envelope.id),
+        kind: Set(envelope.kind.clone()),
+        aggregate_id: Set(envelope.aggregate_id),
+        company_id: Set(envelope.company_id),
+        occurred_at: Set(envelope.occurred_at),
+        envelope: Set(envelope.to_json()),
+        published_at: Set(None),
+        publications: Set(0),
+    });
     outbox::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;

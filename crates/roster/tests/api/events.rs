@@ -230,8 +230,8 @@ async fn each_event_once_in_order_whatever_the_arrival(topology: Topology) {
     record(source, scrambled).await;
     let want: Vec<i64> = vec![1, 2, 3, 4, 5];
     eventually("every event applied", || async {
-        applied(probe).await.values().all(|s| s.len() == 5)
-            && applied(probe).await.len() == aggregates.len()
+        let now = applied(probe).await;
+        now.len() == aggregates.len() && now.values().all(|s| s.len() == 5)
     })
     .await;
     for (id, sequences) in applied(probe).await {
@@ -317,6 +317,53 @@ async fn a_poison_event_is_dead_lettered_then_retried(topology: Topology) {
     );
 }
 
+async fn what_cannot_be_decoded_is_dead_lettered_with_the_reason(topology: Topology) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let (newer, unknown, after) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let mut from_the_future = event(newer, 1).into_envelope(None);
+    from_the_future.version = 9;
+    let mut never_heard_of = event(unknown, 1).into_envelope(None);
+    never_heard_of.kind = "people.employee.teleported".into();
+    let txn = source.begin_write(Scope::AllCompanies).await.unwrap();
+    outbox::record_envelopes(&txn, &[from_the_future, never_heard_of])
+        .await
+        .unwrap();
+    outbox::record(&txn, [event(after, 1)]).await.unwrap();
+    outbox::commit(source, txn).await.unwrap();
+
+    eventually("the event after them applied", || async {
+        applied(probe).await.contains_key(&after)
+    })
+    .await;
+    let letters = dead::list(probe).await.unwrap();
+    let reason = |id: Uuid| {
+        letters
+            .iter()
+            .find(|l| l.aggregate_id == id)
+            .map(|l| (l.error.clone(), l.attempts))
+    };
+    assert_eq!(
+        reason(newer),
+        Some((
+            "people.employee.updated version 9 is unknown: this version of Roster handles v1"
+                .to_owned(),
+            1
+        ))
+    );
+    assert_eq!(
+        reason(unknown),
+        Some((
+            "unknown event type people.employee.teleported: this version of Roster does not know it"
+                .to_owned(),
+            1
+        ))
+    );
+    assert!(!applied(probe).await.contains_key(&newer));
+}
+
 /// Two transactions whose outbox rows are numbered in one order and committed in the
 /// other: the relay must deliver both, whatever it has published between.
 async fn out_of_order_commits_are_both_delivered(topology: Topology) {
@@ -342,6 +389,7 @@ async fn out_of_order_commits_are_both_delivered(topology: Topology) {
 topology_tests!(
     each_event_once_in_order_whatever_the_arrival,
     a_poison_event_is_dead_lettered_then_retried,
+    what_cannot_be_decoded_is_dead_lettered_with_the_reason,
 );
 /// SQLite takes one writer at a time, so its commits cannot cross.
 mod commits {
