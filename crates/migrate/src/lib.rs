@@ -143,3 +143,43 @@ impl MigrationTrait for TenantPolicies {
 
 /// The name of every tenant table's row-level security policy.
 const TENANT_POLICY: &str = "tenant_isolation";
+
+/// A migration that gives `table` a `revision` column (a big integer, 0 for rows that
+/// exist): each change of a row counts one, and the count is the sequence of the
+/// aggregate's latest event.
+#[derive(Debug)]
+pub struct RevisionColumn {
+    pub name: &'static str,
+    pub table: &'static str,
+}
+
+impl MigrationName for RevisionColumn {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RevisionColumn {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), prelude::DbErr> {
+        manager
+            .alter_table(
+                prelude::Table::alter()
+                    .table(prelude::Alias::new(self.table))
+                    .add_column(schema::big_integer(prelude::Alias::new("revision")).default(0))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), prelude::DbErr> {
+        manager
+            .alter_table(
+                prelude::Table::alter()
+                    .table(prelude::Alias::new(self.table))
+                    .drop_column(prelude::Alias::new("revision"))
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -30,7 +30,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start,
-    publishes: false,
+    publishes: true,
     consumes: None,
 };
 

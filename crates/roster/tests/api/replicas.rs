@@ -124,6 +124,20 @@ async fn replicas_follow_people(topology: Topology) {
         .expect("the event carries a trace");
     assert_eq!(trace.trace_id(), Some("0af7651916cd43dd8448eb211c80319c"));
     assert_eq!(trace.request_id.as_deref(), Some("deactivate-p0"));
+    // Auth recorded the accounts' lives too: made, then the deactivated one turned off.
+    let accounts = outbox::published_after(app.db("auth"), None, 1000)
+        .await
+        .unwrap();
+    let of = |kind: &str| {
+        accounts
+            .iter()
+            .filter(|(_, e)| e.kind == kind)
+            .map(|(_, e)| (e.aggregate_id.to_string(), e.sequence))
+            .collect::<Vec<_>>()
+    };
+    // The admin's and the three hires'.
+    assert_eq!(of("auth.account.created").len(), 4);
+    assert_eq!(of("auth.account.updated"), vec![(ids[0].clone(), 2)]);
     // Every employee's events are numbered 1, 2, 3... in the order they committed.
     for id in &ids {
         let mut sequences: Vec<u64> = published

@@ -1,8 +1,10 @@
+use roster_bus::outbox;
 use roster_contracts::Email;
 use roster_contracts::auth::Account;
+use roster_events::{Event, NewEvent, Removed};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::entities::{account, cancelled_account};
@@ -68,14 +70,31 @@ pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, S
         password_hash: Set(new.password_hash),
         role: Set(new.role.as_str().to_owned()),
         active: Set(true),
+        revision: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
     }
     .insert(&txn)
     .await
     .map_err(email_taken)?;
-    txn.commit().await?;
+    outbox::record(&txn, [event(&account, Event::AccountCreated)]).await?;
+    outbox::commit(db, txn).await?;
     Ok(account)
+}
+
+/// An event about the account as it now is, numbered by its revision.
+fn event(model: &account::Model, kind: fn(roster_events::Account) -> Event) -> NewEvent {
+    NewEvent {
+        event: kind(roster_events::Account {
+            id: model.id,
+            email: model.email.clone(),
+            role: model.role.clone(),
+            active: model.active,
+        }),
+        aggregate_id: model.id,
+        sequence: u64::try_from(model.revision).unwrap_or(0),
+        company_id: model.company_id,
+    }
 }
 
 /// The account with this id, whichever its company (for other services' internal calls).
@@ -114,7 +133,9 @@ pub async fn change(
     change: AccountChange,
 ) -> Result<(account::Model, Vec<sessions::Revocation>), StoreError> {
     let txn = db.begin_write(Scope::AllCompanies).await?;
+    // Locked until commit: changes to one account, and their events, one at a time.
     let current = account::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("account"))?;
@@ -133,8 +154,10 @@ pub async fn change(
         account.active = Set(active);
     }
     account.updated_at = Set(now());
+    account.revision = Set(account.revision.as_ref() + 1);
     let account = account.update(&txn).await.map_err(email_taken)?;
-    txn.commit().await?;
+    outbox::record(&txn, [event(&account, Event::AccountUpdated)]).await?;
+    outbox::commit(db, txn).await?;
     Ok((account, revoked))
 }
 
@@ -144,7 +167,20 @@ pub async fn change(
 pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, StoreError> {
     let txn = db.begin_write(Scope::AllCompanies).await?;
     let revoked = sessions::revoke_all(&txn, id, "cancelled").await?;
+    let existing = account::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     account::Entity::delete_by_id(id).exec(&txn).await?;
+    if let Some(gone) = existing {
+        let cancelled = NewEvent {
+            event: Event::AccountCancelled(Removed { id }),
+            aggregate_id: id,
+            sequence: u64::try_from(gone.revision + 1).unwrap_or(0),
+            company_id: gone.company_id,
+        };
+        outbox::record(&txn, [cancelled]).await?;
+    }
     if cancelled_account::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -157,6 +193,6 @@ pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation
         .insert(&txn)
         .await?;
     }
-    txn.commit().await?;
+    outbox::commit(db, txn).await?;
     Ok(revoked)
 }

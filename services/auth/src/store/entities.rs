@@ -13,6 +13,8 @@ pub mod account {
         pub password_hash: String,
         pub role: String,
         pub active: bool,
+        /// Changes made to the account: the sequence of its latest event.
+        pub revision: i64,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
     }

@@ -2,10 +2,9 @@
 
 mod m20261122_000001_create_people;
 mod m20261122_000003_saga_attempts;
-mod m20261123_000001_employee_revisions;
 
 use roster_bus::{OUTBOX_TENANT_TABLES, OutboxTable};
-use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
     vec![
@@ -15,7 +14,10 @@ pub fn all() -> Migrations {
             tables: &TENANT_TABLES,
         }),
         Box::new(m20261122_000003_saga_attempts::Migration),
-        Box::new(m20261123_000001_employee_revisions::Migration),
+        Box::new(RevisionColumn {
+            name: "m20261123_000001_employee_revisions",
+            table: "employees",
+        }),
         Box::new(OutboxTable {
             name: "m20261123_000002_outbox",
         }),
