@@ -12,6 +12,7 @@ mod isolation;
 mod migrations;
 mod platform;
 mod process;
+mod producers;
 mod replicas;
 mod roles;
 mod row_security;

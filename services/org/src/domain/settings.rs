@@ -74,6 +74,14 @@ impl WorkingDays {
         self.0
     }
 
+    /// The days as ISO weekday numbers: 1 is Monday, 7 Sunday.
+    pub fn iso_days(self) -> Vec<u8> {
+        (0u8..7)
+            .filter(|i| self.0 & (1 << i) != 0)
+            .map(|i| i + 1)
+            .collect()
+    }
+
     pub fn names(self) -> Vec<String> {
         WEEKDAYS
             .iter()

@@ -2,7 +2,8 @@
 
 mod m20261122_000001_create_org;
 
-use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+use roster_bus::{OUTBOX_TENANT_TABLES, OutboxTable};
+use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
     vec![
@@ -10,6 +11,29 @@ pub fn all() -> Migrations {
         Box::new(TenantPolicies {
             name: "m20261122_000002_tenant_policies",
             tables: &TENANT_TABLES,
+        }),
+        Box::new(RevisionColumn {
+            name: "m20261123_000001_company_revisions",
+            table: "companies",
+        }),
+        Box::new(RevisionColumn {
+            name: "m20261123_000002_team_revisions",
+            table: "teams",
+        }),
+        Box::new(RevisionColumn {
+            name: "m20261123_000003_location_revisions",
+            table: "locations",
+        }),
+        Box::new(RevisionColumn {
+            name: "m20261123_000004_calendar_revisions",
+            table: "holiday_calendars",
+        }),
+        Box::new(OutboxTable {
+            name: "m20261123_000005_outbox",
+        }),
+        Box::new(TenantPolicies {
+            name: "m20261123_000006_outbox_policies",
+            tables: OUTBOX_TENANT_TABLES,
         }),
     ]
 }

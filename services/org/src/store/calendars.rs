@@ -10,9 +10,11 @@ use sea_orm::{
 use time::Date;
 use uuid::Uuid;
 
-use super::entities::{holiday, holiday_calendar};
+use super::entities::{holiday, holiday_calendar, location};
+use super::events::{self, Change};
 use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name};
+use roster_bus::outbox;
 use roster_http::StoreError;
 
 const CALENDAR_INDEX: &str = "idx_holiday_calendars_company_id_name";
@@ -55,18 +57,30 @@ pub(super) async fn check_exists(
     }
 }
 
-/// Makes `id` the company's only default calendar.
+/// Makes `id` the company's only default calendar; the calendar that stops being the
+/// default records its change.
 async fn make_default(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
 ) -> Result<(), StoreError> {
+    let previous: Vec<Uuid> = calendars_of(tenant)
+        .filter(holiday_calendar::Column::IsDefault.eq(true))
+        .filter(holiday_calendar::Column::Id.ne(id))
+        .select_only()
+        .column(holiday_calendar::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
     holiday_calendar::Entity::update_many()
         .col_expr(holiday_calendar::Column::IsDefault, Expr::value(false))
         .filter(holiday_calendar::Column::CompanyId.eq(tenant.company_id()))
         .filter(holiday_calendar::Column::Id.ne(id))
         .exec(conn)
         .await?;
+    for calendar in previous {
+        events::calendar(conn, tenant, calendar, Change::Updated).await?;
+    }
     Ok(())
 }
 
@@ -95,7 +109,8 @@ pub async fn create_calendar(
     if is_default {
         make_default(&txn, tenant, id).await?;
     }
-    txn.commit().await?;
+    events::calendar(&txn, tenant, id, Change::Created).await?;
+    outbox::commit(db, txn).await?;
     Ok(calendar)
 }
 
@@ -155,7 +170,8 @@ pub async fn update_calendar(
     let calendar = calendar.update(&txn).await.map_err(|e| {
         StoreError::taken(e, CALENDAR_INDEX, CALENDAR_COLUMNS, "name", CALENDAR_TAKEN)
     })?;
-    txn.commit().await?;
+    events::calendar(&txn, tenant, id, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(calendar)
 }
 
@@ -172,10 +188,23 @@ pub async fn delete_calendar(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Resul
             "the default calendar cannot be deleted: make another one the default first",
         ));
     }
+    // Locations on this calendar fall back to the default: each records its change.
+    let falling_back: Vec<Uuid> = location::Entity::find()
+        .filter(location::Column::CompanyId.eq(tenant.company_id()))
+        .filter(location::Column::HolidayCalendarId.eq(calendar.id))
+        .select_only()
+        .column(location::Column::Id)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    events::deleted(&txn, tenant, "holiday_calendars", calendar.id).await?;
     holiday_calendar::Entity::delete_by_id(calendar.id)
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    for location in falling_back {
+        events::location(&txn, tenant, location, Change::Updated).await?;
+    }
+    outbox::commit(db, txn).await?;
     Ok(())
 }
 
@@ -215,7 +244,8 @@ pub async fn create_holiday(
     .insert(&txn)
     .await
     .map_err(|e| StoreError::taken(e, HOLIDAY_INDEX, HOLIDAY_COLUMNS, "date", HOLIDAY_TAKEN))?;
-    txn.commit().await?;
+    events::calendar(&txn, tenant, calendar.id, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(holiday)
 }
 
@@ -264,14 +294,13 @@ pub async fn list_holidays(
 #[tracing::instrument(skip(db))]
 pub async fn delete_holiday(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let deleted = holiday::Entity::delete_many()
-        .filter(holiday::Column::CompanyId.eq(tenant.company_id()))
+    let holiday = holidays_of(tenant)
         .filter(holiday::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    match deleted.rows_affected {
-        0 => Err(StoreError::NotFound("holiday")),
-        _ => Ok(()),
-    }
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound("holiday"))?;
+    holiday::Entity::delete_by_id(id).exec(&txn).await?;
+    events::calendar(&txn, tenant, holiday.calendar_id, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
+    Ok(())
 }

@@ -3,8 +3,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::{company, company_settings, holiday_calendar, team};
+use super::events::{self, Change};
 use super::{lock_company, now};
 use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
+use roster_bus::outbox;
 use roster_http::StoreError;
 
 /// The name of the calendar every company starts with.
@@ -46,8 +48,9 @@ pub async fn ensure(
     }
     .insert(&txn)
     .await?;
+    let calendar_id = Uuid::now_v7();
     holiday_calendar::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(calendar_id),
         company_id: Set(id),
         name: Set(DEFAULT_CALENDAR.to_owned()),
         is_default: Set(true),
@@ -56,7 +59,10 @@ pub async fn ensure(
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    let tenant = Tenant::of_company(id);
+    events::company(&txn, &tenant, Change::Created).await?;
+    events::calendar(&txn, &tenant, calendar_id, Change::Created).await?;
+    outbox::commit(db, txn).await?;
     Ok((company, settings))
 }
 
@@ -85,10 +91,11 @@ pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
             break;
         }
     }
+    events::company_removed(&txn, tenant).await?;
     company::Entity::delete_by_id(tenant.company_id())
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    outbox::commit(db, txn).await?;
     Ok(())
 }
 
@@ -128,7 +135,8 @@ pub async fn rename(
     company.name = Set(name.into_inner());
     company.updated_at = Set(now());
     let company = company.update(&txn).await?;
-    txn.commit().await?;
+    events::company(&txn, tenant, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(company)
 }
 
@@ -173,6 +181,7 @@ pub async fn update_settings(
     }
     settings.updated_at = Set(now());
     let settings = settings.update(&txn).await?;
-    txn.commit().await?;
+    events::company(&txn, tenant, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(settings)
 }

@@ -1,11 +1,13 @@
 use roster_http::Cursor;
 use roster_storage::{ServiceDb, Tenant};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::entities::location;
+use super::events::{self, Change};
 use super::{calendars, now, page_by_id};
 use crate::domain::{Geofence, Name, OptionalText};
+use roster_bus::outbox;
 use roster_http::StoreError;
 
 const NAME_INDEX: &str = "idx_locations_company_id_name";
@@ -59,7 +61,8 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
-    txn.commit().await?;
+    events::location(&txn, tenant, location.id, Change::Created).await?;
+    outbox::commit(db, txn).await?;
     Ok(location)
 }
 
@@ -91,6 +94,7 @@ pub async fn update(
     let txn = db.begin_write(tenant).await?;
     let current = of_company(tenant)
         .filter(location::Column::Id.eq(id))
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("location"))?;
@@ -117,21 +121,22 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
-    txn.commit().await?;
+    events::location(&txn, tenant, id, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(location)
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let deleted = location::Entity::delete_many()
-        .filter(location::Column::CompanyId.eq(tenant.company_id()))
+    of_company(tenant)
         .filter(location::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    match deleted.rows_affected {
-        0 => Err(StoreError::NotFound("location")),
-        _ => Ok(()),
-    }
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound("location"))?;
+    events::deleted(&txn, tenant, "locations", id).await?;
+    location::Entity::delete_by_id(id).exec(&txn).await?;
+    outbox::commit(db, txn).await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod calendars;
 pub mod companies;
 pub mod entities;
+mod events;
 pub mod locations;
 pub mod teams;
 

@@ -9,8 +9,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::team;
+use super::events::{self, Change};
 use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
+use roster_bus::outbox;
 use roster_http::StoreError;
 
 const NAME_INDEX: &str = "idx_teams_company_id_name";
@@ -83,7 +85,8 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
-    txn.commit().await?;
+    events::team(&txn, tenant, team.id, Change::Created).await?;
+    outbox::commit(db, txn).await?;
     Ok(team)
 }
 
@@ -171,7 +174,8 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| StoreError::taken(e, NAME_INDEX, NAME_COLUMNS, "name", NAME_TAKEN))?;
-    txn.commit().await?;
+    events::team(&txn, tenant, id, Change::Updated).await?;
+    outbox::commit(db, txn).await?;
     Ok(team)
 }
 
@@ -192,7 +196,8 @@ pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), Sto
             "the team has sub-teams: move or delete them first",
         ));
     }
+    events::deleted(&txn, tenant, "teams", team.id).await?;
     team::Entity::delete_by_id(team.id).exec(&txn).await?;
-    txn.commit().await?;
+    outbox::commit(db, txn).await?;
     Ok(())
 }
