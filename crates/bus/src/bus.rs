@@ -37,10 +37,8 @@ pub trait Bus: Send + Sync + fmt::Debug {
 
 /// One event delivered to a consumer.
 pub struct Delivery {
-    /// The envelope, or why the bytes that arrived are not one.
-    pub envelope: Result<Envelope, Undecodable>,
-    /// The bytes as they arrived, kept for dead letters.
-    pub raw: bytes::Bytes,
+    /// The envelope, or the bytes that arrived and why they are not one.
+    pub envelope: Result<Envelope, Unreadable>,
     /// Whether the bus delivered it before without an acknowledgement.
     pub redelivered: bool,
     pub ack: Box<dyn Acknowledge>,
@@ -55,12 +53,18 @@ impl fmt::Debug for Delivery {
     }
 }
 
+/// Bytes a bus carried that are no envelope, kept for dead letters.
+#[derive(Debug)]
+pub struct Unreadable {
+    pub reason: Undecodable,
+    pub raw: bytes::Bytes,
+}
+
 impl Delivery {
     /// Reads a delivery from the bytes the bus carried.
     pub fn new(raw: bytes::Bytes, redelivered: bool, ack: Box<dyn Acknowledge>) -> Self {
         Self {
-            envelope: Envelope::from_json(&raw),
-            raw,
+            envelope: Envelope::from_json(&raw).map_err(|reason| Unreadable { reason, raw }),
             redelivered,
             ack,
         }

@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::bus::{Acknowledge, Delivery};
+use crate::bus::{Acknowledge, Delivery, Unreadable};
 use crate::metrics::{CONSUMER_LAG, DEAD_LETTERED, GAPS, HANDLED, REDELIVERIES};
 use crate::tables::{dead_letter, inbox, position};
 
@@ -88,7 +88,6 @@ struct Job {
     attempts: u32,
     /// When it was first found waiting for a predecessor.
     waiting_since: Option<Instant>,
-    last_error: Option<String>,
 }
 
 impl Job {
@@ -98,6 +97,10 @@ impl Job {
 
     fn sequence(&self) -> u64 {
         self.envelope.sequence
+    }
+
+    fn slot(&self) -> Slot {
+        (self.envelope.sequence, self.envelope.id)
     }
 
     /// Whether it has waited for its predecessor long enough to be applied without it.
@@ -242,30 +245,37 @@ impl Consumer {
         if delivery.redelivered {
             metrics::counter!(REDELIVERIES, "service" => service).increment(1);
         }
-        let decoded = delivery
-            .envelope
-            .and_then(|envelope| Event::decode(&envelope).map(|event| (envelope, event)));
-        match decoded {
-            Ok((envelope, event)) => state.push(Job {
-                envelope,
-                event,
-                acks: vec![delivery.ack],
-                attempts: 0,
-                waiting_since: None,
-                last_error: None,
-            }),
-            Err(reason) => {
-                tracing::error!(service, error = %reason, "an event cannot be decoded; it goes to dead letters");
-                // Until the dead letter is written, the delivery is not acknowledged:
-                // the bus delivers it again.
-                if self
-                    .dead_letter_undecodable(&delivery.raw, &reason)
-                    .await
-                    .is_ok()
-                {
-                    delivery.ack.ack().await;
+        let refused = match delivery.envelope {
+            Ok(envelope) => match Event::decode(&envelope) {
+                Ok(event) => {
+                    state.push(Job {
+                        envelope,
+                        event,
+                        acks: vec![delivery.ack],
+                        attempts: 0,
+                        waiting_since: None,
+                    });
+                    return;
                 }
+                Err(reason) => {
+                    let text = envelope.to_json();
+                    (Some(envelope), text, reason)
+                }
+            },
+            Err(Unreadable { reason, raw }) => {
+                (None, String::from_utf8_lossy(&raw).into_owned(), reason)
             }
+        };
+        let (envelope, text, reason) = refused;
+        tracing::error!(service, error = %reason, "an event cannot be decoded; it goes to dead letters");
+        // Until the dead letter is written, the delivery is not acknowledged: the bus
+        // delivers it again.
+        if self
+            .dead_letter_undecodable(envelope.as_ref(), &text, &reason)
+            .await
+            .is_ok()
+        {
+            delivery.ack.ack().await;
         }
     }
 
@@ -299,7 +309,6 @@ impl Consumer {
                 }
                 let backoff = self.config.backoff(job.attempts.max(1));
                 tracing::warn!(service = self.service(), event = %job.envelope, attempts = job.attempts, error, "cannot apply an event; retrying");
-                job.last_error = Some(error);
                 state.put_back(job);
                 state.retry_at(key, Instant::now() + backoff);
             }
@@ -312,11 +321,10 @@ impl Consumer {
         if jobs.len() > 1 {
             match self.apply_together(&jobs).await {
                 Ok(outcomes) => return jobs.into_iter().zip(outcomes).collect(),
-                Err(e) => {
-                    if DbError::from(e).is_unavailable() {
-                        return jobs.into_iter().map(|job| (job, unavailable())).collect();
-                    }
+                Err(e) if e.is_unavailable() => {
+                    return jobs.into_iter().map(|job| (job, unavailable())).collect();
                 }
+                Err(_) => {}
             }
         }
         let mut done = Vec::with_capacity(jobs.len());
@@ -330,8 +338,7 @@ impl Consumer {
     async fn apply_alone(&self, job: &Job) -> Outcome {
         match self.apply_together(std::slice::from_ref(job)).await {
             Ok(mut outcomes) => outcomes.pop().unwrap_or(Outcome::Waiting),
-            Err(e) => {
-                let error = DbError::from(e);
+            Err(error) => {
                 if error.is_unavailable() {
                     return unavailable();
                 }
@@ -361,12 +368,8 @@ impl Consumer {
     }
 
     /// Applies every job that is its aggregate's next in one transaction.
-    async fn apply_together(&self, jobs: &[Job]) -> Result<Vec<Outcome>, DbErr> {
-        let txn = self
-            .db
-            .begin_write(Scope::AllCompanies)
-            .await
-            .map_err(into_db_err)?;
+    async fn apply_together(&self, jobs: &[Job]) -> Result<Vec<Outcome>, DbError> {
+        let txn = self.db.begin_write(Scope::AllCompanies).await?;
         let ids: Vec<Uuid> = jobs.iter().map(|j| j.envelope.id).collect();
         let seen: HashSet<Uuid> = inbox::Entity::find()
             .filter(inbox::Column::EventId.is_in(ids))
@@ -408,9 +411,7 @@ impl Consumer {
             recorded.push(inbox_row(envelope, now));
             outcomes.push(Outcome::Applied);
         }
-        record(&txn, recorded, &positions, moved)
-            .await
-            .map_err(into_db_err)?;
+        record(&txn, recorded, &positions, moved).await?;
         txn.commit().await?;
         let now = OffsetDateTime::now_utc();
         for (job, outcome) in jobs.iter().zip(&outcomes) {
@@ -455,8 +456,7 @@ impl Consumer {
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
         write_dead_letter(
             &txn,
-            envelope.id,
-            envelope,
+            Some(envelope),
             &envelope.to_json(),
             error,
             job.attempts + 1,
@@ -469,35 +469,18 @@ impl Consumer {
         Ok(())
     }
 
-    /// Keeps what arrived and could not be read, with the reason.
+    /// Keeps what arrived and could not be decoded, with the reason; when it was an
+    /// envelope, its aggregate moves past it.
     async fn dead_letter_undecodable(
         &self,
-        raw: &[u8],
+        envelope: Option<&Envelope>,
+        text: &str,
         reason: &Undecodable,
     ) -> Result<(), DbError> {
-        let text = String::from_utf8_lossy(raw);
-        let envelope = Envelope::from_json(raw).ok();
-        let id = envelope.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
-        match &envelope {
-            Some(envelope) => {
-                write_dead_letter(&txn, id, envelope, &text, &reason.to_string(), 1).await?;
-                advance(&txn, &key_of(envelope), envelope.sequence).await?;
-            }
-            None => {
-                let unknown = Envelope {
-                    id,
-                    kind: "unknown".to_owned(),
-                    version: 0,
-                    aggregate_id: Uuid::nil(),
-                    sequence: 0,
-                    company_id: Uuid::nil(),
-                    occurred_at: OffsetDateTime::now_utc(),
-                    trace: None,
-                    payload: serde_json::Value::Null,
-                };
-                write_dead_letter(&txn, id, &unknown, &text, &reason.to_string(), 1).await?;
-            }
+        write_dead_letter(&txn, envelope, text, &reason.to_string(), 1).await?;
+        if let Some(envelope) = envelope {
+            advance(&txn, &key_of(envelope), envelope.sequence).await?;
         }
         txn.commit().await?;
         metrics::counter!(DEAD_LETTERED, "service" => self.service()).increment(1);
@@ -509,8 +492,7 @@ impl Consumer {
     pub async fn retry_dead_letter(&self, event_id: Uuid) -> Result<Retried, RetryError> {
         let row = dead_letter::Entity::find_by_id(event_id)
             .one(&self.db.read(Scope::AllCompanies).await?)
-            .await
-            .map_err(DbError::from)?
+            .await?
             .ok_or(RetryError::NotFound)?;
         let envelope = Envelope::from_json(row.envelope.as_bytes())?;
         let event = Event::decode(&envelope)?;
@@ -520,13 +502,11 @@ impl Consumer {
             acks: Vec::new(),
             attempts: 0,
             waiting_since: None,
-            last_error: None,
         };
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
         let applied_before = inbox::Entity::find_by_id(event_id)
             .one(&txn)
-            .await
-            .map_err(DbError::from)?
+            .await?
             .is_some();
         if !applied_before {
             if let Err(e) = self.handle(&txn, &job).await {
@@ -537,15 +517,13 @@ impl Consumer {
             }
             inbox::Entity::insert(inbox_row(&job.envelope, OffsetDateTime::now_utc()))
                 .exec_without_returning(&txn)
-                .await
-                .map_err(DbError::from)?;
+                .await?;
             advance(&txn, &job.key(), job.sequence()).await?;
         }
         dead_letter::Entity::delete_by_id(event_id)
             .exec(&txn)
-            .await
-            .map_err(DbError::from)?;
-        txn.commit().await.map_err(DbError::from)?;
+            .await?;
+        txn.commit().await?;
         Ok(match applied_before {
             true => Retried::AlreadyApplied,
             false => Retried::Applied,
@@ -592,6 +570,12 @@ pub enum RetryError {
     Db(#[from] DbError),
 }
 
+impl From<DbErr> for RetryError {
+    fn from(error: DbErr) -> Self {
+        Self::Db(error.into())
+    }
+}
+
 fn unavailable() -> Outcome {
     Outcome::Failed {
         error: "the database did not answer".to_owned(),
@@ -601,17 +585,10 @@ fn unavailable() -> Outcome {
 
 /// Keeps the database's own error when a handler's error is one, so its kind
 /// (unavailable, unique) is seen; anything else is the event's fault.
-fn handler_error(error: anyhow::Error) -> DbErr {
+fn handler_error(error: anyhow::Error) -> DbError {
     match error.downcast::<DbErr>() {
-        Ok(db) => db,
-        Err(other) => DbErr::Custom(format!("{other:#}")),
-    }
-}
-
-fn into_db_err(error: DbError) -> DbErr {
-    match error {
-        DbError::Other(e) => e,
-        other => DbErr::Custom(other.to_string()),
+        Ok(db) => db.into(),
+        Err(other) => DbError::Other(DbErr::Custom(format!("{other:#}"))),
     }
 }
 
@@ -706,20 +683,24 @@ async fn advance(txn: &impl ConnectionTrait, key: &Key, sequence: u64) -> Result
     Ok(())
 }
 
+/// Writes a dead letter (or counts one more failure of it). Bytes that were no
+/// envelope get an id of their own and no aggregate or company.
 async fn write_dead_letter(
     txn: &impl ConnectionTrait,
-    id: Uuid,
-    envelope: &Envelope,
+    envelope: Option<&Envelope>,
     text: &str,
     error: &str,
     attempts: u32,
 ) -> Result<(), DbError> {
     let now = OffsetDateTime::now_utc();
     dead_letter::Entity::insert(dead_letter::ActiveModel {
-        event_id: Set(id),
-        kind: Set(envelope.kind.chars().take(100).collect()),
-        aggregate_id: Set(envelope.aggregate_id),
-        company_id: Set(envelope.company_id),
+        event_id: Set(envelope.map_or_else(Uuid::now_v7, |e| e.id)),
+        kind: Set(envelope.map_or_else(
+            || "unknown".to_owned(),
+            |e| e.kind.chars().take(100).collect(),
+        )),
+        aggregate_id: Set(envelope.map_or(Uuid::nil(), |e| e.aggregate_id)),
+        company_id: Set(envelope.map_or(Uuid::nil(), |e| e.company_id)),
         envelope: Set(text.to_owned()),
         error: Set(error.to_owned()),
         attempts: Set(i32::try_from(attempts).unwrap_or(i32::MAX)),
@@ -747,10 +728,24 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
+/// Where a job waits in its aggregate's queue: by sequence, then id (two events with
+/// one sequence are the producer's mistake; both are kept, and the second is stale).
+type Slot = (u64, Uuid);
+
+/// Puts a job in its slot, merging it with a delivery of the same event held there.
+fn hold(queue: &mut BTreeMap<Slot, Job>, job: Job) {
+    match queue.get_mut(&job.slot()) {
+        Some(held) => held.acks.extend(job.acks),
+        None => {
+            queue.insert(job.slot(), job);
+        }
+    }
+}
+
 /// The consumer's queues: per aggregate, its events by sequence.
 #[derive(Default)]
 struct Queues {
-    queues: HashMap<Key, BTreeMap<u64, Job>>,
+    queues: HashMap<Key, BTreeMap<Slot, Job>>,
     /// Aggregates whose head may be tried now, in the order they became so.
     ready: VecDeque<Key>,
     /// The same aggregates, to look them up.
@@ -768,34 +763,19 @@ impl Queues {
         self.queues.is_empty()
     }
 
+    /// Queues a job behind its aggregate's earlier events. The same event delivered
+    /// again while it waits joins it, to be acknowledged with it.
     fn push(&mut self, job: Job) {
         let key = job.key();
         let queue = self.queues.entry(key.clone()).or_default();
-        match queue.get_mut(&job.sequence()) {
-            // The same event delivered again while it waits: acknowledge both later.
-            Some(held) if held.envelope.id == job.envelope.id => held.acks.extend(job.acks),
-            // Another event with the same place: the producer made a mistake, or an
-            // event was replayed after its aggregate moved. Keep both: the second
-            // waits behind the first.
-            Some(_) => {
-                let sequence = job.sequence();
-                let free = (sequence..)
-                    .find(|s| !queue.contains_key(s))
-                    .unwrap_or(sequence);
-                queue.insert(free, job);
-            }
-            None => {
-                let new_head = queue
-                    .first_key_value()
-                    .is_none_or(|(first, _)| job.sequence() < *first);
-                queue.insert(job.sequence(), job);
-                // A new head for an aggregate that waits (or a new aggregate) may be
-                // tried now.
-                if new_head && !self.busy.contains(&key) {
-                    self.waiting.remove(&key);
-                    self.schedule(key);
-                }
-            }
+        let new_head = queue
+            .first_key_value()
+            .is_none_or(|(first, _)| job.slot() < *first);
+        hold(queue, job);
+        // A new head for an aggregate that waits (or a new aggregate) may be tried now.
+        if new_head && !self.busy.contains(&key) {
+            self.waiting.remove(&key);
+            self.schedule(key);
         }
     }
 
@@ -833,10 +813,7 @@ impl Queues {
     fn put_back(&mut self, job: Job) {
         let key = job.key();
         self.busy.remove(&key);
-        self.queues
-            .entry(key)
-            .or_default()
-            .insert(job.sequence(), job);
+        hold(self.queues.entry(key).or_default(), job);
     }
 
     fn schedule(&mut self, key: Key) {

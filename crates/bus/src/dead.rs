@@ -23,14 +23,9 @@ pub struct DeadLetter {
     pub envelope: String,
 }
 
-/// Every dead letter, oldest first.
-pub async fn list(db: &ServiceDb) -> Result<Vec<DeadLetter>, DbError> {
-    Ok(dead_letter::Entity::find()
-        .order_by_asc(dead_letter::Column::FirstFailedAt)
-        .all(&db.read(Scope::AllCompanies).await?)
-        .await?
-        .into_iter()
-        .map(|row| DeadLetter {
+impl From<dead_letter::Model> for DeadLetter {
+    fn from(row: dead_letter::Model) -> Self {
+        Self {
             event_id: row.event_id,
             kind: row.kind,
             aggregate_id: row.aggregate_id,
@@ -40,8 +35,27 @@ pub async fn list(db: &ServiceDb) -> Result<Vec<DeadLetter>, DbError> {
             first_failed_at: row.first_failed_at,
             last_failed_at: row.last_failed_at,
             envelope: row.envelope,
-        })
+        }
+    }
+}
+
+/// Every dead letter, oldest first.
+pub async fn list(db: &ServiceDb) -> Result<Vec<DeadLetter>, DbError> {
+    Ok(dead_letter::Entity::find()
+        .order_by_asc(dead_letter::Column::FirstFailedAt)
+        .all(&db.read(Scope::AllCompanies).await?)
+        .await?
+        .into_iter()
+        .map(DeadLetter::from)
         .collect())
+}
+
+/// The dead letter with this event id, if there is one.
+pub async fn find(db: &ServiceDb, event_id: Uuid) -> Result<Option<DeadLetter>, DbError> {
+    Ok(dead_letter::Entity::find_by_id(event_id)
+        .one(&db.read(Scope::AllCompanies).await?)
+        .await?
+        .map(DeadLetter::from))
 }
 
 /// How many dead letters there are.

@@ -63,7 +63,6 @@ impl Bus for EmbeddedBus {
                 let (tx, rx) = oneshot::channel();
                 let delivery = Delivery {
                     envelope: Ok(pending.envelope.clone()),
-                    raw: bytes::Bytes::from(pending.json.clone()),
                     redelivered: pending.publications > 0,
                     ack: Box::new(Acked(tx)),
                 };

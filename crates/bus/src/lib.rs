@@ -15,4 +15,4 @@ pub use consumer::{Consumer, Handler, Retried, RetryError, advance_position};
 pub use embedded::EmbeddedBus;
 pub use nats::NatsBus;
 pub use relay::Relay;
-pub use tables::{INBOX_TENANT_TABLES, InboxTables, OUTBOX_TENANT_TABLES, OutboxTable};
+pub use tables::{inbox_migrations, outbox_migrations};

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::message::{AckKind, PublishMessage};
 use async_nats::jetstream::stream::{Config as StreamConfig, StorageType};
 use async_nats::jetstream::{self, Context};
@@ -101,27 +101,34 @@ impl NatsBus {
         }
     }
 
-    /// Pulls the consumer's messages into `sink` until the sink closes; fails when the
-    /// server or the consumer goes away.
-    async fn pull(
+    /// Creates the producer's stream and the consumer's durable pull consumer on it,
+    /// or brings them to this configuration.
+    async fn consumer(
         &self,
         consumer: &'static str,
         producer: &'static str,
-        sink: &mpsc::Sender<Delivery>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<PullConsumer> {
         let stream = self.ensure_stream(producer).await?;
-        let pull = self
-            .js
+        self.js
             .create_consumer_on_stream(self.consumer_config(consumer), stream.as_str())
             .await
-            .map_err(|e| anyhow::anyhow!("consumer {consumer} on {stream}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("consumer {consumer} on {stream}: {e}"))
+    }
+
+    /// Pulls the consumer's messages into `sink` until the sink closes; fails when the
+    /// server or the consumer goes away.
+    async fn pull(
+        consumer: &'static str,
+        pull: PullConsumer,
+        sink: &mpsc::Sender<Delivery>,
+    ) -> anyhow::Result<()> {
         let mut messages = pull
             .stream()
             .max_messages_per_batch(PULL_BATCH)
             .heartbeat(HEARTBEAT)
             .messages()
             .await
-            .map_err(|e| anyhow::anyhow!("consumer {consumer} on {stream}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("consumer {consumer}: {e}"))?;
         loop {
             let next = tokio::select! {
                 next = messages.next() => next,
@@ -129,8 +136,8 @@ impl NatsBus {
             };
             let message = match next {
                 Some(Ok(message)) => message,
-                Some(Err(e)) => anyhow::bail!("consumer {consumer} on {stream}: {e}"),
-                None => anyhow::bail!("consumer {consumer} on {stream}: the server ended it"),
+                Some(Err(e)) => anyhow::bail!("consumer {consumer}: {e}"),
+                None => anyhow::bail!("consumer {consumer}: the server ended it"),
             };
             let redelivered = message.info().is_ok_and(|info| info.delivered > 1);
             let delivery = Delivery::new(
@@ -196,22 +203,23 @@ impl Bus for NatsBus {
         producer: &'static str,
         sink: mpsc::Sender<Delivery>,
     ) -> anyhow::Result<()> {
-        // Set up once here so that a misconfiguration stops the start; afterwards the
-        // pull is set up again whenever it fails (the server restarted, say).
-        self.ensure_stream(producer).await?;
-        self.js
-            .create_consumer_on_stream(
-                self.consumer_config(consumer),
-                self.stream_name(producer).as_str(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("consumer {consumer} on {producer}: {e}"))?;
+        // Set up here, so that a misconfiguration stops the start; set up again
+        // whenever the pull fails (the server restarted, say).
+        let mut ready = Some(self.consumer(consumer, producer).await?);
         let bus = self.clone();
         tokio::spawn(async move {
             let mut wait = Duration::from_millis(100);
             loop {
                 let started = std::time::Instant::now();
-                match bus.pull(consumer, producer, &sink).await {
+                let pulled = match ready.take() {
+                    Some(pull) => Ok(pull),
+                    None => bus.consumer(consumer, producer).await,
+                };
+                let result = match pulled {
+                    Ok(pull) => Self::pull(consumer, pull, &sink).await,
+                    Err(e) => Err(e),
+                };
+                match result {
                     Ok(()) => return,
                     Err(e) => {
                         tracing::warn!(consumer, producer, error = %e, retry_in_ms = wait.as_millis() as u64, "lost the event stream; setting it up again");

@@ -83,8 +83,18 @@ impl Pending {
     }
 }
 
+/// The envelope a row holds; a row written by hand that holds none is named in the
+/// log and passed over.
+fn envelope_of(db: &ServiceDb, row: &outbox::Model) -> Option<Envelope> {
+    Envelope::from_json(row.envelope.as_bytes())
+        .inspect_err(|e| {
+            tracing::error!(service = db.service(), seq = row.seq, error = %e, "an outbox row holds no envelope; it is passed over");
+        })
+        .ok()
+}
+
 /// Up to `limit` unpublished events in outbox order. A row that does not hold an
-/// envelope (written by hand) is left in place and named in the log.
+/// envelope (written by hand) is left in place, unpublished.
 pub(crate) async fn unpublished(db: &ServiceDb, limit: u64) -> Result<Vec<Pending>, DbError> {
     let rows = outbox::Entity::find()
         .filter(outbox::Column::PublishedAt.is_null())
@@ -94,17 +104,14 @@ pub(crate) async fn unpublished(db: &ServiceDb, limit: u64) -> Result<Vec<Pendin
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| match Envelope::from_json(row.envelope.as_bytes()) {
-            Ok(envelope) => Some(Pending {
+        .filter_map(|row| {
+            let envelope = envelope_of(db, &row)?;
+            Some(Pending {
                 seq: row.seq,
                 envelope,
                 json: row.envelope,
                 publications: row.publications,
-            }),
-            Err(e) => {
-                tracing::error!(service = db.service(), seq = row.seq, error = %e, "an outbox row holds no envelope; it is not published");
-                None
-            }
+            })
         })
         .collect())
 }
@@ -161,19 +168,12 @@ pub async fn replay(db: &ServiceDb, from: OffsetDateTime) -> Result<u64, DbError
     Ok(marked)
 }
 
-/// Events not yet published, and when the oldest of them occurred.
-pub async fn backlog(db: &ServiceDb) -> Result<(u64, Option<OffsetDateTime>), DbError> {
-    let txn = db.read(Scope::AllCompanies).await?;
-    let waiting = outbox::Entity::find().filter(outbox::Column::PublishedAt.is_null());
-    let count = waiting.clone().count(&txn).await?;
-    let oldest = waiting
-        .select_only()
-        .column(outbox::Column::OccurredAt)
-        .order_by_asc(outbox::Column::Seq)
-        .into_tuple::<OffsetDateTime>()
-        .one(&txn)
-        .await?;
-    Ok((count, oldest))
+/// How many events are not yet published.
+pub async fn backlog(db: &ServiceDb) -> Result<u64, DbError> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::PublishedAt.is_null())
+        .count(&db.read(Scope::AllCompanies).await?)
+        .await?)
 }
 
 /// Where `roster events tail` has read up to in one outbox: the publication time and
@@ -208,11 +208,6 @@ pub async fn published_after(
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
-            let mark = (row.published_at?, row.seq);
-            Envelope::from_json(row.envelope.as_bytes())
-                .ok()
-                .map(|e| (mark, e))
-        })
+        .filter_map(|row| Some(((row.published_at?, row.seq), envelope_of(db, &row)?)))
         .collect())
 }

@@ -16,6 +16,8 @@ use crate::outbox;
 
 /// How often published events past the retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How often the backlog gauge is refreshed (a count, kept off the path of each event).
+const BACKLOG_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct Relay {
@@ -36,6 +38,7 @@ impl Relay {
         let mut pruned = Instant::now()
             .checked_sub(PRUNE_EVERY)
             .unwrap_or_else(Instant::now);
+        let mut reported = pruned;
         loop {
             match self.pass().await {
                 Ok(published) => {
@@ -60,7 +63,10 @@ impl Relay {
                     Err(e) => tracing::warn!(service, error = %e, "cannot prune the outbox"),
                 }
             }
-            self.report_backlog().await;
+            if reported.elapsed() >= BACKLOG_EVERY {
+                reported = Instant::now();
+                self.report_backlog().await;
+            }
             let _ =
                 tokio::time::timeout(self.config.relay_poll(), self.db.outbox_signal().notified())
                     .await;
@@ -87,7 +93,7 @@ impl Relay {
     }
 
     async fn report_backlog(&self) {
-        if let Ok((count, _)) = outbox::backlog(&self.db).await {
+        if let Ok(count) = outbox::backlog(&self.db).await {
             metrics::gauge!(OUTBOX_BACKLOG, "service" => self.db.service()).set(count as f64);
         }
     }

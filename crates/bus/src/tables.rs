@@ -3,7 +3,7 @@
 
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
-use roster_migrate::{TenantTable, drop_tables, index};
+use roster_migrate::{Migrations, TenantPolicies, TenantTable, drop_tables, index};
 
 #[derive(DeriveIden)]
 enum Outbox {
@@ -58,15 +58,39 @@ enum DeadLetters {
 /// `seq` orders them for the relay; publication is marked on each row, never tracked
 /// as a high-water mark over `seq` (transactions commit out of `seq` order).
 #[derive(Debug)]
-pub struct OutboxTable {
-    pub name: &'static str,
+struct OutboxTable {
+    name: &'static str,
 }
 
 /// The outbox holds company data: under row-level security by its `company_id`.
-pub const OUTBOX_TENANT_TABLES: &[TenantTable] = &[TenantTable::Company {
+const OUTBOX_TENANT_TABLES: &[TenantTable] = &[TenantTable::Company {
     table: "outbox",
     column: "company_id",
 }];
+
+/// A producing service's migrations for its outbox: the table (migration `table`),
+/// then its row-level security (migration `policies`).
+pub fn outbox_migrations(table: &'static str, policies: &'static str) -> Migrations {
+    vec![
+        Box::new(OutboxTable { name: table }),
+        Box::new(TenantPolicies {
+            name: policies,
+            tables: OUTBOX_TENANT_TABLES,
+        }),
+    ]
+}
+
+/// A consuming service's migrations for its inbox, positions and dead letters: the
+/// tables (migration `tables`), then row-level security (migration `policies`).
+pub fn inbox_migrations(tables: &'static str, policies: &'static str) -> Migrations {
+    vec![
+        Box::new(InboxTables { name: tables }),
+        Box::new(TenantPolicies {
+            name: policies,
+            tables: INBOX_TENANT_TABLES,
+        }),
+    ]
+}
 
 impl MigrationName for OutboxTable {
     fn name(&self) -> &str {
@@ -118,13 +142,13 @@ impl MigrationTrait for OutboxTable {
 /// transaction of its effect), the position reached in each aggregate, and the dead
 /// letters (events it could not apply).
 #[derive(Debug)]
-pub struct InboxTables {
-    pub name: &'static str,
+struct InboxTables {
+    name: &'static str,
 }
 
 /// Dead letters hold company data: under row-level security by their `company_id`.
 /// The inbox and positions hold only ids and times.
-pub const INBOX_TENANT_TABLES: &[TenantTable] = &[TenantTable::Company {
+const INBOX_TENANT_TABLES: &[TenantTable] = &[TenantTable::Company {
     table: "dead_letters",
     column: "company_id",
 }];

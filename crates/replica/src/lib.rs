@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use roster_bus::{INBOX_TENANT_TABLES, InboxTables};
+use roster_bus::inbox_migrations;
 use roster_events::Employee;
 use roster_migrate::prelude::{
     Alias, DbErr, Expr, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
@@ -60,6 +60,15 @@ fn columns(field: Field) -> &'static [&'static str] {
 #[derive(Debug, Clone, Copy)]
 pub struct Replica {
     pub fields: &'static [Field],
+}
+
+/// Which existing row a write may replace, by its revision.
+#[derive(Debug, Clone, Copy)]
+enum Over {
+    /// Only an older one: events never let an older state replace a newer one.
+    Older,
+    /// One not newer than the source: a rebuild repairs a row at the same revision.
+    NotNewer,
 }
 
 /// What [`Replica::apply`] did.
@@ -138,8 +147,14 @@ pub fn compare(source: &BTreeMap<Uuid, Row>, replica: &BTreeMap<Uuid, Row>) -> D
     drift
 }
 
-fn text(value: Option<&str>) -> Option<String> {
-    value.map(str::to_owned)
+/// A stored value as text, the way [`read_text`] reads it back.
+fn as_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => s,
+        Value::Uuid(id) => id.map(|id| id.to_string()),
+        Value::TimeDate(date) => date.map(|d| d.to_string()),
+        other => Some(other.to_string()),
+    }
 }
 
 impl Replica {
@@ -175,21 +190,7 @@ impl Replica {
         let mut values: BTreeMap<&'static str, Option<String>> = self
             .value_columns()
             .into_iter()
-            .map(|column| {
-                let value = match column {
-                    "status" => Some(employee.status.clone()),
-                    "email" => Some(employee.email.clone()),
-                    "name" => Some(employee.name.clone()),
-                    "surname" => Some(employee.surname.clone()),
-                    "phone" => text(employee.phone.as_deref()),
-                    "role" => Some(employee.role.clone()),
-                    "position" => text(employee.position.as_deref()),
-                    "manager_id" => employee.manager_id.map(|id| id.to_string()),
-                    "hire_date" => employee.hire_date.map(|d| d.to_string()),
-                    _ => None,
-                };
-                (column, value)
-            })
+            .map(|column| (column, as_text(Self::value(column, employee))))
             .collect();
         if self.keeps(Field::Teams) {
             values.insert("teams", Some(teams_text(&employee.team_ids)));
@@ -209,31 +210,36 @@ impl Replica {
         sequence: u64,
         employee: &Employee,
     ) -> Result<Applied, DbErr> {
+        self.write(conn, sequence, employee, Over::Older).await
+    }
+
+    /// Upserts the row; an existing row is replaced only when `over` allows it
+    /// against its revision (decided by the database, so a concurrent writer cannot
+    /// slip in between a read and the write).
+    async fn write(
+        &self,
+        conn: &impl ConnectionTrait,
+        sequence: u64,
+        employee: &Employee,
+        over: Over,
+    ) -> Result<Applied, DbErr> {
         let revision = i64::try_from(sequence).unwrap_or(i64::MAX);
-        let held = conn
-            .query_one(
-                Query::select()
-                    .column(Alias::new("revision"))
-                    .from(Alias::new(EMPLOYEES))
-                    .and_where(Expr::col(Alias::new("id")).eq(employee.id)),
-            )
-            .await?
-            .map(|row| row.try_get::<i64>("", "revision"))
-            .transpose()?;
-        if held.is_some_and(|held| held >= revision) {
-            return Ok(Applied::Stale);
-        }
-        let now = OffsetDateTime::now_utc();
         let mut values: Vec<(&'static str, SimpleExpr)> = vec![
             ("company_id", employee.company_id.into()),
             ("revision", revision.into()),
-            ("updated_at", now.into()),
+            ("updated_at", OffsetDateTime::now_utc().into()),
         ];
         values.extend(
             self.value_columns()
                 .into_iter()
                 .map(|column| (column, Self::value(column, employee).into())),
         );
+        let held = Expr::col((Alias::new(EMPLOYEES), Alias::new("revision")));
+        let incoming = Expr::cust("excluded.revision");
+        let replaceable = match over {
+            Over::Older => held.lt(incoming),
+            Over::NotNewer => held.lte(incoming),
+        };
         let mut insert = Query::insert();
         insert
             .into_table(Alias::new(EMPLOYEES))
@@ -249,9 +255,12 @@ impl Replica {
             .on_conflict(
                 OnConflict::column(Alias::new("id"))
                     .update_columns(values.iter().map(|(c, _)| Alias::new(*c)))
+                    .action_and_where(replaceable)
                     .to_owned(),
             );
-        conn.execute(&insert).await?;
+        if conn.execute(&insert).await?.rows_affected() == 0 {
+            return Ok(Applied::Stale);
+        }
         if self.keeps(Field::Teams) {
             write_teams(conn, employee).await?;
         }
@@ -327,15 +336,13 @@ impl Replica {
                 if have.get(&employee.id) == Some(&wanted) {
                     continue;
                 }
-                // Forget the copy's revision when it is not ahead of the source, so
-                // a corrupted row at the same revision is written over too.
-                if have
-                    .get(&employee.id)
-                    .is_some_and(|row| row.revision <= *revision)
+                // A row at the source's revision is written over too: it was changed
+                // by something other than events.
+                if self
+                    .write(&txn, *revision, employee, Over::NotNewer)
+                    .await?
+                    == Applied::Written
                 {
-                    self.forget_revision(&txn, employee.id).await?;
-                }
-                if self.apply(&txn, *revision, employee).await? == Applied::Written {
                     written += 1;
                 }
                 roster_bus::advance_position(&txn, AGGREGATE, employee.id, *revision).await?;
@@ -375,22 +382,11 @@ impl Replica {
         Ok((written, deleted))
     }
 
-    async fn forget_revision(&self, conn: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
-        conn.execute(
-            Query::update()
-                .table(Alias::new(EMPLOYEES))
-                .value(Alias::new("revision"), 0i64)
-                .and_where(Expr::col(Alias::new("id")).eq(id)),
-        )
-        .await?;
-        Ok(())
-    }
-
     /// The migrations of a service whose data so far is this replica: its tables
     /// under row-level security, then the inbox, positions and dead letters of the
     /// events that feed it.
     pub fn migrations(self) -> Migrations {
-        vec![
+        let mut all: Migrations = vec![
             Box::new(ReplicaTables {
                 name: "m20261123_000001_replica",
                 replica: self,
@@ -399,14 +395,12 @@ impl Replica {
                 name: "m20261123_000002_replica_policies",
                 tables: self.tenant_tables(),
             }),
-            Box::new(InboxTables {
-                name: "m20261123_000003_inbox",
-            }),
-            Box::new(TenantPolicies {
-                name: "m20261123_000004_inbox_policies",
-                tables: INBOX_TENANT_TABLES,
-            }),
-        ]
+        ];
+        all.extend(inbox_migrations(
+            "m20261123_000003_inbox",
+            "m20261123_000004_inbox_policies",
+        ));
+        all
     }
 
     /// The replica's tables of company data, for its `TenantPolicies`.

@@ -77,12 +77,10 @@ async fn list(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
 async fn holder(config: &Config, id: Uuid) -> anyhow::Result<(&'static ServiceDef, ServiceDb)> {
     for def in consumers(None) {
         let db = open_migrated(config, def).await?;
-        let found = dead::list(&db)
+        let found = dead::find(&db, id)
             .await
-            .with_context(|| format!("{}: cannot read its dead letters", def.name))?
-            .iter()
-            .any(|letter| letter.event_id == id);
-        if found {
+            .with_context(|| format!("{}: cannot read its dead letters", def.name))?;
+        if found.is_some() {
             return Ok((def, db));
         }
         db.close().await;

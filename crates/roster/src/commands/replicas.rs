@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
+use roster_events::Employee;
 use roster_replica::{Drift, Replica, Row, compare};
 use roster_service::ServiceDb;
 use time::OffsetDateTime;
@@ -40,15 +41,11 @@ fn replica_of(name: &str) -> anyhow::Result<Replica> {
         .with_context(|| format!("{name} keeps no replica"))
 }
 
-/// What the source says each replica row should be.
-async fn source_rows(people: &ServiceDb, replica: &Replica) -> anyhow::Result<BTreeMap<Uuid, Row>> {
-    let sources = roster_people::store::employees::sources(people)
+/// Every employee of people, with the sequence of their latest event.
+async fn sources(people: &ServiceDb) -> anyhow::Result<Vec<(u64, Employee)>> {
+    roster_people::store::employees::sources(people)
         .await
-        .context("people: cannot read the employees")?;
-    Ok(sources
-        .iter()
-        .map(|(revision, employee)| (employee.id, replica.project(*revision, employee)))
-        .collect())
+        .context("people: cannot read the employees")
 }
 
 async fn check(
@@ -56,6 +53,7 @@ async fn check(
     people: &ServiceDb,
     only: Option<&str>,
 ) -> anyhow::Result<()> {
+    let sources = sources(people).await?;
     let mut drifted = Vec::new();
     for (name, replica) in REPLICAS
         .iter()
@@ -65,7 +63,10 @@ async fn check(
         let have = replica.rows(&db).await;
         db.close().await;
         let have = have.with_context(|| format!("{name}: cannot read its replica"))?;
-        let want = source_rows(people, replica).await?;
+        let want: BTreeMap<Uuid, Row> = sources
+            .iter()
+            .map(|(revision, employee)| (employee.id, replica.project(*revision, employee)))
+            .collect();
         let drift = compare(&want, &have);
         report(name, want.len(), &drift);
         if !drift.is_empty() {
@@ -119,9 +120,7 @@ async fn rebuild(
     // Taken before the source is read: a row an event writes after it is newer than
     // what the source shows, and stays.
     let since = OffsetDateTime::now_utc();
-    let sources = roster_people::store::employees::sources(people)
-        .await
-        .context("people: cannot read the employees")?;
+    let sources = sources(people).await?;
     let rebuilt = replica.rebuild(&db, &sources, since).await;
     db.close().await;
     let (written, deleted) =

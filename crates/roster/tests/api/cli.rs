@@ -8,7 +8,7 @@ use roster_testing::{Installation, StatusCode, Topology, topology_tests};
 use roster::demo;
 use serde_json::{Value, json};
 
-use crate::process::{Server, roster, run, storage_env};
+use crate::process::{Server, installation_env, roster, run};
 
 #[test]
 fn an_unknown_service_exits_2_with_the_list() {
@@ -50,7 +50,7 @@ async fn migrate_commands_report_and_exit_0(topology: Topology) {
     let migrate = |args: &[&str]| {
         let mut command = roster();
         command.arg("migrate").args(args);
-        storage_env(&mut command, config);
+        installation_env(&mut command, config);
         run(&mut command)
     };
     let (code, stdout, stderr) = migrate(&["down", "--service", "org"]);
@@ -151,7 +151,7 @@ async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topol
     let start = || {
         let mut command = roster();
         command.args(["up", "--port", "0"]);
-        storage_env(&mut command, installation.config());
+        installation_env(&mut command, installation.config());
         Server::start(&mut command)
     };
     let mut server = start();
@@ -193,7 +193,7 @@ async fn seed_makes_the_demo_company_once(topology: Topology) {
     let seed = || {
         let mut command = roster();
         command.arg("seed");
-        storage_env(&mut command, installation.config());
+        installation_env(&mut command, installation.config());
         run(&mut command)
     };
     let (code, stdout, stderr) = seed();
@@ -205,7 +205,7 @@ async fn seed_makes_the_demo_company_once(topology: Topology) {
 
     let mut command = roster();
     command.args(["up", "--port", "0"]);
-    storage_env(&mut command, installation.config());
+    installation_env(&mut command, installation.config());
     let server = Server::start(&mut command);
     demo_company_is_there(&server.url(""), &password).await;
 }

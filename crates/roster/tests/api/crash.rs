@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::accounts::PASSWORD;
 use crate::faults::{admin_token, post};
-use crate::process::{Server, free_port, roster, storage_env};
+use crate::process::{Server, free_port, installation_env, roster};
 
 /// Employees whose changes make the load.
 const EMPLOYEES: usize = 6;
@@ -76,7 +76,7 @@ impl Cluster {
                 "ROSTER_SERVICES__AUTH__URL",
                 format!("http://127.0.0.1:{auth_port}"),
             );
-        storage_env(&mut command, &self.config);
+        installation_env(&mut command, &self.config);
         *server = Some(Server::start(&mut command));
     }
 

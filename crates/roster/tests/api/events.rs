@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use roster_bus::{Consumer, Handler, InboxTables, OutboxTable, Retried, dead, outbox};
+use roster_bus::{Consumer, Handler, Retried, dead, inbox_migrations, outbox, outbox_migrations};
 use roster_events::{Employee, Envelope, Event, NewEvent};
 use roster_migrate::prelude::*;
 use roster_migrate::schema::{big_integer, big_pk_auto, uuid};
@@ -91,18 +91,16 @@ impl MigrationTrait for Effects {
 }
 
 fn source_migrations() -> Migrations {
-    vec![Box::new(OutboxTable {
-        name: "m20261123_000001_outbox",
-    })]
+    outbox_migrations(
+        "m20261123_000001_outbox",
+        "m20261123_000002_outbox_policies",
+    )
 }
 
 fn probe_migrations() -> Migrations {
-    vec![
-        Box::new(InboxTables {
-            name: "m20261123_000001_inbox",
-        }),
-        Box::new(Effects),
-    ]
+    let mut all = inbox_migrations("m20261123_000001_inbox", "m20261123_000002_inbox_policies");
+    all.push(Box::new(Effects));
+    all
 }
 
 const SOURCE: ServiceDef = ServiceDef {
@@ -245,7 +243,7 @@ async fn each_event_once_in_order_whatever_the_arrival(topology: Topology) {
         .unwrap();
     assert_eq!(republished, 30);
     eventually("the replay published", || async {
-        outbox::backlog(source).await.unwrap().0 == 0
+        outbox::backlog(source).await.unwrap() == 0
     })
     .await;
     // A later event shows that the consumer has seen everything published before it.

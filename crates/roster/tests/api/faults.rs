@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::accounts::PASSWORD;
-use crate::process::{Server, free_port, roster, storage_env};
+use crate::process::{Server, free_port, installation_env, roster};
 
 /// What exists for an email once nothing is left to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl Stores {
 fn up(config: &Config, faults: &str) -> Server {
     let mut command = roster();
     command.args(["up", "--port", "0", "--no-demo"]);
-    storage_env(&mut command, config);
+    installation_env(&mut command, config);
     saga_env(&mut command, faults);
     Server::start(&mut command)
 }
@@ -314,7 +314,7 @@ pub(crate) fn serve(config: &Config, services: &[&str], port: u16, urls: &[(&str
         .arg("serve")
         .args(services)
         .args(["--port", &port.to_string()]);
-    storage_env(&mut command, config);
+    installation_env(&mut command, config);
     saga_env(&mut command, "");
     for (service, port) in urls {
         command.env(

@@ -19,8 +19,8 @@ pub fn roster() -> Command {
     command
 }
 
-/// The installation's storage and secrets, as the environment a process reads.
-pub fn storage_env(command: &mut Command, config: &Config) {
+/// The installation's storage, bus and secrets, as the environment a process reads.
+pub fn installation_env(command: &mut Command, config: &Config) {
     use secrecy::ExposeSecret as _;
     for (var, secret) in [
         ("ROSTER_SECURITY__DATA_KEY", &config.security.data_key),

@@ -13,7 +13,7 @@ use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::json;
 
 use crate::accounts::{PASSWORD, hire, sign_up};
-use crate::process::{roster, run, storage_env};
+use crate::process::{installation_env, roster, run};
 
 /// Each replica's drift from people, by service.
 async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
@@ -138,6 +138,26 @@ async fn replicas_follow_people(topology: Topology) {
     // The admin's and the three hires'.
     assert_eq!(of("auth.account.created").len(), 4);
     assert_eq!(of("auth.account.updated"), vec![(ids[0].clone(), 2)]);
+    // An older state arriving late (a retried dead letter, a replay) changes nothing.
+    let sources = roster_people::store::employees::sources(app.db("people"))
+        .await
+        .unwrap();
+    let (_, mut old) = sources
+        .into_iter()
+        .find(|(_, e)| e.id.to_string() == ids[1])
+        .unwrap();
+    old.name = "Stale".into();
+    for (service, replica) in REPLICAS {
+        let db = app.db(service);
+        let txn = db
+            .begin_write(roster_storage::Scope::AllCompanies)
+            .await
+            .unwrap();
+        let applied = replica.apply(&txn, 1, &old).await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(applied, roster_replica::Applied::Stale, "{service}");
+    }
+    in_step(&app).await;
     // Every employee's events are numbered 1, 2, 3... in the order they committed.
     for id in &ids {
         let mut sequences: Vec<u64> = published
@@ -168,7 +188,7 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let cli = |args: &[&str]| {
         let mut command = roster();
         command.args(args);
-        storage_env(&mut command, app.config());
+        installation_env(&mut command, app.config());
         run(&mut command)
     };
     let (code, out, err) = cli(&["replicas", "check"]);

@@ -2,11 +2,11 @@
 
 mod m20261122_000001_create_auth;
 
-use roster_bus::{OUTBOX_TENANT_TABLES, OutboxTable};
+use roster_bus::outbox_migrations;
 use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 pub fn all() -> Migrations {
-    vec![
+    let mut all: Migrations = vec![
         Box::new(m20261122_000001_create_auth::Migration),
         Box::new(TenantPolicies {
             name: "m20261122_000002_tenant_policies",
@@ -16,14 +16,12 @@ pub fn all() -> Migrations {
             name: "m20261123_000001_account_revisions",
             table: "accounts",
         }),
-        Box::new(OutboxTable {
-            name: "m20261123_000002_outbox",
-        }),
-        Box::new(TenantPolicies {
-            name: "m20261123_000003_outbox_policies",
-            tables: OUTBOX_TENANT_TABLES,
-        }),
-    ]
+    ];
+    all.extend(outbox_migrations(
+        "m20261123_000002_outbox",
+        "m20261123_000003_outbox_policies",
+    ));
+    all
 }
 
 /// Every table of company data, under row-level security in the PostgreSQL modes.

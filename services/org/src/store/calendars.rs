@@ -11,7 +11,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::entities::{holiday, holiday_calendar, location};
-use super::events::{self, Change};
+use super::events::{self, Change, Deletable};
 use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name};
 use roster_bus::outbox;
@@ -197,7 +197,7 @@ pub async fn delete_calendar(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Resul
         .into_tuple()
         .all(&txn)
         .await?;
-    events::deleted(&txn, tenant, "holiday_calendars", calendar.id).await?;
+    events::deleted(&txn, tenant, Deletable::Calendar, calendar.id).await?;
     holiday_calendar::Entity::delete_by_id(calendar.id)
         .exec(&txn)
         .await?;

@@ -209,19 +209,40 @@ pub(super) async fn calendar(
     record(conn, tenant, id, sequence, kind(payload)).await
 }
 
-/// A team, location or calendar (`table`) is about to be deleted.
+/// An aggregate of the company that can be deleted alone.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Deletable {
+    Team,
+    Location,
+    Calendar,
+}
+
+impl Deletable {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Team => "teams",
+            Self::Location => "locations",
+            Self::Calendar => "holiday_calendars",
+        }
+    }
+
+    fn event(self, removed: Removed) -> Event {
+        match self {
+            Self::Team => Event::TeamDeleted(removed),
+            Self::Location => Event::LocationDeleted(removed),
+            Self::Calendar => Event::CalendarDeleted(removed),
+        }
+    }
+}
+
+/// A team, location or calendar is about to be deleted.
 pub(super) async fn deleted(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
-    table: &str,
+    what: Deletable,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    let revision = current(conn, table, id).await?;
-    let removed = Removed { id };
-    let event = match table {
-        "teams" => Event::TeamDeleted(removed),
-        "locations" => Event::LocationDeleted(removed),
-        _ => Event::CalendarDeleted(removed),
-    };
+    let revision = current(conn, what.table(), id).await?;
+    let event = what.event(Removed { id });
     record(conn, tenant, id, revision + 1, event).await
 }

@@ -4,7 +4,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySele
 use uuid::Uuid;
 
 use super::entities::location;
-use super::events::{self, Change};
+use super::events::{self, Change, Deletable};
 use super::{calendars, now, page_by_id};
 use crate::domain::{Geofence, Name, OptionalText};
 use roster_bus::outbox;
@@ -135,7 +135,7 @@ pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), Sto
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("location"))?;
-    events::deleted(&txn, tenant, "locations", id).await?;
+    events::deleted(&txn, tenant, Deletable::Location, id).await?;
     location::Entity::delete_by_id(id).exec(&txn).await?;
     outbox::commit(db, txn).await?;
     Ok(())

@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::team;
-use super::events::{self, Change};
+use super::events::{self, Change, Deletable};
 use super::{lock_company, now, page_by_id};
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
 use roster_bus::outbox;
@@ -196,7 +196,7 @@ pub async fn delete(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<(), Sto
             "the team has sub-teams: move or delete them first",
         ));
     }
-    events::deleted(&txn, tenant, "teams", team.id).await?;
+    events::deleted(&txn, tenant, Deletable::Team, team.id).await?;
     team::Entity::delete_by_id(team.id).exec(&txn).await?;
     outbox::commit(db, txn).await?;
     Ok(())

@@ -60,11 +60,16 @@ async fn teams_of(
         .order_by_asc(employee_team::Column::TeamId)
         .all(conn)
         .await?;
+    Ok(by_employee(rows))
+}
+
+/// Team ids by employee, in the order of `rows`.
+fn by_employee(rows: Vec<employee_team::Model>) -> HashMap<Uuid, Vec<Uuid>> {
     let mut teams: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for row in rows {
         teams.entry(row.employee_id).or_default().push(row.team_id);
     }
-    Ok(teams)
+    teams
 }
 
 async fn with_teams(
@@ -407,14 +412,12 @@ pub async fn sources(db: &ServiceDb) -> Result<Vec<(u64, roster_events::Employee
         .order_by_asc(employee::Column::Id)
         .all(&txn)
         .await?;
-    let mut teams: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for row in employee_team::Entity::find()
-        .order_by_asc(employee_team::Column::TeamId)
-        .all(&txn)
-        .await?
-    {
-        teams.entry(row.employee_id).or_default().push(row.team_id);
-    }
+    let mut teams = by_employee(
+        employee_team::Entity::find()
+            .order_by_asc(employee_team::Column::TeamId)
+            .all(&txn)
+            .await?,
+    );
     Ok(records
         .into_iter()
         .map(|record| {
