@@ -4,6 +4,7 @@ mod bus;
 mod consumer;
 pub mod dead;
 mod embedded;
+pub mod inbox;
 pub mod metrics;
 mod nats;
 pub mod outbox;

@@ -211,3 +211,24 @@ pub async fn published_after(
         .filter_map(|row| Some(((row.published_at?, row.seq), envelope_of(db, &row)?)))
         .collect())
 }
+
+/// When each event of type `kind` that occurred at `since` or later occurred, and when
+/// it was last published: the relay's share of an event's way.
+pub async fn published_since(
+    db: &ServiceDb,
+    kind: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<(OffsetDateTime, OffsetDateTime)>, DbError> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq(kind))
+        .filter(outbox::Column::OccurredAt.gte(since))
+        .filter(outbox::Column::PublishedAt.is_not_null())
+        .select_only()
+        .columns([outbox::Column::OccurredAt, outbox::Column::PublishedAt])
+        .into_tuple::<(OffsetDateTime, Option<OffsetDateTime>)>()
+        .all(&db.read(Scope::AllCompanies).await?)
+        .await?
+        .into_iter()
+        .filter_map(|(occurred, published)| Some((occurred, published?)))
+        .collect())
+}

@@ -236,6 +236,55 @@ impl Config {
         self.storage_overrides.insert(service.to_owned(), storage);
     }
 
+    /// The settings another process needs to share this installation (its storage,
+    /// bus, secrets and password hashing), as the `ROSTER_` variables it reads. For
+    /// tools that start Roster as a child process; the values include secrets.
+    pub fn shared_environment(&self) -> Vec<(&'static str, String)> {
+        use secrecy::ExposeSecret as _;
+        let mut vars = vec![
+            (
+                "ROSTER_STORAGE__MODE",
+                self.storage.mode.as_str().to_owned(),
+            ),
+            (
+                "ROSTER_STORAGE__DIR",
+                self.storage.dir.display().to_string(),
+            ),
+            (
+                "ROSTER_STORAGE__PREFIX",
+                self.storage.prefix.as_str().to_owned(),
+            ),
+            ("ROSTER_BUS__KIND", self.bus.kind.as_str().to_owned()),
+            ("ROSTER_BUS__PREFIX", self.bus.prefix.clone()),
+            (
+                "ROSTER_AUTH__ARGON2__MEMORY_KIB",
+                self.auth.argon2.memory_kib.to_string(),
+            ),
+            (
+                "ROSTER_AUTH__ARGON2__ITERATIONS",
+                self.auth.argon2.iterations.to_string(),
+            ),
+        ];
+        if let Some(url) = &self.storage.url {
+            vars.push(("ROSTER_STORAGE__URL", url.expose().to_string()));
+        }
+        if let Some(url) = &self.bus.url {
+            vars.push(("ROSTER_BUS__URL", url.expose().to_string()));
+        }
+        for (var, secret) in [
+            ("ROSTER_SECURITY__DATA_KEY", &self.security.data_key),
+            (
+                "ROSTER_SECURITY__SERVICE_TOKEN",
+                &self.security.service_token,
+            ),
+        ] {
+            if let Some(secret) = secret {
+                vars.push((var, secret.expose_secret().to_owned()));
+            }
+        }
+        vars
+    }
+
     /// The URL of a service that runs apart, for the gateway.
     pub fn service_url(&self, service: &str) -> Option<&url::Url> {
         self.services.get(service).and_then(|s| s.url.as_ref())

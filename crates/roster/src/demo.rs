@@ -9,6 +9,8 @@ use anyhow::{Context as _, bail};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::client::Client;
+
 pub const COMPANY: &str = "Roster Demo";
 
 /// Someone in the demo company.
@@ -116,47 +118,6 @@ fn password() -> anyhow::Result<String> {
         .join("-"))
 }
 
-/// A client of the Roster at `base`, as the demo admin once logged in.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: Option<String>,
-}
-
-impl Client {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: &Value,
-    ) -> anyhow::Result<(StatusCode, Value)> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.http.request(method.clone(), url).json(body);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let answer = request
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = answer.status();
-        let body = answer.json().await.unwrap_or(Value::Null);
-        Ok((status, body))
-    }
-
-    /// Posts and expects `201 Created`: the new record's `id`.
-    async fn create(&self, path: &str, body: &Value) -> anyhow::Result<String> {
-        let (status, answer) = self.send(Method::POST, path, body).await?;
-        if status != StatusCode::CREATED {
-            bail!("POST {path} answered {status}: {}", answer["detail"]);
-        }
-        answer["id"]
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("POST {path} answered no id"))
-    }
-}
-
 fn employee(person: &Person, password: &str, teams: &[&str], manager: Option<&str>) -> Value {
     json!({
         "email": person.email, "name": person.name, "surname": person.surname,
@@ -169,11 +130,7 @@ fn employee(person: &Person, password: &str, teams: &[&str], manager: Option<&st
 /// admin exists already.
 pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
     let password = password()?;
-    let mut client = Client {
-        http: reqwest::Client::new(),
-        base: base.trim_end_matches('/').to_owned(),
-        token: None,
-    };
+    let mut client = Client::new(base);
     let signup = json!({
         "company_name": COMPANY, "admin_email": ADMIN.email, "admin_password": password,
         "admin_name": ADMIN.name, "admin_surname": ADMIN.surname,
@@ -186,21 +143,13 @@ pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
         (StatusCode::CONFLICT, _) => return Ok(Seeded::Exists),
         _ => bail!("signup answered {status}: {}", answer["detail"]),
     };
-    let login = json!({"email": ADMIN.email, "password": password});
-    let (status, answer) = client
-        .send(Method::POST, "/api/v1/auth/login", &login)
+    client.login(ADMIN.email, &password).await?;
+    client
+        .update(
+            &format!("/api/v1/people/employees/{admin}"),
+            &json!({"position": ADMIN.position}),
+        )
         .await?;
-    client.token = match (status, answer["access_token"].as_str()) {
-        (StatusCode::OK, Some(token)) => Some(token.to_owned()),
-        _ => bail!("login answered {status}: {}", answer["detail"]),
-    };
-    let path = format!("/api/v1/people/employees/{admin}");
-    let (status, answer) = client
-        .send(Method::PATCH, &path, &json!({"position": ADMIN.position}))
-        .await?;
-    if status != StatusCode::OK {
-        bail!("PATCH {path} answered {status}: {}", answer["detail"]);
-    }
     let mut teams = Vec::with_capacity(REPORTS.len());
     for (_, team) in REPORTS {
         teams.push(

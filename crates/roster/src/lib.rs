@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bench;
+mod client;
 mod commands;
 pub mod demo;
 mod logging;
@@ -98,6 +100,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ReplicasAction,
     },
+    /// Starts a Roster of its own in a topology, drives load at it and prints what it
+    /// measured.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,9 @@ pub struct PoolStats {
 pub struct ServiceDb {
     service: &'static str,
     conn: DatabaseConnection,
+    /// On SQLite, the one connection write transactions take turns on, so writers of
+    /// this process queue in order instead of sleeping in SQLite's busy handler.
+    writer: Option<DatabaseConnection>,
     backend: Backend,
     place: String,
     ping_timeout: std::time::Duration,
@@ -52,7 +55,7 @@ impl ServiceDb {
         location: &Location,
         config: &StorageConfig,
     ) -> Result<Self, DbError> {
-        let (conn, backend, place) = match location {
+        let (conn, writer, backend, place) = match location {
             Location::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -69,10 +72,18 @@ impl ServiceDb {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout())
+                    .connect_with(options.clone())
+                    .await?;
+                // A writer waits its turn here as long as it would have on the busy
+                // timeout (which still covers writers in other processes).
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(config.busy_timeout())
                     .connect_with(options)
                     .await?;
                 (
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(writer)),
                     Backend::Sqlite,
                     format!("sqlite {}", path.display()),
                 )
@@ -84,6 +95,7 @@ impl ServiceDb {
                     .connect_lazy_with(pg.service_options(service));
                 (
                     SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    None,
                     Backend::Postgres,
                     format!(
                         "postgres database {} schema {} as {}",
@@ -95,6 +107,7 @@ impl ServiceDb {
         Ok(Self {
             service,
             conn,
+            writer,
             backend,
             place,
             ping_timeout: config.acquire_timeout(),
@@ -129,9 +142,10 @@ impl ServiceDb {
         Ok(txn)
     }
 
-    /// Starts a write transaction in `scope`. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a writer waits its turn on the busy timeout instead of
-    /// failing when a read lock cannot be upgraded.
+    /// Starts a write transaction in `scope`. On SQLite it runs on the process's one
+    /// writing connection and takes the write lock at once (`BEGIN IMMEDIATE`): writers
+    /// queue for that connection in order, and a writer in another process is waited
+    /// for on the busy timeout, never failing because a read lock cannot be upgraded.
     pub async fn begin_write(
         &self,
         scope: impl Into<Scope>,
@@ -141,7 +155,8 @@ impl ServiceDb {
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        let txn = self.conn.begin_with_options(options).await?;
+        let conn = self.writer.as_ref().unwrap_or(&self.conn);
+        let txn = conn.begin_with_options(options).await?;
         self.enter(&txn, scope.into()).await?;
         Ok(txn)
     }
@@ -183,10 +198,14 @@ impl ServiceDb {
 
     pub fn pool_stats(&self) -> PoolStats {
         let (size, idle) = match self.backend {
-            Backend::Sqlite => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
+            Backend::Sqlite => [Some(&self.conn), self.writer.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|conn| {
+                    let pool = conn.get_sqlite_connection_pool();
+                    (pool.size(), pool.num_idle())
+                })
+                .fold((0, 0), |(size, idle), (s, i)| (size + s, idle + i)),
             Backend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
                 (pool.size(), pool.num_idle())
@@ -201,6 +220,9 @@ impl ServiceDb {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            let _ = writer.close_by_ref().await;
+        }
         let _ = self.conn.close_by_ref().await;
     }
 }

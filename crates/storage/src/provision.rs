@@ -175,3 +175,39 @@ async fn remove_pg(pg: &PgLocation) -> Result<(), DbError> {
     maintenance.close().await?;
     Ok(())
 }
+
+/// Removes a whole installation: every location's data and role, and the database the
+/// services share when they share one (dropped first, which ends their sessions and
+/// everything their roles own in it). For tearing down benchmark and test installations.
+pub async fn remove_all(locations: &[Location]) -> Result<(), DbError> {
+    let shared: Vec<&PgLocation> = locations
+        .iter()
+        .filter_map(|location| match location {
+            Location::Postgres(pg) if !pg.own_database => Some(&**pg),
+            _ => None,
+        })
+        .collect();
+    if let Some(first) = shared.first() {
+        let mut maintenance = admin_connection(first, &first.maintenance_db).await?;
+        let mut databases: Vec<&str> = shared.iter().map(|pg| pg.database.as_str()).collect();
+        databases.dedup();
+        for database in databases {
+            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(database));
+            ddl(&mut maintenance, statement).await?;
+        }
+        for pg in &shared {
+            ddl(
+                &mut maintenance,
+                format!("DROP ROLE IF EXISTS {}", ident(&pg.role)),
+            )
+            .await?;
+        }
+        maintenance.close().await?;
+    }
+    for location in locations {
+        if !matches!(location, Location::Postgres(pg) if !pg.own_database) {
+            remove(location).await?;
+        }
+    }
+    Ok(())
+}

@@ -7,7 +7,6 @@ use roster_config::{
 };
 use roster_service::ServiceDef;
 use roster_storage::{Location, PgLocation};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 /// Names the cluster the PostgreSQL suites run against.
 pub const POSTGRES_URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
@@ -165,48 +164,15 @@ impl Installation {
         if self_config.bus.kind == BusKind::Nats {
             remove_streams(&self_config, &services).await;
         }
-        match topology {
-            Topology::Sqlite => {}
-            Topology::PgPerService => {
-                for service in services {
-                    let location = Location::resolve(service, self_config.storage_for(service));
-                    if let Err(e) = roster_storage::remove(&location).await {
-                        eprintln!("cleanup of {service} failed: {e}");
-                    }
-                }
-            }
-            Topology::PgSchemas => {
-                let places: Vec<PgLocation> = services
-                    .iter()
-                    .map(|service| pg_location(&self_config, service))
-                    .collect();
-                let Some(first) = places.first() else { return };
-                let admin = first.admin.clone().database(&first.maintenance_db);
-                let mut conn = match PgConnection::connect_with(&admin).await {
-                    Ok(conn) => conn,
-                    Err(e) => return eprintln!("cleanup failed: {e}"),
-                };
-                // Dropping the shared database first ends the services' sessions and
-                // removes everything their roles own, so the roles can go after it.
-                let mut statements = vec![format!(
-                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    first.database
-                )];
-                statements.extend(
-                    places
-                        .iter()
-                        .map(|pg| format!("DROP ROLE IF EXISTS \"{}\"", pg.role)),
-                );
-                for statement in statements {
-                    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(statement))
-                        .execute(&mut conn)
-                        .await
-                    {
-                        eprintln!("cleanup failed: {e}");
-                    }
-                }
-                let _ = conn.close().await;
-            }
+        if topology == Topology::Sqlite {
+            return;
+        }
+        let locations: Vec<Location> = services
+            .iter()
+            .map(|service| Location::resolve(service, self_config.storage_for(service)))
+            .collect();
+        if let Err(e) = roster_storage::remove_all(&locations).await {
+            eprintln!("cleanup failed: {e}");
         }
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use install::{Installation, Topology, nats_url, pg_location};
+pub use install::{Installation, Topology, nats_url, pg_location, postgres_url};
 pub use reqwest::{Method, StatusCode};
 
 /// One test per topology for each listed `async fn name(topology: Topology)`, in modules

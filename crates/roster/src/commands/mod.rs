@@ -29,7 +29,8 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         | Command::Auth { .. }
         | Command::Seed
         | Command::Events { .. }
-        | Command::Replicas { .. } => None,
+        | Command::Replicas { .. }
+        | Command::Bench(_) => None,
     };
     if let Some(port) = port {
         overrides.push(("server.port", port.into()));
@@ -71,6 +72,7 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
         } => rotate_keys(config).await,
         Command::Events { action } => events::run(&config, action).await,
         Command::Replicas { action } => replicas::run(&config, action).await,
+        Command::Bench(args) => crate::bench::run(args).await,
     }
 }
 

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::accounts::PASSWORD;
 use crate::faults::{admin_token, post};
-use crate::process::{Server, free_port, installation_env, roster};
+use crate::process::{Server, free_port, installation_env, nats_server, roster};
 
 /// Employees whose changes make the load.
 const EMPLOYEES: usize = 6;
@@ -271,23 +271,6 @@ async fn settled(config: &Config) {
 }
 
 topology_tests!(killed_at_random_nothing_lost_nothing_twice);
-
-/// The nats-server binary for the test that stops the broker: `ROSTER_TEST_NATS_SERVER`.
-fn nats_server() -> Option<std::path::PathBuf> {
-    match std::env::var("ROSTER_TEST_NATS_SERVER") {
-        Ok(path) => Some(path.into()),
-        Err(_) => {
-            let required = std::env::var("ROSTER_TEST_REQUIRE")
-                .is_ok_and(|v| v.split(',').any(|b| b.trim() == "nats"));
-            assert!(
-                !required,
-                "ROSTER_TEST_REQUIRE requires nats but ROSTER_TEST_NATS_SERVER is not set"
-            );
-            eprintln!("skipped: ROSTER_TEST_NATS_SERVER is not set");
-            None
-        }
-    }
-}
 
 /// A NATS server of the test's own, stopped and started on one port and store.
 struct Broker {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod availability;
+mod bench;
 mod cli;
 mod crash;
 mod events;

@@ -21,38 +21,25 @@ pub fn roster() -> Command {
 
 /// The installation's storage, bus and secrets, as the environment a process reads.
 pub fn installation_env(command: &mut Command, config: &Config) {
-    use secrecy::ExposeSecret as _;
-    for (var, secret) in [
-        ("ROSTER_SECURITY__DATA_KEY", &config.security.data_key),
-        (
-            "ROSTER_SECURITY__SERVICE_TOKEN",
-            &config.security.service_token,
-        ),
-    ] {
-        if let Some(secret) = secret {
-            command.env(var, secret.expose_secret());
+    command.envs(config.shared_environment());
+}
+
+/// The nats-server binary for tests that run one of their own:
+/// `ROSTER_TEST_NATS_SERVER`, or `None` (and a skip notice) when it is not set. Panics
+/// when the environment requires NATS and names none.
+pub fn nats_server() -> Option<std::path::PathBuf> {
+    match std::env::var("ROSTER_TEST_NATS_SERVER") {
+        Ok(path) => Some(path.into()),
+        Err(_) => {
+            let required = std::env::var("ROSTER_TEST_REQUIRE")
+                .is_ok_and(|v| v.split(',').any(|b| b.trim() == "nats"));
+            assert!(
+                !required,
+                "ROSTER_TEST_REQUIRE requires nats but ROSTER_TEST_NATS_SERVER is not set"
+            );
+            eprintln!("skipped: ROSTER_TEST_NATS_SERVER is not set");
+            None
         }
-    }
-    command.env(
-        "ROSTER_AUTH__ARGON2__MEMORY_KIB",
-        config.auth.argon2.memory_kib.to_string(),
-    );
-    command.env(
-        "ROSTER_AUTH__ARGON2__ITERATIONS",
-        config.auth.argon2.iterations.to_string(),
-    );
-    let storage = &config.storage;
-    command.env("ROSTER_STORAGE__MODE", storage.mode.as_str());
-    command.env("ROSTER_STORAGE__DIR", &storage.dir);
-    command.env("ROSTER_STORAGE__PREFIX", storage.prefix.as_str());
-    if let Some(url) = &storage.url {
-        command.env("ROSTER_STORAGE__URL", url.expose().as_str());
-    }
-    let bus = &config.bus;
-    command.env("ROSTER_BUS__KIND", bus.kind.as_str());
-    command.env("ROSTER_BUS__PREFIX", &bus.prefix);
-    if let Some(url) = &bus.url {
-        command.env("ROSTER_BUS__URL", url.expose().as_str());
     }
 }
 

@@ -1,0 +1,143 @@
+//! `roster bench`: starts Roster in a topology, seeds it, drives load over HTTP from its
+//! own client, and prints what it measured as a table (and as JSON with `--json`).
+
+// A command that reports on standard output.
+#![allow(clippy::print_stdout)]
+
+mod events;
+mod target;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use roster_config::{DatabaseUrl, StorageMode};
+use serde_json::{Value, json};
+
+pub(crate) use target::{Backends, Target};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// Where Roster keeps its data.
+    #[arg(long, value_enum, default_value_t = Topology::Sqlite, global = true)]
+    topology: Topology,
+    /// The PostgreSQL cluster of the PostgreSQL topologies, as a role that may create
+    /// databases and roles.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ROSTER_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres",
+        value_parser = |s: &str| DatabaseUrl::parse(s),
+        global = true
+    )]
+    postgres: DatabaseUrl,
+    /// The nats-server (2.10 or newer) started for the PostgreSQL topologies.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ROSTER_BENCH_NATS_SERVER",
+        default_value = "nats-server",
+        global = true
+    )]
+    nats_server: PathBuf,
+    /// Also writes the results to this file, as JSON.
+    #[arg(long, value_name = "FILE", global = true)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Event lag from a change in people to its effect in every replica, at a fixed
+    /// rate; then the highest rate the events sustain.
+    Events(events::EventsArgs),
+}
+
+/// Where Roster keeps its data, and so how its events travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Topology {
+    /// One SQLite file per service, the embedded bus.
+    Sqlite,
+    /// One PostgreSQL database per service, NATS JetStream.
+    PostgresPerService,
+    /// One PostgreSQL database with a schema and a role per service, NATS JetStream.
+    PostgresSchemas,
+}
+
+impl Topology {
+    fn mode(self) -> StorageMode {
+        match self {
+            Self::Sqlite => StorageMode::Sqlite,
+            Self::PostgresPerService => StorageMode::PostgresPerService,
+            Self::PostgresSchemas => StorageMode::PostgresSchemas,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite with the embedded bus",
+            Self::PostgresPerService => "postgres-per-service with NATS",
+            Self::PostgresSchemas => "postgres-schemas with NATS",
+        }
+    }
+}
+
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let backends = Backends {
+        postgres: args.postgres.clone(),
+        nats_server: args.nats_server.clone(),
+    };
+    println!("Roster bench on {}", args.topology.describe());
+    let target = Target::start(args.topology, &backends).await?;
+    let (target, results) = match &args.scenario {
+        Scenario::Events(scenario) => events::run(target, scenario).await,
+    };
+    let stopped = target.stop().await;
+    let results = results?;
+    stopped?;
+    if let Some(path) = &args.json {
+        let document = json!({
+            "topology": args.topology.to_possible_value().map(|v| v.get_name().to_owned()),
+            "results": results,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&document)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("Results written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Percentiles of a set of durations, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Summary {
+    pub count: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Summary {
+    /// `None` for no samples.
+    pub(crate) fn of(mut samples: Vec<Duration>) -> Option<Self> {
+        samples.sort_unstable();
+        let count = samples.len();
+        let at = |q: f64| {
+            // The nearest-rank percentile: the smallest sample with q of them at or below.
+            let rank = (q * count as f64).ceil().max(1.0) as usize;
+            samples[rank.min(count) - 1].as_secs_f64() * 1000.0
+        };
+        (count > 0).then(|| Self {
+            count,
+            p50: at(0.50),
+            p99: at(0.99),
+            max: at(1.0),
+        })
+    }
+
+    pub(crate) fn to_json(self) -> Value {
+        json!({"count": self.count, "p50_ms": self.p50, "p99_ms": self.p99, "max_ms": self.max})
+    }
+}
