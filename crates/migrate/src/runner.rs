@@ -103,6 +103,10 @@ impl<'a> Migrator<'a> {
             let txn = self.db.begin_write(Scope::AllCompanies).await?;
             lock(&txn, self.db.backend()).await?;
             if applied(&txn).await?.contains_key(name) {
+                // Ended here, not on drop: a dropped transaction is rolled back only
+                // when its connection is next used, and until then it holds the lock
+                // (on SQLite, the write lock of the whole file).
+                txn.rollback().await.map_err(DbError::from)?;
                 continue;
             }
             migration
@@ -145,6 +149,7 @@ impl<'a> Migrator<'a> {
             let txn = self.db.begin_write(Scope::AllCompanies).await?;
             lock(&txn, self.db.backend()).await?;
             if !applied(&txn).await?.contains_key(name) {
+                txn.rollback().await.map_err(DbError::from)?;
                 continue;
             }
             migration

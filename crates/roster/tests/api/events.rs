@@ -12,7 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use roster_bus::{Consumer, Handler, Retried, dead, inbox_migrations, outbox, outbox_migrations};
+use roster_bus::outbox::Pending;
+use roster_bus::{
+    Bus, Consumer, Handler, NatsBus, Retried, dead, inbox_migrations, outbox, outbox_migrations,
+};
+use roster_config::BusKind;
 use roster_events::{Employee, Envelope, Event, NewEvent};
 use roster_migrate::prelude::*;
 use roster_migrate::schema::{big_integer, big_pk_auto, uuid};
@@ -384,6 +388,50 @@ async fn out_of_order_commits_are_both_delivered(topology: Topology) {
     .await;
 }
 
+/// NATS keeps one copy of an event published twice (a relay that crashed between the
+/// publish and marking the row publishes it again): the stream deduplicates on
+/// `Nats-Msg-Id`. A replay is published under an id of its own and kept.
+async fn the_stream_keeps_one_copy_of_an_event_published_twice(topology: Topology) {
+    let Some(installation) = Installation::create(topology, &[SOURCE, PROBE_SERVICE]).await else {
+        return;
+    };
+    let config = installation.config();
+    if config.bus.kind != BusKind::Nats {
+        return; // No NATS named, and none required: the embedded bus has no stream.
+    }
+    let bus = NatsBus::connect(&config.bus).await.unwrap();
+    bus.declare(SOURCE.name).await.unwrap();
+    let envelope = event(Uuid::now_v7(), 1).into_envelope(None);
+    let pending = Pending {
+        seq: 1,
+        json: envelope.to_json(),
+        envelope,
+        publications: 0,
+    };
+    bus.publish(SOURCE.name, std::slice::from_ref(&pending))
+        .await
+        .unwrap();
+    bus.publish(SOURCE.name, std::slice::from_ref(&pending))
+        .await
+        .unwrap();
+    let client = async_nats::connect(config.bus.url.as_ref().unwrap().expose().as_str())
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js
+        .get_stream(format!("{}_{}", config.bus.prefix, SOURCE.name))
+        .await
+        .unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 1);
+
+    let replayed = Pending {
+        publications: 1,
+        ..pending
+    };
+    bus.publish(SOURCE.name, &[replayed]).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 2);
+}
+
 topology_tests!(
     each_event_once_in_order_whatever_the_arrival,
     a_poison_event_is_dead_lettered_then_retried,
@@ -394,4 +442,10 @@ mod commits {
     use super::*;
 
     postgres_topology_tests!(out_of_order_commits_are_both_delivered);
+}
+/// The embedded bus has no stream to deduplicate in.
+mod stream {
+    use super::*;
+
+    postgres_topology_tests!(the_stream_keeps_one_copy_of_an_event_published_twice);
 }

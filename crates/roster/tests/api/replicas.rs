@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use roster::{REPLICAS, SERVICES};
 use roster_bus::outbox;
+use roster_events::Envelope;
 use roster_replica::{Drift, compare};
+use roster_storage::Scope;
 use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::json;
 
@@ -48,6 +50,43 @@ async fn in_step(app: &TestApp) {
     }
 }
 
+/// `/metrics` shows the events' way: people's publications, backlog and publish lag;
+/// each consumer's applied events and lag.
+async fn events_are_measured(app: &TestApp) {
+    let metrics = app.get("/metrics", "").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let text = metrics.body.as_str().expect("metrics are text");
+    let shown = |name: &str, labels: &[&str]| {
+        text.lines()
+            .any(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+    };
+    let people = "service=\"people\"";
+    for name in [
+        "roster_events_published_total",
+        "roster_events_publish_lag_seconds_bucket",
+        "roster_events_outbox_backlog",
+    ] {
+        assert!(shown(name, &[people]), "no {name} for people in:\n{text}");
+    }
+    for (service, _) in REPLICAS {
+        let service = format!("service=\"{service}\"");
+        assert!(
+            shown(
+                "roster_events_handled_total",
+                &[&service, "outcome=\"applied\""]
+            ),
+            "no applied events for {service}"
+        );
+        assert!(
+            shown(
+                "roster_events_consumer_lag_seconds_bucket",
+                &[&service, "producer=\"people\""]
+            ),
+            "no consumer lag for {service}"
+        );
+    }
+}
+
 async fn replicas_follow_people(topology: Topology) {
     let Some(app) = TestApp::spawn(topology, SERVICES).await else {
         return;
@@ -66,6 +105,7 @@ async fn replicas_follow_people(topology: Topology) {
         ids.push(answer.body["id"].as_str().unwrap().to_owned());
     }
     in_step(&app).await;
+    events_are_measured(&app).await;
 
     // Concurrent changes of the same employees: each replica ends at the last state.
     let client = reqwest::Client::new();
@@ -250,7 +290,92 @@ async fn corrupt(db: &roster_service::ServiceDb, sql: &str) {
     txn.commit().await.unwrap();
 }
 
+/// `roster events dead list | retry | discard`, through the binary, against a running
+/// installation: an event of a type no consumer knows (as a
+/// newer people would publish) is dead-lettered by each consumer, listed with the
+/// reason, refused again on retry, and discarded from each in turn.
+async fn dead_letters_through_the_binary(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    in_step(&app).await;
+    let envelope = Envelope {
+        id: uuid::Uuid::now_v7(),
+        kind: "people.employee.promoted".into(),
+        version: 1,
+        aggregate_id: company.admin_id.parse().unwrap(),
+        sequence: 99,
+        company_id: company.company_id.parse().unwrap(),
+        occurred_at: time::OffsetDateTime::now_utc(),
+        trace: None,
+        payload: json!({}),
+    };
+    let people = app.db("people");
+    let txn = people.begin_write(Scope::AllCompanies).await.unwrap();
+    outbox::record_envelopes(&txn, std::slice::from_ref(&envelope))
+        .await
+        .unwrap();
+    outbox::commit(people, txn).await.unwrap();
+    let id = envelope.id.to_string();
+    let cli = |args: &[&str]| {
+        let mut command = roster();
+        command.args(args);
+        installation_env(&mut command, app.config());
+        run(&mut command)
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let listed = loop {
+        let (code, out, err) = cli(&["events", "dead", "list"]);
+        assert_eq!(code, 0, "{out}{err}");
+        if out.contains("4 dead letters") {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "never dead-lettered: {out}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for (service, _) in REPLICAS {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(&format!("{service}  {id}"))
+                    && l.contains("people.employee.promoted")),
+            "{listed}"
+        );
+    }
+    assert!(listed.contains("unknown event type"), "{listed}");
+
+    let (code, out, err) = cli(&["events", "dead", "retry", &id]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("still cannot be decoded"), "{err}");
+    for _ in REPLICAS {
+        let (code, out, err) = cli(&["events", "dead", "discard", &id]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(&format!("discarded {id}")), "{out}");
+    }
+    let (code, out, err) = cli(&["events", "dead", "discard", &id]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("no consumer has a dead letter"), "{err}");
+    let (code, out, err) = cli(&["events", "dead", "list"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 dead letters"), "{out}");
+
+    // The running installation was not disturbed: its events still flow.
+    let hired = hire(
+        &app,
+        &company.admin,
+        json!({"email": "pat@acme.test", "name": "Pat", "surname": "Doe",
+               "role": "employee", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+    in_step(&app).await;
+}
+
 topology_tests!(
+    dead_letters_through_the_binary,
     replicas_follow_people,
     check_sees_drift_and_rebuild_repairs_it
 );
