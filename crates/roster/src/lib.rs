@@ -139,10 +139,21 @@ pub enum DeadAction {
         #[arg(long, value_parser = consumer_parser())]
         service: Option<String>,
     },
-    /// Applies a dead letter again; it leaves dead letters when it applies.
-    Retry { id: uuid::Uuid },
-    /// Forgets a dead letter without applying it.
-    Discard { id: uuid::Uuid },
+    /// Applies a dead letter again, in every consumer that holds it; it leaves dead
+    /// letters when it applies.
+    Retry {
+        id: uuid::Uuid,
+        /// Only in this consumer (default: every consumer holding it).
+        #[arg(long, value_parser = consumer_parser())]
+        service: Option<String>,
+    },
+    /// Forgets a dead letter without applying it, in every consumer that holds it.
+    Discard {
+        id: uuid::Uuid,
+        /// Only in this consumer (default: every consumer holding it).
+        #[arg(long, value_parser = consumer_parser())]
+        service: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,8 +21,8 @@ pub(crate) async fn run(config: &Config, action: EventsAction) -> anyhow::Result
     match action {
         EventsAction::Dead { action } => match action {
             DeadAction::List { service } => list(config, service.as_deref()).await,
-            DeadAction::Retry { id } => retry(config, id).await,
-            DeadAction::Discard { id } => discard(config, id).await,
+            DeadAction::Retry { id, service } => retry(config, id, service.as_deref()).await,
+            DeadAction::Discard { id, service } => discard(config, id, service.as_deref()).await,
         },
         EventsAction::Tail { service } => tail(config, service.as_deref()).await,
         EventsAction::Replay { service, from } => replay(config, &service, from).await,
@@ -73,48 +73,75 @@ async fn list(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The consumer holding dead letter `id`, with its database open.
-async fn holder(config: &Config, id: Uuid) -> anyhow::Result<(&'static ServiceDef, ServiceDb)> {
-    for def in consumers(None) {
+/// Does `act` on dead letter `id` in every consumer (of `only`) that holds it, each
+/// with its database open; prints what each did, and fails with one line naming
+/// every consumer where it failed.
+#[allow(clippy::print_stdout)]
+async fn on_holders<F>(config: &Config, id: Uuid, only: Option<&str>, act: F) -> anyhow::Result<()>
+where
+    F: AsyncFn(&'static ServiceDef, &ServiceDb) -> anyhow::Result<String>,
+{
+    let mut held = 0;
+    let mut failures = Vec::new();
+    for def in consumers(only) {
         let db = open_migrated(config, def).await?;
-        let found = dead::find(&db, id)
-            .await
-            .with_context(|| format!("{}: cannot read its dead letters", def.name))?;
-        if found.is_some() {
-            return Ok((def, db));
-        }
+        let result = match dead::find(&db, id).await {
+            Ok(None) => None,
+            Ok(Some(_)) => Some(act(def, &db).await),
+            Err(e) => Some(Err(
+                anyhow::Error::new(e).context("cannot read its dead letters")
+            )),
+        };
         db.close().await;
+        match result {
+            None => {}
+            Some(Ok(done)) => {
+                held += 1;
+                println!("{}: {done}", def.name);
+            }
+            Some(Err(e)) => {
+                held += 1;
+                failures.push(format!("{}: {e:#}", def.name));
+            }
+        }
     }
-    anyhow::bail!("no consumer has a dead letter {id}; `roster events dead list` shows them")
-}
-
-#[allow(clippy::print_stdout)]
-async fn retry(config: &Config, id: Uuid) -> anyhow::Result<()> {
-    let (def, db) = holder(config, id).await?;
-    let consumes = def
-        .consumes
-        .with_context(|| format!("{} consumes no events", def.name))?;
-    let consumer = Consumer::new(db.clone(), consumes.handler, config.events.clone());
-    let result = consumer.retry_dead_letter(id).await;
-    db.close().await;
-    match result.with_context(|| format!("{}: dead letter {id} was not applied", def.name))? {
-        Retried::Applied => println!("{}: applied {id}", def.name),
-        Retried::AlreadyApplied => println!(
-            "{}: {id} had been applied since; its dead letter is removed",
-            def.name
-        ),
+    if held == 0 {
+        anyhow::bail!("no consumer has a dead letter {id}; `roster events dead list` shows them");
+    }
+    if !failures.is_empty() {
+        anyhow::bail!("{}", failures.join("; "));
     }
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
-async fn discard(config: &Config, id: Uuid) -> anyhow::Result<()> {
-    let (def, db) = holder(config, id).await?;
-    let discarded = dead::discard(&db, id).await;
-    db.close().await;
-    discarded.with_context(|| format!("{}: cannot discard {id}", def.name))?;
-    println!("{}: discarded {id} without applying it", def.name);
-    Ok(())
+async fn retry(config: &Config, id: Uuid, only: Option<&str>) -> anyhow::Result<()> {
+    on_holders(config, id, only, async |def, db| {
+        let consumes = def
+            .consumes
+            .with_context(|| format!("{} consumes no events", def.name))?;
+        let consumer = Consumer::new(db.clone(), consumes.handler, config.events.clone());
+        match consumer
+            .retry_dead_letter(id)
+            .await
+            .with_context(|| format!("dead letter {id} was not applied"))?
+        {
+            Retried::Applied => Ok(format!("applied {id}")),
+            Retried::AlreadyApplied => Ok(format!(
+                "{id} had been applied since; its dead letter is removed"
+            )),
+        }
+    })
+    .await
+}
+
+async fn discard(config: &Config, id: Uuid, only: Option<&str>) -> anyhow::Result<()> {
+    on_holders(config, id, only, async |_, db| {
+        dead::discard(db, id)
+            .await
+            .with_context(|| format!("cannot discard {id}"))?;
+        Ok(format!("discarded {id} without applying it"))
+    })
+    .await
 }
 
 #[allow(clippy::print_stdout)]

@@ -57,6 +57,17 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Starts the command with its stdout piped to the test.
+fn spawn(command: &mut Command) -> (Child, ChildStdout) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cannot start roster");
+    let stdout = child.stdout.take().expect("piped stdout");
+    (child, stdout)
+}
+
 /// A running `roster up`, `serve` or `gateway`; killed on drop, so a failing test leaves
 /// no server behind.
 pub struct Server {
@@ -70,12 +81,7 @@ pub struct Server {
 impl Server {
     /// Starts the command and waits for its banner (printed once it serves).
     pub fn start(command: &mut Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot start roster");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let (child, stdout) = spawn(command);
         let mut lines = BufReader::new(stdout).lines();
         let banner = lines
             .next()
@@ -128,6 +134,60 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A command that runs until stopped and prints as it goes (`roster events tail`),
+/// read line by line with a deadline; killed on drop.
+pub struct Follower {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Follower {
+    pub fn start(command: &mut Command) -> Self {
+        let (child, stdout) = spawn(command);
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line printed, failing the test if none comes within `wait`. Waits
+    /// without blocking the runtime, which may be serving the installation followed.
+    pub async fn next_line(&self, wait: Duration) -> String {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match self.lines.try_recv() {
+                Ok(line) => return line,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    panic!("the process ended its output")
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no line within {wait:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

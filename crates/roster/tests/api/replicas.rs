@@ -15,7 +15,7 @@ use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::json;
 
 use crate::accounts::{PASSWORD, hire, sign_up};
-use crate::process::{installation_env, roster, run};
+use crate::process::{Follower, installation_env, roster, run};
 
 /// Each replica's drift from people, by service.
 async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
@@ -293,7 +293,8 @@ async fn corrupt(db: &roster_service::ServiceDb, sql: &str) {
 /// `roster events dead list | retry | discard`, through the binary, against a running
 /// installation: an event of a type no consumer knows (as a
 /// newer people would publish) is dead-lettered by each consumer, listed with the
-/// reason, refused again on retry, and discarded from each in turn.
+/// reason, refused again on retry by every one of them, and discarded from one, then
+/// from the others at once.
 async fn dead_letters_through_the_binary(topology: Topology) {
     let Some(app) = TestApp::spawn(topology, SERVICES).await else {
         return;
@@ -350,10 +351,21 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("still cannot be decoded"), "{err}");
-    for _ in REPLICAS {
-        let (code, out, err) = cli(&["events", "dead", "discard", &id]);
-        assert_eq!(code, 0, "{out}{err}");
-        assert!(out.contains(&format!("discarded {id}")), "{out}");
+    for (service, _) in REPLICAS {
+        assert!(
+            err.contains(&format!("{service}: dead letter {id}")),
+            "{err}"
+        );
+    }
+    // One consumer's, then every other consumer's at once.
+    let (code, out, err) = cli(&["events", "dead", "discard", &id, "--service", "tasks"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, format!("tasks: discarded {id} without applying it\n"));
+    let (code, out, err) = cli(&["events", "dead", "discard", &id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.lines().count(), REPLICAS.len() - 1, "{out}");
+    for (service, _) in REPLICAS.iter().filter(|(s, _)| *s != "tasks") {
+        assert!(out.contains(&format!("{service}: discarded {id}")), "{out}");
     }
     let (code, out, err) = cli(&["events", "dead", "discard", &id]);
     assert_eq!(code, 1, "{out}{err}");
@@ -374,7 +386,46 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     in_step(&app).await;
 }
 
+/// `roster events tail` beside a running installation shows each event as it is
+/// published, and the installation keeps publishing while it follows.
+async fn tail_follows_events_live(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    in_step(&app).await;
+    let mut command = roster();
+    command.args(["events", "tail"]);
+    installation_env(&mut command, app.config());
+    let mut tail = Follower::start(&mut command);
+    let first = tail.next_line(Duration::from_secs(20)).await;
+    assert!(first.starts_with("following the events of"), "{first}");
+
+    for (n, email) in ["pat@acme.test", "sam@acme.test"].iter().enumerate() {
+        let hired = hire(
+            &app,
+            &company.admin,
+            json!({"email": email, "name": "Pat", "surname": "Doe",
+                   "role": "employee", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+        let shown = loop {
+            let line = tail.next_line(Duration::from_secs(20)).await;
+            if line.contains(email) && line.contains("people.employee.created") {
+                break line;
+            }
+        };
+        assert!(shown.contains("people.employee.created v1"), "{n}: {shown}");
+        assert!(shown.contains("Pat Doe"), "{n}: {shown}");
+        assert!(shown.contains(&company.company_id), "{n}: {shown}");
+        in_step(&app).await;
+    }
+    assert!(tail.running(), "tail stopped");
+}
+
 topology_tests!(
+    tail_follows_events_live,
     dead_letters_through_the_binary,
     replicas_follow_people,
     check_sees_drift_and_rebuild_repairs_it
