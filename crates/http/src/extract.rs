@@ -63,13 +63,22 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(value)
 }
 
-/// serde names a missing or unknown field in the message, with the path of its parent.
+/// serde names a missing field in the message, with the path of its parent; an
+/// unknown field is named both in the message and at the end of the path.
 fn field_and_message(path: &str, message: &str) -> (String, String) {
     let named = ["missing field `", "unknown field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
-    let parent = (path != ".").then_some(path);
+    let parent = match named {
+        Some(name) if path == name => ".",
+        Some(name) => path
+            .strip_suffix(name)
+            .and_then(|p| p.strip_suffix('.'))
+            .unwrap_or(path),
+        None => path,
+    };
+    let parent = (parent != ".").then_some(parent);
     let field = match (parent, named) {
         (Some(parent), Some(name)) => format!("{parent}.{name}"),
         (None, Some(name)) => name.to_owned(),
@@ -187,6 +196,7 @@ mod tests {
     use super::*;
 
     #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Location {
         name: String,
@@ -194,6 +204,7 @@ mod tests {
     }
 
     #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Position {
         latitude: f64,
@@ -222,6 +233,17 @@ mod tests {
         assert_eq!(
             field_of(r#"{"name": "HQ", "position": {}}"#).0,
             "position.latitude"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let (field, message) = field_of(r#"{"name": "HQ", "nmae": "HQ"}"#);
+        assert_eq!(field, "nmae");
+        assert!(message.starts_with("unknown field `nmae`"), "{message}");
+        assert_eq!(
+            field_of(r#"{"name": "HQ", "position": {"latitude": 1.0, "lat": 1.0}}"#).0,
+            "position.lat"
         );
     }
 

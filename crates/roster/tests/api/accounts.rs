@@ -169,6 +169,23 @@ async fn whole_flow(app: &TestApp) {
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.body, unknown.body);
 
+    // A misspelt field is refused by name rather than ignored, and changes nothing.
+    let max_path = format!(
+        "/api/v1/people/employees/{}",
+        manager.body["id"].as_str().unwrap()
+    );
+    let misspelt = app
+        .patch(
+            &max_path,
+            &acme.admin,
+            &json!({"position": "Lead", "postion": "Lead"}),
+        )
+        .await;
+    assert_eq!(misspelt.status, StatusCode::BAD_REQUEST);
+    assert_eq!(misspelt.error_fields(), ["postion"]);
+    let unchanged = app.get(&max_path, &acme.admin).await;
+    assert_eq!(unchanged.body, manager.body);
+
     // A taken email is 409, and leaves nothing behind.
     let again = hire(app, &acme.admin, json!({"email": "eve@acme.test", "name": "Eve", "surname": "Again", "role": "employee", "password": PASSWORD})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);

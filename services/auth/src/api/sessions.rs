@@ -20,6 +20,7 @@ use crate::{AuthState, refresh_ttl};
 use roster_config::AuthConfig;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Login {
     pub email: String,
     pub password: String,
@@ -146,6 +147,7 @@ pub(super) async fn login(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Refresh {
     pub refresh_token: String,
 }
@@ -205,6 +207,7 @@ pub(super) async fn logout(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignupBody {
     pub company_name: String,
     pub admin_email: String,

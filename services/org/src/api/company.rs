@@ -74,6 +74,7 @@ pub(super) async fn get_company(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCompany {
     pub name: String,
 }
@@ -112,6 +113,7 @@ pub(super) async fn get_settings(
 
 /// Any of the settings; absent ones keep their value.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSettings {
     pub timezone: Option<String>,
     pub working_days: Option<Vec<String>>,

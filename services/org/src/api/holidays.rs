@@ -41,6 +41,7 @@ impl From<holiday_calendar::Model> for HolidayCalendar {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCalendar {
     pub name: String,
     /// Makes it the company's default calendar.
@@ -100,6 +101,7 @@ pub(super) async fn get_calendar(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCalendar {
     pub name: Option<String>,
     /// `true` makes it the default; the default stops being one only when another
@@ -174,6 +176,7 @@ impl From<holiday::Model> for Holiday {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateHoliday {
     /// `YYYY-MM-DD`.
     pub date: Date,

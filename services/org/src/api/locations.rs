@@ -54,6 +54,7 @@ impl From<location::Model> for Location {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateLocation {
     pub name: String,
     pub address: Option<String>,
@@ -121,6 +122,7 @@ pub(super) async fn get_location(
 /// Any of the fields; absent ones keep their value. The geofence changes as a whole:
 /// give `latitude`, `longitude` and `radius_m` together.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateLocation {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "roster_http::patch::nullable")]

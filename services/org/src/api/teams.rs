@@ -44,6 +44,7 @@ impl From<team::Model> for Team {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTeam {
     /// Unique in the company, 1 to 100 characters.
     pub name: String,
@@ -120,6 +121,7 @@ pub(super) async fn get_team(
 /// Any of the fields; absent ones keep their value. `parent_id: null` makes the team
 /// top-level.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateTeam {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "roster_http::patch::nullable")]

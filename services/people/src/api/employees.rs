@@ -81,6 +81,7 @@ fn present(found: employees::Employee, caller: &Caller, key: &DataKey) -> ApiRes
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateEmployee {
     pub email: String,
     pub name: String,
@@ -258,6 +259,7 @@ pub(super) async fn me(
 /// Any of the create fields but the password; absent ones keep their value, `null`
 /// clears a nullable one.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateEmployee {
     pub email: Option<String>,
     pub name: Option<String>,
