@@ -48,6 +48,40 @@ pub trait Handler: Send + Sync + 'static {
         envelope: &Envelope,
         event: &Event,
     ) -> anyhow::Result<()>;
+
+    /// Applies `events` in their order within one transaction: each is its
+    /// aggregate's next. By default each goes to [`Handler::handle`] in turn, in its
+    /// own span and under its own trace (so events it records carry that trace); a
+    /// handler that can apply several at once in fewer statements does so here.
+    async fn handle_all(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[(&Envelope, &Event)],
+    ) -> anyhow::Result<()> {
+        for (envelope, event) in events {
+            let work = self.handle(txn, envelope, event);
+            let work = work.instrument(event_span(envelope));
+            match envelope.trace.clone() {
+                Some(trace) => roster_events::trace::scope(trace, work).await?,
+                None => work.await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The span of one event's handling: its type, ids and the trace it carries.
+pub fn event_span(envelope: &Envelope) -> tracing::Span {
+    let trace = envelope.trace.as_ref();
+    tracing::info_span!(
+        "event",
+        r#type = %envelope.kind,
+        event_id = %envelope.id,
+        aggregate_id = %envelope.aggregate_id,
+        sequence = envelope.sequence,
+        trace_id = trace.and_then(|t| t.trace_id()).unwrap_or_default(),
+        request_id = trace.and_then(|t| t.request_id.as_deref()).unwrap_or_default(),
+    )
 }
 
 /// How often a consumer tells the bus it still holds the events it waits on.
@@ -383,6 +417,7 @@ impl Consumer {
         let mut outcomes = Vec::with_capacity(jobs.len());
         let mut recorded = Vec::new();
         let mut moved = Vec::new();
+        let mut applying = Vec::new();
         for job in jobs {
             let envelope = &job.envelope;
             if seen.contains(&envelope.id) {
@@ -405,12 +440,13 @@ impl Consumer {
                 metrics::counter!(GAPS, "service" => self.service()).increment(1);
                 tracing::warn!(service = self.service(), event = %envelope, missing_from = at + 1, "applying an event whose predecessors never arrived");
             }
-            self.handle(&txn, job).await.map_err(handler_error)?;
+            applying.push(job);
             positions.insert(key.clone(), sequence);
             moved.push(key);
             recorded.push(inbox_row(envelope, now));
             outcomes.push(Outcome::Applied);
         }
+        self.handle(&txn, &applying).await.map_err(handler_error)?;
         record(&txn, recorded, &positions, moved).await?;
         txn.commit().await?;
         let now = OffsetDateTime::now_utc();
@@ -424,29 +460,15 @@ impl Consumer {
         Ok(outcomes)
     }
 
-    /// Runs the handler in the event's span and trace.
-    async fn handle(&self, txn: &DatabaseTransaction, job: &Job) -> anyhow::Result<()> {
-        let envelope = &job.envelope;
-        let trace = envelope.trace.as_ref();
-        let span = tracing::info_span!(
-            "event",
-            service = self.service(),
-            r#type = %envelope.kind,
-            event_id = %envelope.id,
-            aggregate_id = %envelope.aggregate_id,
-            sequence = envelope.sequence,
-            trace_id = trace.and_then(|t| t.trace_id()).unwrap_or_default(),
-            request_id = trace.and_then(|t| t.request_id.as_deref()).unwrap_or_default(),
-        );
-        let work = self.handler.handle(txn, envelope, &job.event);
-        match envelope.trace.clone() {
-            Some(trace) => {
-                roster_events::trace::scope(trace, work)
-                    .instrument(span)
-                    .await
-            }
-            None => work.instrument(span).await,
+    /// Runs the handler on `jobs` in the service's span.
+    async fn handle(&self, txn: &DatabaseTransaction, jobs: &[&Job]) -> anyhow::Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
         }
+        let events: Vec<(&Envelope, &Event)> =
+            jobs.iter().map(|job| (&job.envelope, &job.event)).collect();
+        let span = tracing::info_span!("events", service = self.service(), count = jobs.len());
+        self.handler.handle_all(txn, &events).instrument(span).await
     }
 
     /// Puts a job that failed every attempt in dead letters and moves its aggregate
@@ -509,7 +531,7 @@ impl Consumer {
             .await?
             .is_some();
         if !applied_before {
-            if let Err(e) = self.handle(&txn, &job).await {
+            if let Err(e) = self.handle(&txn, &[&job]).await {
                 drop(txn);
                 let error = format!("{e:#}");
                 self.count_failed_retry(&row, &error).await?;
@@ -637,12 +659,11 @@ async fn record(
             .exec_without_returning(txn)
             .await?;
     }
-    for key in moved {
-        if let Some(&sequence) = positions.get(&key) {
-            advance(txn, &key, sequence).await?;
-        }
-    }
-    Ok(())
+    let moved: BTreeMap<&Key, u64> = moved
+        .iter()
+        .filter_map(|key| Some((key, *positions.get(key)?)))
+        .collect();
+    advance_all(txn, moved).await
 }
 
 /// Moves an aggregate's position to `sequence` unless it is past it already, within
@@ -663,23 +684,40 @@ pub async fn advance_position(
 
 /// Moves an aggregate's position to `sequence` unless it is past it already.
 async fn advance(txn: &impl ConnectionTrait, key: &Key, sequence: u64) -> Result<(), DbError> {
+    advance_all(txn, [(key, sequence)]).await
+}
+
+/// Moves each aggregate's position to its sequence unless it is past it already, in
+/// one statement (each aggregate named once).
+async fn advance_all<'k>(
+    txn: &impl ConnectionTrait,
+    moves: impl IntoIterator<Item = (&'k Key, u64)>,
+) -> Result<(), DbError> {
     use sea_orm::sea_query::ExprTrait as _;
+    let now = OffsetDateTime::now_utc();
+    let rows: Vec<position::ActiveModel> = moves
+        .into_iter()
+        .map(|(key, sequence)| position::ActiveModel {
+            aggregate: Set(key.aggregate.clone()),
+            aggregate_id: Set(key.id),
+            sequence: Set(i64::try_from(sequence).unwrap_or(i64::MAX)),
+            updated_at: Set(now),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     let past = Expr::col((position::Entity, position::Column::Sequence))
         .lt(Expr::cust("excluded.sequence"));
-    position::Entity::insert(position::ActiveModel {
-        aggregate: Set(key.aggregate.clone()),
-        aggregate_id: Set(key.id),
-        sequence: Set(i64::try_from(sequence).unwrap_or(i64::MAX)),
-        updated_at: Set(OffsetDateTime::now_utc()),
-    })
-    .on_conflict(
-        OnConflict::columns([position::Column::Aggregate, position::Column::AggregateId])
-            .update_columns([position::Column::Sequence, position::Column::UpdatedAt])
-            .action_and_where(past)
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    position::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([position::Column::Aggregate, position::Column::AggregateId])
+                .update_columns([position::Column::Sequence, position::Column::UpdatedAt])
+                .action_and_where(past)
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 

@@ -210,30 +210,54 @@ impl Replica {
         sequence: u64,
         employee: &Employee,
     ) -> Result<Applied, DbErr> {
-        self.write(conn, sequence, employee, Over::Older).await
+        let written = self
+            .write_all(conn, [(sequence, employee)], Over::Older)
+            .await?;
+        Ok(match written.contains(&employee.id) {
+            true => Applied::Written,
+            false => Applied::Stale,
+        })
     }
 
-    /// Upserts the row; an existing row is replaced only when `over` allows it
-    /// against its revision (decided by the database, so a concurrent writer cannot
-    /// slip in between a read and the write).
-    async fn write(
+    /// Writes each employee as of its event's sequence, in one statement (and one for
+    /// their teams), skipping those the replica holds at that revision or a later
+    /// one; an employee named twice is written at the later sequence.
+    pub async fn apply_all<'e>(
         &self,
         conn: &impl ConnectionTrait,
-        sequence: u64,
-        employee: &Employee,
+        employees: impl IntoIterator<Item = (u64, &'e Employee)>,
+    ) -> Result<(), DbErr> {
+        self.write_all(conn, employees, Over::Older).await?;
+        Ok(())
+    }
+
+    /// Upserts the rows; an existing row is replaced only when `over` allows it
+    /// against its revision (decided by the database, so a concurrent writer cannot
+    /// slip in between a read and the write). Answers the ids written.
+    async fn write_all<'e>(
+        &self,
+        conn: &impl ConnectionTrait,
+        employees: impl IntoIterator<Item = (u64, &'e Employee)>,
         over: Over,
-    ) -> Result<Applied, DbErr> {
-        let revision = i64::try_from(sequence).unwrap_or(i64::MAX);
-        let mut values: Vec<(&'static str, SimpleExpr)> = vec![
-            ("company_id", employee.company_id.into()),
-            ("revision", revision.into()),
-            ("updated_at", OffsetDateTime::now_utc().into()),
-        ];
-        values.extend(
-            self.value_columns()
-                .into_iter()
-                .map(|column| (column, Self::value(column, employee).into())),
-        );
+    ) -> Result<HashSet<Uuid>, DbErr> {
+        // One row per employee in a statement: the database refuses to upsert a row
+        // twice in one.
+        let mut latest: BTreeMap<Uuid, (u64, &Employee)> = BTreeMap::new();
+        for (sequence, employee) in employees {
+            let entry = latest.entry(employee.id).or_insert((sequence, employee));
+            if sequence > entry.0 {
+                *entry = (sequence, employee);
+            }
+        }
+        if latest.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let value_columns = self.value_columns();
+        let updated: Vec<&'static str> = ["company_id", "revision", "updated_at"]
+            .into_iter()
+            .chain(value_columns.iter().copied())
+            .collect();
+        let now = OffsetDateTime::now_utc();
         let held = Expr::col((Alias::new(EMPLOYEES), Alias::new("revision")));
         let incoming = Expr::cust("excluded.revision");
         let replaceable = match over {
@@ -245,26 +269,47 @@ impl Replica {
             .into_table(Alias::new(EMPLOYEES))
             .columns(
                 std::iter::once("id")
-                    .chain(values.iter().map(|(c, _)| *c))
+                    .chain(updated.iter().copied())
                     .map(Alias::new),
-            )
-            .values_panic(
-                std::iter::once(SimpleExpr::from(employee.id))
-                    .chain(values.iter().map(|(_, v)| v.clone())),
             )
             .on_conflict(
                 OnConflict::column(Alias::new("id"))
-                    .update_columns(values.iter().map(|(c, _)| Alias::new(*c)))
+                    .update_columns(updated.iter().map(|c| Alias::new(*c)))
                     .action_and_where(replaceable)
                     .to_owned(),
-            );
-        if conn.execute(&insert).await?.rows_affected() == 0 {
-            return Ok(Applied::Stale);
+            )
+            .returning_col(Alias::new("id"));
+        for (sequence, employee) in latest.values() {
+            let revision = i64::try_from(*sequence).unwrap_or(i64::MAX);
+            let row: Vec<SimpleExpr> = [
+                employee.id.into(),
+                employee.company_id.into(),
+                revision.into(),
+                now.into(),
+            ]
+            .into_iter()
+            .chain(
+                value_columns
+                    .iter()
+                    .map(|column| Self::value(column, employee).into()),
+            )
+            .collect();
+            insert.values_panic(row);
         }
+        let written = conn
+            .query_all(&insert)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid>("", "id"))
+            .collect::<Result<HashSet<Uuid>, DbErr>>()?;
         if self.keeps(Field::Teams) {
-            write_teams(conn, employee).await?;
+            let teams = latest
+                .values()
+                .filter(|(_, e)| written.contains(&e.id))
+                .map(|(_, e)| *e);
+            write_teams(conn, teams).await?;
         }
-        Ok(Applied::Written)
+        Ok(written)
     }
 
     /// Every row of the replica, by employee id.
@@ -330,21 +375,24 @@ impl Replica {
         let have = self.rows(db).await?;
         let mut written = 0;
         for chunk in sources.chunks(REBUILD_BATCH) {
+            let differing: Vec<(u64, &Employee)> = chunk
+                .iter()
+                .filter(|(revision, employee)| {
+                    have.get(&employee.id) != Some(&self.project(*revision, employee))
+                })
+                .map(|(revision, employee)| (*revision, employee))
+                .collect();
+            if differing.is_empty() {
+                continue;
+            }
             let txn = db.begin_write(Scope::AllCompanies).await?;
-            for (revision, employee) in chunk {
-                let wanted = self.project(*revision, employee);
-                if have.get(&employee.id) == Some(&wanted) {
-                    continue;
-                }
-                // A row at the source's revision is written over too: it was changed
-                // by something other than events.
-                if self
-                    .write(&txn, *revision, employee, Over::NotNewer)
-                    .await?
-                    == Applied::Written
-                {
-                    written += 1;
-                }
+            // A row at the source's revision is written over too: it was changed by
+            // something other than events.
+            written += self
+                .write_all(&txn, differing.iter().copied(), Over::NotNewer)
+                .await?
+                .len() as u64;
+            for (revision, employee) in &differing {
                 roster_bus::advance_position(&txn, AGGREGATE, employee.id, *revision).await?;
             }
             txn.commit().await?;
@@ -442,29 +490,40 @@ fn read_text(row: &QueryResult, column: &str) -> Result<Option<String>, DbErr> {
     })
 }
 
-async fn write_teams(conn: &impl ConnectionTrait, employee: &Employee) -> Result<(), DbErr> {
+/// Replaces the team memberships of `employees` with the ones they carry.
+async fn write_teams<'e>(
+    conn: &impl ConnectionTrait,
+    employees: impl Iterator<Item = &'e Employee>,
+) -> Result<(), DbErr> {
+    let employees: Vec<&Employee> = employees.collect();
+    if employees.is_empty() {
+        return Ok(());
+    }
     conn.execute(
         Query::delete()
             .from_table(Alias::new(EMPLOYEE_TEAMS))
-            .and_where(Expr::col(Alias::new("employee_id")).eq(employee.id)),
+            .and_where(Expr::col(Alias::new("employee_id")).is_in(employees.iter().map(|e| e.id))),
     )
     .await?;
-    let mut teams: Vec<Uuid> = employee.team_ids.clone();
-    teams.sort_unstable();
-    teams.dedup();
-    if teams.is_empty() {
-        return Ok(());
-    }
     let mut insert = Query::insert();
     insert.into_table(Alias::new(EMPLOYEE_TEAMS)).columns([
         Alias::new("employee_id"),
         Alias::new("team_id"),
         Alias::new("company_id"),
     ]);
-    for team in teams {
-        insert.values_panic([employee.id.into(), team.into(), employee.company_id.into()]);
+    let mut any = false;
+    for employee in employees {
+        let mut teams: Vec<Uuid> = employee.team_ids.clone();
+        teams.sort_unstable();
+        teams.dedup();
+        for team in teams {
+            insert.values_panic([employee.id.into(), team.into(), employee.company_id.into()]);
+            any = true;
+        }
     }
-    conn.execute(&insert).await?;
+    if any {
+        conn.execute(&insert).await?;
+    }
     Ok(())
 }
 
@@ -584,6 +643,20 @@ impl roster_bus::Handler for ReplicaHandler {
         if let Some(employee) = event.employee() {
             self.0.apply(txn, envelope.sequence, employee).await?;
         }
+        Ok(())
+    }
+
+    /// Every employee of the batch in one upsert: the replica keeps no more than
+    /// each one's latest state, and records no events of its own.
+    async fn handle_all(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        events: &[(&roster_events::Envelope, &roster_events::Event)],
+    ) -> anyhow::Result<()> {
+        let employees = events
+            .iter()
+            .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)));
+        self.0.apply_all(txn, employees).await?;
         Ok(())
     }
 }

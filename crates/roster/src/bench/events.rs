@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use futures::{StreamExt as _, TryStreamExt as _};
 use roster_bus::{inbox, outbox};
 use roster_storage::ServiceDb;
 use serde_json::{Value, json};
@@ -25,11 +26,14 @@ use crate::client::Client;
 /// The event every change makes.
 const KIND: &str = "people.employee.updated";
 const PASSWORD: &str = "bench-password-1234";
+/// Hires in flight while seeding.
+const SEED_CONCURRENCY: usize = 8;
 
 #[derive(Debug, Args)]
 pub(crate) struct EventsArgs {
-    /// Employees whose changes make the events.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Employees whose changes make the events (one consumer batch holds at most one
+    /// event of each).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     employees: u32,
     /// Changes per second in the fixed-rate phase.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
@@ -39,7 +43,7 @@ pub(crate) struct EventsArgs {
     seconds: u32,
     /// Changes written as fast as the clients can in the throughput phases (0 skips
     /// them).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 30_000)]
     changes: u32,
     /// Requests in flight in the throughput phases.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -126,23 +130,35 @@ async fn throughput(
     let applied = stages.wait_applied(since, written.ok).await?;
     let mut delivered = serde_json::Map::new();
     let mut slowest = Duration::ZERO;
+    // The backlog's drain: from the first event applied by any consumer to the last.
+    let (mut first, mut last) = (None::<OffsetDateTime>, start);
     for (service, rows) in &applied.consumers {
-        let last = rows.iter().map(|(_, at)| *at).max().unwrap_or(start);
-        let took = Duration::try_from(last - start).unwrap_or_default();
+        let done = rows.iter().map(|(_, at)| *at).max().unwrap_or(start);
+        let began = rows.iter().map(|(_, at)| *at).min().unwrap_or(start);
+        let took = Duration::try_from(done - start).unwrap_or_default();
+        let drained = Duration::try_from(done - began).unwrap_or_default();
         slowest = slowest.max(took);
+        last = last.max(done);
+        first = Some(first.map_or(began, |f| f.min(began)));
         delivered.insert(
             (*service).to_owned(),
-            json!({"seconds": took.as_secs_f64(), "events_per_sec": rate(written.ok, took)}),
+            json!({"seconds": took.as_secs_f64(), "events_per_sec": rate(written.ok, took),
+                   "drain_seconds": drained.as_secs_f64(), "drain_events_per_sec": rate(written.ok, drained)}),
         );
     }
+    let resumed = Duration::try_from(first.unwrap_or(start) - start).unwrap_or_default();
+    let drain = Duration::try_from(last - first.unwrap_or(start)).unwrap_or_default();
     let title = if backlog {
         format!(
-            "\nBacklog: {} changes written with the broker down ({:.0}/s by {} clients); once it was back, every consumer had them all in {:.2} s: {:.0} events/s",
+            "\nBacklog: {} changes written with the broker down ({:.0}/s by {} clients); once it was back, the first was applied after {:.2} s and every consumer had them all {:.2} s later: {:.0} events/s sustained ({:.0} applied/s by the {} consumers)",
             written.ok,
             written.per_second(),
             args.concurrency,
-            slowest.as_secs_f64(),
-            rate(written.ok, slowest)
+            resumed.as_secs_f64(),
+            drain.as_secs_f64(),
+            rate(written.ok, drain),
+            rate(written.ok * applied.consumers.len() as u64, drain),
+            applied.consumers.len(),
         )
     } else {
         format!(
@@ -160,6 +176,9 @@ async fn throughput(
         "written": written.to_json(),
         "seconds": slowest.as_secs_f64(),
         "events_per_sec": rate(written.ok, slowest),
+        "resumed_after_seconds": backlog.then_some(resumed.as_secs_f64()),
+        "drain_seconds": backlog.then_some(drain.as_secs_f64()),
+        "drain_events_per_sec": backlog.then_some(rate(written.ok, drain)),
         "consumers": delivered,
         "lag": lag_table(&applied),
     }))
@@ -317,21 +336,21 @@ impl Changes {
             .create_at("/api/v1/auth/signup", &signup, "employee_id")
             .await?;
         client.login(admin, PASSWORD).await?;
-        let mut hires = JoinSet::new();
-        for i in 0..employees {
+        // A few hires at a time: each hashes a password, which is meant to be slow.
+        let hires = futures::stream::iter(0..employees).map(|i| {
             let client = client.clone();
-            hires.spawn(async move {
+            async move {
                 let hire = json!({
                     "email": format!("person{i}@bench.example.com"), "name": "Bench",
                     "surname": format!("Person {i}"), "role": "employee", "password": PASSWORD,
                 });
                 client.create("/api/v1/people/employees", &hire).await
-            });
-        }
-        let mut ids = Vec::with_capacity(employees as usize);
-        while let Some(hired) = hires.join_next().await {
-            ids.push(hired.context("a hire stopped")??);
-        }
+            }
+        });
+        let ids = hires
+            .buffer_unordered(SEED_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?;
         Ok(Self {
             client,
             employees: ids,

@@ -17,6 +17,19 @@ use serde_json::json;
 use crate::accounts::{PASSWORD, hire, sign_up};
 use crate::process::{Follower, installation_env, roster, run};
 
+/// Hires Pat Doe under `email`, as an employee; answers their id.
+async fn hire_pat(app: &TestApp, admin: &str, email: &str) -> String {
+    let hired = hire(
+        app,
+        admin,
+        json!({"email": email, "name": "Pat", "surname": "Doe",
+               "role": "employee", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+    hired.body["id"].as_str().unwrap().to_owned()
+}
+
 /// Each replica's drift from people, by service.
 async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
     let sources = roster_people::store::employees::sources(app.db("people"))
@@ -211,19 +224,64 @@ async fn replicas_follow_people(topology: Topology) {
     }
 }
 
+/// A batch of events applied at once leaves each employee at their latest state in
+/// it, and passes over an employee the replica holds at a later revision.
+async fn a_batch_keeps_each_latest_state(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, SERVICES).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    let team = app
+        .post("/api/v1/org/teams", &company.admin, &json!({"name": "Ops"}))
+        .await;
+    let team_id: uuid::Uuid = team.body["id"].as_str().unwrap().parse().unwrap();
+    hire_pat(&app, &company.admin, "pat@acme.test").await;
+    in_step(&app).await;
+    let sources = roster_people::store::employees::sources(app.db("people"))
+        .await
+        .unwrap();
+    let admin_id: uuid::Uuid = company.admin_id.parse().unwrap();
+    let (admin_rev, admin) = sources.iter().find(|(_, e)| e.id == admin_id).unwrap();
+    let (pat_rev, pat) = sources.iter().find(|(_, e)| e.id != admin_id).unwrap();
+    let mut stale = admin.clone();
+    stale.name = "Stale".into();
+    let (mut later, mut latest) = (pat.clone(), pat.clone());
+    later.name = "Later".into();
+    latest.name = "Latest".into();
+    latest.team_ids = vec![team_id];
+    let batch = [
+        (pat_rev + 2, &latest),
+        (*admin_rev, &stale),
+        (pat_rev + 1, &later),
+    ];
+    for (service, replica) in REPLICAS {
+        let db = app.db(service);
+        let txn = db.begin_write(Scope::AllCompanies).await.unwrap();
+        replica
+            .apply_all(&txn, batch.iter().copied())
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        let rows = replica.rows(db).await.unwrap();
+        assert_eq!(
+            rows[&admin.id],
+            replica.project(*admin_rev, admin),
+            "{service}"
+        );
+        assert_eq!(
+            rows[&pat.id],
+            replica.project(pat_rev + 2, &latest),
+            "{service}"
+        );
+    }
+}
+
 async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let Some(app) = TestApp::spawn(topology, SERVICES).await else {
         return;
     };
     let company = sign_up(&app, "Acme", "ada@acme.test").await;
-    let answer = hire(
-        &app,
-        &company.admin,
-        json!({"email": "pat@acme.test", "name": "Pat", "surname": "Doe",
-               "role": "employee", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    let id = hire_pat(&app, &company.admin, "pat@acme.test").await;
     in_step(&app).await;
     let cli = |args: &[&str]| {
         let mut command = roster();
@@ -267,7 +325,6 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let (code, out, err) = cli(&["replicas", "check"]);
     assert_eq!(code, 0, "{out}{err}");
     // The services kept running: a change after the rebuild still reaches every copy.
-    let id = answer.body["id"].as_str().unwrap();
     let changed = app
         .patch(
             &format!("/api/v1/people/employees/{id}"),
@@ -375,14 +432,7 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     assert!(out.contains("0 dead letters"), "{out}");
 
     // The running installation was not disturbed: its events still flow.
-    let hired = hire(
-        &app,
-        &company.admin,
-        json!({"email": "pat@acme.test", "name": "Pat", "surname": "Doe",
-               "role": "employee", "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+    hire_pat(&app, &company.admin, "pat@acme.test").await;
     in_step(&app).await;
 }
 
@@ -402,14 +452,7 @@ async fn tail_follows_events_live(topology: Topology) {
     assert!(first.starts_with("following the events of"), "{first}");
 
     for (n, email) in ["pat@acme.test", "sam@acme.test"].iter().enumerate() {
-        let hired = hire(
-            &app,
-            &company.admin,
-            json!({"email": email, "name": "Pat", "surname": "Doe",
-                   "role": "employee", "password": PASSWORD}),
-        )
-        .await;
-        assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+        hire_pat(&app, &company.admin, email).await;
         let shown = loop {
             let line = tail.next_line(Duration::from_secs(20)).await;
             if line.contains(email) && line.contains("people.employee.created") {
@@ -425,6 +468,7 @@ async fn tail_follows_events_live(topology: Topology) {
 }
 
 topology_tests!(
+    a_batch_keeps_each_latest_state,
     tail_follows_events_live,
     dead_letters_through_the_binary,
     replicas_follow_people,
