@@ -53,6 +53,15 @@ pub struct Employee {
     pub team_ids: Vec<Uuid>,
 }
 
+impl Employee {
+    /// The status of an employee who works for the company (`inactive` otherwise).
+    pub const ACTIVE: &str = "active";
+
+    pub fn is_active(&self) -> bool {
+        self.status == Self::ACTIVE
+    }
+}
+
 /// A company with its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {

@@ -68,6 +68,23 @@ impl<K> Cursor<K> {
     }
 }
 
+impl Cursor<uuid::Uuid> {
+    /// The page of `query` in id order (UUID v7 ids sort by creation): the rows after
+    /// the cursor, one more than the page so the caller knows whether another follows.
+    pub fn page_by<E: sea_orm::EntityTrait>(
+        &self,
+        query: sea_orm::Select<E>,
+        id: impl sea_orm::ColumnTrait,
+    ) -> sea_orm::Select<E> {
+        use sea_orm::{QueryFilter as _, QueryOrder as _, QuerySelect as _};
+        let query = match self.after {
+            Some(after) => query.filter(id.gt(after)),
+            None => query,
+        };
+        query.order_by_asc(id).limit(self.fetch())
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

@@ -221,14 +221,14 @@ impl Replica {
 
     /// Writes each employee as of its event's sequence, in one statement (and one for
     /// their teams), skipping those the replica holds at that revision or a later
-    /// one; an employee named twice is written at the later sequence.
+    /// one; an employee named twice is written at the later sequence. Answers the ids
+    /// written: a handler reacts to those changes only, never to a stale state.
     pub async fn apply_all<'e>(
         &self,
         conn: &impl ConnectionTrait,
         employees: impl IntoIterator<Item = (u64, &'e Employee)>,
-    ) -> Result<(), DbErr> {
-        self.write_all(conn, employees, Over::Older).await?;
-        Ok(())
+    ) -> Result<HashSet<Uuid>, DbErr> {
+        self.write_all(conn, employees, Over::Older).await
     }
 
     /// Upserts the rows; an existing row is replaced only when `over` allows it
@@ -488,6 +488,46 @@ fn read_text(row: &QueryResult, column: &str) -> Result<Option<String>, DbErr> {
             .map(|d| d.to_string()),
         _ => row.try_get::<Option<String>>("", column)?,
     })
+}
+
+/// Whether `id` is an active employee of `company_id`, as the replica knows them.
+pub async fn is_active(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    let select = Query::select()
+        .column(Alias::new("status"))
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+        .to_owned();
+    Ok(match conn.query_one(&select).await? {
+        Some(row) => row.try_get::<String>("", "status")? == Employee::ACTIVE,
+        None => false,
+    })
+}
+
+/// The ids of `manager`'s direct reports, as a subquery (for a replica that keeps
+/// [`Field::Manager`]).
+pub fn reports_of(manager: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("manager_id")).eq(manager))
+        .to_owned()
+}
+
+/// Whether `manager` is `employee`'s manager, as the replica knows them.
+pub async fn manages(
+    conn: &impl ConnectionTrait,
+    manager: Uuid,
+    employee: Uuid,
+) -> Result<bool, DbErr> {
+    let select = reports_of(manager)
+        .and_where(Expr::col(Alias::new("id")).eq(employee))
+        .to_owned();
+    Ok(conn.query_one(&select).await?.is_some())
 }
 
 /// Replaces the team memberships of `employees` with the ones they carry.

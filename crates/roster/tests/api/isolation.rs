@@ -1,4 +1,4 @@
-//! With two companies, every route of org and people that names a record is called with
+//! With two companies, every route of org, people and tasks that names a record is called with
 //! company A's admin token and company B's ids: each answers 404, lists never show B's
 //! records, and B's data is unchanged afterwards. A route the matrix does not know
 //! fails the test, so new routes join it.
@@ -10,6 +10,7 @@ use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
 use serde_json::{Value, json};
 
 use crate::accounts::{PASSWORD, hire, sign_up};
+use crate::replicas::in_step;
 
 async fn one_company_never_reaches_another(topology: Topology) {
     let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
@@ -48,6 +49,13 @@ async fn one_company_never_reaches_another(topology: Topology) {
     .await;
     assert_eq!(employee.status, StatusCode::CREATED, "{:?}", employee.body);
     let employee = employee.body["id"].as_str().unwrap().to_owned();
+    // The tasks service knows B's employee once its replica caught up.
+    in_step(&app).await;
+    let task = post(
+        "/api/v1/tasks",
+        json!({"title": "Secret plan", "assignee_id": employee}),
+    )
+    .await;
 
     let ids: BTreeMap<&str, &str> = BTreeMap::from([
         ("/api/v1/org/teams/{id}", team.as_str()),
@@ -55,6 +63,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
         ("/api/v1/org/holiday-calendars/{id}", calendar.as_str()),
         ("/api/v1/org/holidays/{id}", holiday.as_str()),
         ("/api/v1/people/employees/{id}", employee.as_str()),
+        ("/api/v1/tasks/{id}", task.as_str()),
     ]);
     let snapshot = |token: String| {
         let app = &app;
@@ -79,7 +88,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
 
     let rules = roster::SERVICES
         .iter()
-        .filter(|s| s.name == "org" || s.name == "people")
+        .filter(|s| ["org", "people", "tasks"].contains(&s.name))
         .flat_map(|s| s.access)
         .filter(|r| !matches!(r.access, Access::Service | Access::Public));
     for rule in rules {
@@ -92,6 +101,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
             // A body each route takes, so that only the id can make it refuse.
             let body = match rule.path {
                 "/api/v1/people/employees/{id}" => json!({"email": "mine@acme.test"}),
+                "/api/v1/tasks/{id}" => json!({"title": "Mine"}),
                 "/api/v1/org/holiday-calendars/{id}" => {
                     json!({"name": "Mine", "is_default": true})
                 }
@@ -109,7 +119,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
         } else if rule.method == "GET" {
             // Lists and reads, filtered by B's ids where they filter.
             let path = format!(
-                "{}?team_id={team}&manager_id={}&parent_id={team}&calendar_id={calendar}",
+                "{}?team_id={team}&manager_id={}&parent_id={team}&calendar_id={calendar}&assignee_id={employee}",
                 rule.path, b.admin_id
             );
             let answer = app.get(&path, &a.admin).await;
@@ -143,6 +153,16 @@ async fn one_company_never_reaches_another(topology: Topology) {
             answer.body
         );
     }
+
+    let assign = app
+        .post(
+            "/api/v1/tasks",
+            &a.admin,
+            &json!({"title": "Spy", "assignee_id": employee}),
+        )
+        .await;
+    assert_eq!(assign.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(assign.error_fields(), ["assignee_id"]);
 
     assert_eq!(snapshot(b.admin.clone()).await, before, "B's data changed");
 }

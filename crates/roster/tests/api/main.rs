@@ -17,6 +17,7 @@ mod producers;
 mod replicas;
 mod roles;
 mod row_security;
+mod tasks;
 mod tokens;
 
 use roster_testing::TestApp;

@@ -48,7 +48,7 @@ async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
 }
 
 /// Waits until every replica equals people, failing with the drift after 20 s.
-async fn in_step(app: &TestApp) {
+pub async fn in_step(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let drifts = drifts(app).await;

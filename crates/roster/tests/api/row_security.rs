@@ -24,8 +24,8 @@ const NO_COMPANY: [&str; 5] = [
 /// PostgreSQL's `insufficient_privilege`, which a row-level security check raises.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
-/// Gives the company a row in every table: a team, a location, a holiday and an
-/// employee in the team (with their account and saga).
+/// Gives the company a row in every table: a team, a location, a holiday, a task and
+/// an employee in the team (with their account and saga).
 async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     let post = |path: &'static str, body: serde_json::Value| async move {
         let answer = app.post(path, &company.admin, &body).await;
@@ -43,6 +43,7 @@ async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
         json!({"date": "2026-12-25", "name": "Christmas"}),
     )
     .await;
+    post("/api/v1/tasks", json!({"title": "Plan the year"})).await;
     let employee = hire(
         app,
         &company.admin,

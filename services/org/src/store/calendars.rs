@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::entities::{holiday, holiday_calendar, location};
 use super::events::{self, Change, Deletable};
-use super::{lock_company, now, page_by_id};
+use super::{lock_company, now};
 use crate::domain::{Invalid, Name};
 use roster_bus::outbox;
 use roster_http::StoreError;
@@ -119,11 +119,10 @@ pub async fn list_calendars(
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<holiday_calendar::Model>, StoreError> {
-    Ok(
-        page_by_id(calendars_of(tenant), holiday_calendar::Column::Id, cursor)
-            .all(&db.read(tenant).await?)
-            .await?,
-    )
+    Ok(cursor
+        .page_by(calendars_of(tenant), holiday_calendar::Column::Id)
+        .all(&db.read(tenant).await?)
+        .await?)
 }
 
 pub async fn get_calendar(

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::entities::location;
 use super::events::{self, Change, Deletable};
-use super::{calendars, now, page_by_id};
+use super::{calendars, now};
 use crate::domain::{Geofence, Name, OptionalText};
 use roster_bus::outbox;
 use roster_http::StoreError;
@@ -79,7 +79,8 @@ pub async fn list(
     tenant: &Tenant,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<location::Model>, StoreError> {
-    Ok(page_by_id(of_company(tenant), location::Column::Id, cursor)
+    Ok(cursor
+        .page_by(of_company(tenant), location::Column::Id)
         .all(&db.read(tenant).await?)
         .await?)
 }

@@ -8,13 +8,9 @@ mod events;
 pub mod locations;
 pub mod teams;
 
-use roster_http::Cursor;
 use roster_storage::Tenant;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use entities::company;
 use roster_http::StoreError;
@@ -31,20 +27,6 @@ async fn lock_company(
         .one(txn)
         .await?
         .ok_or(StoreError::NotFound("company"))
-}
-
-/// One page in id order (UUID v7 ids sort by creation): the rows after the cursor, one
-/// more than the page so the caller knows whether another follows.
-fn page_by_id<E: EntityTrait>(
-    query: Select<E>,
-    id: impl ColumnTrait,
-    cursor: &Cursor<Uuid>,
-) -> Select<E> {
-    let query = match cursor.after {
-        Some(after) => query.filter(id.gt(after)),
-        None => query,
-    };
-    query.order_by_asc(id).limit(cursor.fetch())
 }
 
 fn now() -> OffsetDateTime {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::entities::team;
 use super::events::{self, Change, Deletable};
-use super::{lock_company, now, page_by_id};
+use super::{lock_company, now};
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
 use roster_bus::outbox;
 use roster_http::StoreError;
@@ -107,7 +107,8 @@ pub async fn list(
     if let Some(parent_id) = parent_id {
         query = query.filter(team::Column::ParentId.eq(parent_id));
     }
-    Ok(page_by_id(query, team::Column::Id, cursor)
+    Ok(cursor
+        .page_by(query, team::Column::Id)
         .all(&db.read(tenant).await?)
         .await?)
 }

@@ -131,13 +131,9 @@ pub async fn list(
             ),
         );
     }
-    if let Some(after) = cursor.after {
-        query = query.filter(employee::Column::Id.gt(after));
-    }
     let txn = db.read(tenant).await?;
-    let records = query
-        .order_by_asc(employee::Column::Id)
-        .limit(cursor.fetch())
+    let records = cursor
+        .page_by(query, employee::Column::Id)
         .all(&txn)
         .await?;
     with_teams(&txn, tenant, records).await

@@ -1,0 +1,229 @@
+//! Tasks over HTTP on every topology: who sees which, who may change what, the
+//! status workflow, assignees checked against the replica of people's employees, and
+//! the open tasks of someone who leaves unassigned.
+
+use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use serde_json::{Value, json};
+
+use crate::accounts::{PASSWORD, hire, log_in, sign_up};
+use crate::replicas::in_step;
+
+/// Hires someone and logs them in: their id and access token.
+async fn person(app: &TestApp, admin: &str, body: Value) -> (String, String) {
+    let email = body["email"].as_str().unwrap().to_owned();
+    let mut body = body;
+    body["password"] = json!(PASSWORD);
+    body["surname"] = json!("Doe");
+    let hired = hire(app, admin, body).await;
+    assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+    let login = log_in(app, &email, PASSWORD).await;
+    (
+        hired.body["id"].as_str().unwrap().to_owned(),
+        login.body["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect()
+}
+
+async fn tasks_follow_their_workflow_and_their_people(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let (max_id, max) = person(
+        &app,
+        admin,
+        json!({"email": "max@acme.test", "name": "Max", "role": "manager"}),
+    )
+    .await;
+    let (eve_id, eve) = person(
+        &app,
+        admin,
+        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee", "manager_id": max_id}),
+    )
+    .await;
+    let (zed_id, zed) = person(
+        &app,
+        admin,
+        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+    )
+    .await;
+    in_step(&app).await;
+
+    // An administrator assigns Eve a task.
+    let created = app
+        .post(
+            "/api/v1/tasks",
+            admin,
+            &json!({"title": "  File the report ", "description": "Q3", "assignee_id": eve_id,
+                    "due_date": "2026-12-15"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let task = &created.body;
+    assert_eq!(task["title"], "File the report");
+    assert_eq!(task["status"], "todo");
+    assert_eq!(task["assignee_id"], eve_id.as_str());
+    assert_eq!(task["creator_id"], acme.admin_id.as_str());
+    assert_eq!(task["due_date"], "2026-12-15");
+    assert_eq!(task["company_id"], acme.company_id.as_str());
+    let id = task["id"].as_str().unwrap();
+    let path = format!("/api/v1/tasks/{id}");
+
+    // Eve, her manager and the administrator see it; Zed does not.
+    for token in [admin, eve.as_str(), max.as_str()] {
+        assert_eq!(app.get(&path, token).await.status, StatusCode::OK);
+        assert_eq!(ids(&app.get("/api/v1/tasks", token).await.body), [id]);
+    }
+    assert_eq!(app.get(&path, &zed).await.status, StatusCode::NOT_FOUND);
+    assert!(ids(&app.get("/api/v1/tasks", &zed).await.body).is_empty());
+    let zed_edit = app.patch(&path, &zed, &json!({"status": "done"})).await;
+    assert_eq!(zed_edit.status, StatusCode::NOT_FOUND);
+
+    // Her manager may change anything; Eve the status only.
+    let renamed = app
+        .patch(
+            &path,
+            &max,
+            &json!({"title": "File the Q3 report", "description": null}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(renamed.body["title"], "File the Q3 report");
+    assert_eq!(renamed.body["description"], Value::Null);
+    let eve_rename = app.patch(&path, &eve, &json!({"title": "Nothing"})).await;
+    assert_eq!(eve_rename.status, StatusCode::FORBIDDEN);
+
+    // The workflow: todo -> in_progress -> done, nothing after.
+    let skip = app.patch(&path, &eve, &json!({"status": "done"})).await;
+    assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(skip.error_fields(), ["status"]);
+    for status in ["in_progress", "done"] {
+        let moved = app.patch(&path, &eve, &json!({"status": status})).await;
+        assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+        assert_eq!(moved.body["status"], status);
+    }
+    let reopen = app
+        .patch(&path, admin, &json!({"status": "cancelled"}))
+        .await;
+    assert_eq!(reopen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let late = app.patch(&path, admin, &json!({"title": "Later"})).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    let done = app.get("/api/v1/tasks?status=done", admin).await;
+    assert_eq!(ids(&done.body), [id]);
+    assert!(ids(&app.get("/api/v1/tasks?status=todo", admin).await.body).is_empty());
+
+    // An employee assigns only themselves; a cancelled task is final.
+    let others = app
+        .post(
+            "/api/v1/tasks",
+            &eve,
+            &json!({"title": "Yours", "assignee_id": zed_id}),
+        )
+        .await;
+    assert_eq!(others.status, StatusCode::FORBIDDEN);
+    let own = app
+        .post(
+            "/api/v1/tasks",
+            &eve,
+            &json!({"title": "Mine", "assignee_id": eve_id}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{:?}", own.body);
+    let own_path = format!("/api/v1/tasks/{}", own.body["id"].as_str().unwrap());
+    let cancelled = app
+        .patch(&own_path, &eve, &json!({"status": "cancelled"}))
+        .await;
+    assert_eq!(cancelled.body["status"], "cancelled");
+    let by_eve = app
+        .get(&format!("/api/v1/tasks?assignee_id={eve_id}"), admin)
+        .await;
+    assert_eq!(ids(&by_eve.body).len(), 2);
+
+    // Assignees are active employees of the company, as the replica knows them.
+    let unknown = app
+        .post(
+            "/api/v1/tasks",
+            admin,
+            &json!({"title": "Ghost", "assignee_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.error_fields(), ["assignee_id"]);
+    // Zed leaves: his open task becomes unassigned, his finished one stays his.
+    let mut zeds = Vec::new();
+    for title in ["Open", "Finished"] {
+        let made = app
+            .post(
+                "/api/v1/tasks",
+                admin,
+                &json!({"title": title, "assignee_id": zed_id}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+        zeds.push(format!(
+            "/api/v1/tasks/{}",
+            made.body["id"].as_str().unwrap()
+        ));
+    }
+    for status in ["in_progress", "done"] {
+        let moved = app.patch(&zeds[1], &zed, &json!({"status": status})).await;
+        assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    }
+    let gone = app
+        .delete(&format!("/api/v1/people/employees/{zed_id}"), admin)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    in_step(&app).await;
+    let open = app.get(&zeds[0], admin).await;
+    assert_eq!(open.body["assignee_id"], Value::Null, "{:?}", open.body);
+    assert_eq!(open.body["status"], "todo");
+    let finished = app.get(&zeds[1], admin).await;
+    assert_eq!(finished.body["assignee_id"], zed_id.as_str());
+    let to_gone = app
+        .post(
+            "/api/v1/tasks",
+            admin,
+            &json!({"title": "Late", "assignee_id": zed_id}),
+        )
+        .await;
+    assert_eq!(to_gone.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Bad input: named, and nothing is written.
+    for (body, status, field) in [
+        (
+            json!({"title": "   "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "title",
+        ),
+        (
+            json!({"title": "x", "owner": "me"}),
+            StatusCode::BAD_REQUEST,
+            "owner",
+        ),
+        (
+            json!({"title": "x", "due_date": "tomorrow"}),
+            StatusCode::BAD_REQUEST,
+            "due_date",
+        ),
+    ] {
+        let refused = app.post("/api/v1/tasks", admin, &body).await;
+        assert_eq!(refused.status, status, "{body}: {:?}", refused.body);
+        assert_eq!(refused.error_fields(), [field], "{body}");
+    }
+    let blocked = app
+        .patch(&own_path, &eve, &json!({"status": "blocked"}))
+        .await;
+    assert_eq!(blocked.status, StatusCode::BAD_REQUEST);
+    assert_eq!(ids(&app.get("/api/v1/tasks", admin).await.body).len(), 4);
+}
+
+topology_tests!(tasks_follow_their_workflow_and_their_people);

@@ -1,0 +1,7 @@
+//! The tasks service's queries. Every function over tenant data takes a [`Tenant`]
+//! and filters on its company; writes run in one write transaction each.
+//!
+//! [`Tenant`]: roster_storage::Tenant
+
+pub mod entities;
+pub mod tasks;

@@ -1,0 +1,322 @@
+//! Tasks: created, listed and read as the caller may see them, changed along the
+//! status workflow. Assignees are checked against the replica of people's employees.
+
+use roster_http::{Cursor, StoreError};
+use roster_storage::{ServiceDb, Tenant};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Select, Set,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::entities::task;
+use crate::domain::{Invalid, Status};
+
+/// Who is looking: an administrator sees every task of the company; anyone else the
+/// tasks they created or are assigned, and a manager those of their direct reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Admin,
+    Member { employee_id: Uuid },
+}
+
+impl Viewer {
+    fn condition(self) -> Condition {
+        match self {
+            Self::Admin => Condition::all(),
+            Self::Member { employee_id } => Condition::any()
+                .add(task::Column::CreatorId.eq(employee_id))
+                .add(task::Column::AssigneeId.eq(employee_id))
+                .add(task::Column::AssigneeId.in_subquery(roster_replica::reports_of(employee_id))),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct NewTask {
+    pub title: String,
+    pub description: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub due_date: Option<Date>,
+}
+
+/// Changes to a task; `None` keeps a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
+pub struct TaskChange {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub due_date: Option<Option<Date>>,
+    pub status: Option<Status>,
+}
+
+impl TaskChange {
+    /// Whether it changes anything but the status.
+    pub fn beyond_status(&self) -> bool {
+        self.title.is_some()
+            || self.description.is_some()
+            || self.assignee_id.is_some()
+            || self.due_date.is_some()
+    }
+}
+
+/// What a filter on the list keeps.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TaskFilter {
+    pub status: Option<Status>,
+    pub assignee_id: Option<Uuid>,
+}
+
+fn of_company(tenant: &Tenant) -> Select<task::Entity> {
+    task::Entity::find().filter(task::Column::CompanyId.eq(tenant.company_id()))
+}
+
+/// The task as `viewer` may see it.
+async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    viewer: Viewer,
+    id: Uuid,
+) -> Result<task::Model, StoreError> {
+    of_company(tenant)
+        .filter(task::Column::Id.eq(id))
+        .filter(viewer.condition())
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound("task"))
+}
+
+/// An assignee must be an active employee of the company: otherwise 422.
+async fn check_assignee(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    assignee_id: Uuid,
+) -> Result<(), StoreError> {
+    match roster_replica::is_active(conn, tenant.company_id(), assignee_id).await? {
+        true => Ok(()),
+        false => Err(Invalid::new(
+            "assignee_id",
+            "no active employee of this company has this id",
+        )
+        .into()),
+    }
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn create(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    creator_id: Uuid,
+    new: NewTask,
+) -> Result<task::Model, StoreError> {
+    let txn = db.begin_write(tenant).await?;
+    if let Some(assignee_id) = new.assignee_id {
+        check_assignee(&txn, tenant, assignee_id).await?;
+    }
+    let at = OffsetDateTime::now_utc();
+    let task = task::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(tenant.company_id()),
+        title: Set(new.title),
+        description: Set(new.description),
+        status: Set(Status::Todo.as_str().to_owned()),
+        assignee_id: Set(new.assignee_id),
+        creator_id: Set(creator_id),
+        due_date: Set(new.due_date),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(task)
+}
+
+pub async fn get(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    id: Uuid,
+) -> Result<task::Model, StoreError> {
+    find(&db.read(tenant).await?, tenant, viewer, id).await
+}
+
+/// A page of the tasks `viewer` may see, in creation order.
+pub async fn list(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    filter: TaskFilter,
+    cursor: &Cursor<Uuid>,
+) -> Result<Vec<task::Model>, StoreError> {
+    let mut query = of_company(tenant).filter(viewer.condition());
+    if let Some(status) = filter.status {
+        query = query.filter(task::Column::Status.eq(status.as_str()));
+    }
+    if let Some(assignee_id) = filter.assignee_id {
+        query = query.filter(task::Column::AssigneeId.eq(assignee_id));
+    }
+    Ok(cursor
+        .page_by(query, task::Column::Id)
+        .all(&db.read(tenant).await?)
+        .await?)
+}
+
+/// What the caller may change of a task they can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rights {
+    /// Every field: an administrator, the task's creator, or its assignee's manager.
+    All,
+    /// The status only: the assignee.
+    Status,
+    None,
+}
+
+/// The caller's rights on `task`.
+async fn rights(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    task: &task::Model,
+) -> Result<Rights, StoreError> {
+    let Viewer::Member { employee_id } = viewer else {
+        return Ok(Rights::All);
+    };
+    if task.creator_id == employee_id {
+        return Ok(Rights::All);
+    }
+    if let Some(assignee_id) = task.assignee_id {
+        if roster_replica::manages(conn, employee_id, assignee_id).await? {
+            return Ok(Rights::All);
+        }
+        if assignee_id == employee_id {
+            return Ok(Rights::Status);
+        }
+    }
+    Ok(Rights::None)
+}
+
+/// Why a change was refused although the task is visible.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Forbidden(&'static str),
+}
+
+impl From<sea_orm::DbErr> for UpdateError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<roster_storage::DbError> for UpdateError {
+    fn from(e: roster_storage::DbError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn update(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    id: Uuid,
+    change: TaskChange,
+) -> Result<task::Model, UpdateError> {
+    let txn = db.begin_write(tenant).await?;
+    // Locks the row: two changes of one task apply one after the other.
+    let task = of_company(tenant)
+        .filter(task::Column::Id.eq(id))
+        .filter(viewer.condition())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound("task"))?;
+    match rights(&txn, viewer, &task).await? {
+        Rights::All => {}
+        Rights::Status if !change.beyond_status() => {}
+        Rights::Status => {
+            return Err(UpdateError::Forbidden(
+                "the assignee may change the status only",
+            ));
+        }
+        Rights::None => {
+            return Err(UpdateError::Forbidden(
+                "only an administrator, the creator, the assignee or their manager may change a task",
+            ));
+        }
+    }
+    let current = Status::parse(&task.status).unwrap_or(Status::Todo);
+    if let Some(next) = change.status
+        && !current.may_become(next)
+    {
+        return Err(StoreError::Invalid(vec![Invalid::new(
+            "status",
+            format!(
+                "a task {} cannot become {}; the workflow is todo -> in_progress -> done, or cancelled while open",
+                current.as_str(),
+                next.as_str()
+            ),
+        )])
+        .into());
+    }
+    if !current.is_open() && change.beyond_status() {
+        return Err(
+            StoreError::Conflict("a task that is done or cancelled cannot be changed").into(),
+        );
+    }
+    if let Some(Some(assignee_id)) = change.assignee_id
+        && task.assignee_id != Some(assignee_id)
+    {
+        check_assignee(&txn, tenant, assignee_id).await?;
+    }
+    let mut row = task.into_active_model();
+    if let Some(title) = change.title {
+        row.title = Set(title);
+    }
+    if let Some(description) = change.description {
+        row.description = Set(description);
+    }
+    if let Some(assignee_id) = change.assignee_id {
+        row.assignee_id = Set(assignee_id);
+    }
+    if let Some(due_date) = change.due_date {
+        row.due_date = Set(due_date);
+    }
+    if let Some(status) = change.status {
+        row.status = Set(status.as_str().to_owned());
+    }
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let task = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(task)
+}
+
+/// Leaves the open tasks of `employee_id` unassigned, in the caller's transaction (the
+/// one that records their deactivation in the replica); answers how many.
+pub async fn unassign_open(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    employee_id: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    let open: Vec<&str> = Status::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(Status::as_str)
+        .collect();
+    Ok(task::Entity::update_many()
+        .col_expr(task::Column::AssigneeId, Expr::value(None::<Uuid>))
+        .col_expr(
+            task::Column::UpdatedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
+        .filter(task::Column::CompanyId.eq(company_id))
+        .filter(task::Column::AssigneeId.eq(employee_id))
+        .filter(task::Column::Status.is_in(open))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
