@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use crate::bus::{Acknowledge, Delivery, Unreadable};
 use crate::metrics::{CONSUMER_LAG, DEAD_LETTERED, GAPS, HANDLED, REDELIVERIES};
+use crate::outbox;
 use crate::tables::{dead_letter, inbox, position};
 
 /// What a consuming service does with an event, inside the transaction that records
@@ -448,7 +449,9 @@ impl Consumer {
         }
         self.handle(&txn, &applying).await.map_err(handler_error)?;
         record(&txn, recorded, &positions, moved).await?;
-        txn.commit().await?;
+        // A handler may have recorded events of its own: the service's relay (if it
+        // has one) publishes them at once.
+        outbox::commit(&self.db, txn).await?;
         let now = OffsetDateTime::now_utc();
         for (job, outcome) in jobs.iter().zip(&outcomes) {
             if matches!(outcome, Outcome::Applied) {
@@ -545,7 +548,7 @@ impl Consumer {
         dead_letter::Entity::delete_by_id(event_id)
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        outbox::commit(&self.db, txn).await?;
         Ok(match applied_before {
             true => Retried::AlreadyApplied,
             false => Retried::Applied,

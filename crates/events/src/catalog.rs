@@ -31,6 +31,8 @@ pub const CATALOG: &[(&str, &[u16])] = &[
     ("people.employee.updated", &[1]),
     ("people.employee.deactivated", &[1]),
     ("people.employee.reactivated", &[1]),
+    ("tasks.task.created", &[1]),
+    ("tasks.task.updated", &[1]),
 ];
 
 /// An employee as people holds them, without what is secret (the salary).
@@ -123,6 +125,23 @@ pub struct Account {
     pub active: bool,
 }
 
+/// A task as it now is, with who changed it and whom it was assigned to before, so a
+/// consumer can tell an assignment or an unassignment from any other change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: Uuid,
+    pub title: String,
+    /// `todo`, `in_progress`, `done` or `cancelled`.
+    pub status: String,
+    pub assignee_id: Option<Uuid>,
+    pub creator_id: Uuid,
+    pub due_date: Option<Date>,
+    /// The assignee before this change (for a new task, none).
+    pub previous_assignee_id: Option<Uuid>,
+    /// The employee who made the change; none when Roster made it (the assignee left).
+    pub changed_by: Option<Uuid>,
+}
+
 /// The aggregate that an event removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
@@ -153,6 +172,8 @@ pub enum Event {
     EmployeeDeactivated(Employee),
     /// The employee is back: their status is `active` again.
     EmployeeReactivated(Employee),
+    TaskCreated(Task),
+    TaskUpdated(Task),
 }
 
 impl Event {
@@ -178,6 +199,8 @@ impl Event {
             Self::EmployeeUpdated(p) => ("people.employee.updated", to_value(p)),
             Self::EmployeeDeactivated(p) => ("people.employee.deactivated", to_value(p)),
             Self::EmployeeReactivated(p) => ("people.employee.reactivated", to_value(p)),
+            Self::TaskCreated(p) => ("tasks.task.created", to_value(p)),
+            Self::TaskUpdated(p) => ("tasks.task.updated", to_value(p)),
         };
         (kind, 1, payload)
     }
@@ -224,6 +247,8 @@ impl Event {
             "people.employee.updated" => Self::EmployeeUpdated(payload(e)?),
             "people.employee.deactivated" => Self::EmployeeDeactivated(payload(e)?),
             "people.employee.reactivated" => Self::EmployeeReactivated(payload(e)?),
+            "tasks.task.created" => Self::TaskCreated(payload(e)?),
+            "tasks.task.updated" => Self::TaskUpdated(payload(e)?),
             _ => {
                 return Err(Undecodable::UnknownType {
                     kind: envelope.kind.clone(),

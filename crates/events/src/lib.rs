@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 pub use catalog::{
     Account, CATALOG, Calendar, Company, CompanySettings, Employee, Event, Holiday, Location,
-    Removed, Team,
+    Removed, Task, Team,
 };
 
 /// What travels on the bus: one event and what every consumer needs to handle it

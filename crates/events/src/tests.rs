@@ -63,6 +63,16 @@ fn every_event() -> Vec<Event> {
         active: true,
     };
     let removed = Removed { id: Uuid::now_v7() };
+    let task = Task {
+        id: Uuid::now_v7(),
+        title: "File the report".into(),
+        status: "todo".into(),
+        assignee_id: Some(Uuid::now_v7()),
+        creator_id: Uuid::now_v7(),
+        due_date: Some(date!(2026 - 12 - 15)),
+        previous_assignee_id: None,
+        changed_by: Some(Uuid::now_v7()),
+    };
     vec![
         Event::AccountCreated(account.clone()),
         Event::AccountUpdated(account),
@@ -83,6 +93,13 @@ fn every_event() -> Vec<Event> {
         Event::EmployeeUpdated(employee("active")),
         Event::EmployeeDeactivated(employee("inactive")),
         Event::EmployeeReactivated(employee("active")),
+        Event::TaskCreated(task.clone()),
+        Event::TaskUpdated(Task {
+            assignee_id: None,
+            previous_assignee_id: task.assignee_id,
+            changed_by: None,
+            ..task
+        }),
     ]
 }
 

@@ -2,6 +2,8 @@
 //! status workflow, assignees checked against the replica of people's employees, and
 //! the open tasks of someone who leaves unassigned.
 
+use roster_bus::outbox;
+use roster_events::{Event, Task};
 use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::{Value, json};
 
@@ -188,6 +190,7 @@ async fn tasks_follow_their_workflow_and_their_people(topology: Topology) {
     assert_eq!(open.body["status"], "todo");
     let finished = app.get(&zeds[1], admin).await;
     assert_eq!(finished.body["assignee_id"], zed_id.as_str());
+    events_tell_every_change(&app, id, &zeds[0], &zed_id).await;
     let to_gone = app
         .post(
             "/api/v1/tasks",
@@ -224,6 +227,48 @@ async fn tasks_follow_their_workflow_and_their_people(topology: Topology) {
         .await;
     assert_eq!(blocked.status, StatusCode::BAD_REQUEST);
     assert_eq!(ids(&app.get("/api/v1/tasks", admin).await.body).len(), 4);
+}
+
+/// Every change of a task is an event numbered in the task's order, carrying the task
+/// as it became, whom it was assigned to before and who changed it (nobody, when Roster
+/// unassigned the task of someone who left).
+async fn events_tell_every_change(app: &TestApp, first: &str, unassigned: &str, zed_id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let published = loop {
+        let published = outbox::published_after(app.db("tasks"), None, 1000)
+            .await
+            .unwrap();
+        // Every change so far: 4 for the first task, 2 for Eve's own, 2 + 2 for Zed's.
+        if published.len() >= 10 {
+            break published;
+        }
+        assert!(std::time::Instant::now() < deadline, "{published:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let of = |id: &str| -> Vec<(u64, Task)> {
+        published
+            .iter()
+            .filter(|(_, e)| e.aggregate_id.to_string() == id)
+            .map(|(_, e)| match Event::decode(e).unwrap() {
+                Event::TaskCreated(t) | Event::TaskUpdated(t) => (e.sequence, t),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let first = of(first);
+    let sequences: Vec<u64> = first.iter().map(|(s, _)| *s).collect();
+    assert_eq!(sequences, [1, 2, 3, 4]);
+    let statuses: Vec<&str> = first.iter().map(|(_, t)| t.status.as_str()).collect();
+    assert_eq!(statuses, ["todo", "todo", "in_progress", "done"]);
+    let id = unassigned.rsplit('/').next().unwrap();
+    let (sequence, last) = of(id).pop().unwrap();
+    assert_eq!(sequence, 2);
+    assert_eq!(last.assignee_id, None);
+    assert_eq!(
+        last.previous_assignee_id.map(|p| p.to_string()).as_deref(),
+        Some(zed_id)
+    );
+    assert_eq!(last.changed_by, None);
 }
 
 topology_tests!(tasks_follow_their_workflow_and_their_people);

@@ -209,11 +209,19 @@ pub(super) async fn update_task(
         due_date: body.due_date,
         status: body.status,
     };
-    let task = tasks::update(&ctx.db, &caller.tenant(), viewer(&caller), id, change)
-        .await
-        .map_err(|e| match e {
-            UpdateError::Store(e) => ApiError::from(e),
-            UpdateError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
-        })?;
+    let tenant = caller.tenant();
+    let task = tasks::update(
+        &ctx.db,
+        &tenant,
+        viewer(&caller),
+        caller.employee_id(),
+        id,
+        change,
+    )
+    .await
+    .map_err(|e| match e {
+        UpdateError::Store(e) => ApiError::from(e),
+        UpdateError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
+    })?;
     Ok(Json(task.into()))
 }

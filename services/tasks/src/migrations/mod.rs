@@ -1,9 +1,11 @@
 //! The tasks service's migrations: its replica of people's employees (with the inbox
-//! that feeds it), then the tasks.
+//! that feeds it), then the tasks, numbered by a revision, and the outbox of their
+//! events.
 
 mod m20261201_000001_create_tasks;
 
-use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+use roster_bus::outbox_migrations;
+use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 use crate::REPLICA;
 
@@ -14,6 +16,14 @@ pub fn all() -> Migrations {
         name: "m20261201_000002_tasks_policies",
         tables: &TENANT_TABLES,
     }));
+    all.push(Box::new(RevisionColumn {
+        name: "m20261201_000003_task_revisions",
+        table: "tasks",
+    }));
+    all.extend(outbox_migrations(
+        "m20261201_000004_outbox",
+        "m20261201_000005_outbox_policies",
+    ));
     all
 }
 

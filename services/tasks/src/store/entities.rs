@@ -17,6 +17,8 @@ pub mod task {
         pub due_date: Option<TimeDate>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
+        /// How many times it changed; numbers its events.
+        pub revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,9 +1,10 @@
 //! Tasks: created, listed and read as the caller may see them, changed along the
 //! status workflow. Assignees are checked against the replica of people's employees.
 
+use roster_bus::outbox;
+use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError};
 use roster_storage::{ServiceDb, Tenant};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QuerySelect, Select, Set,
@@ -127,11 +128,43 @@ pub async fn create(
         due_date: Set(new.due_date),
         created_at: Set(at),
         updated_at: Set(at),
+        revision: Set(1),
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    record(&txn, &task, None, Some(creator_id)).await?;
+    outbox::commit(db, txn).await?;
     Ok(task)
+}
+
+/// Records the event of `task` as it now is (created at revision 1, updated after),
+/// in the transaction of the change.
+async fn record(
+    conn: &impl ConnectionTrait,
+    task: &task::Model,
+    previous_assignee_id: Option<Uuid>,
+    changed_by: Option<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    let payload = events::Task {
+        id: task.id,
+        title: task.title.clone(),
+        status: task.status.clone(),
+        assignee_id: task.assignee_id,
+        creator_id: task.creator_id,
+        due_date: task.due_date,
+        previous_assignee_id,
+        changed_by,
+    };
+    let event = NewEvent {
+        event: match task.revision {
+            1 => Event::TaskCreated(payload),
+            _ => Event::TaskUpdated(payload),
+        },
+        aggregate_id: task.id,
+        sequence: u64::try_from(task.revision).unwrap_or(0),
+        company_id: task.company_id,
+    };
+    outbox::record(conn, [event]).await
 }
 
 pub async fn get(
@@ -218,11 +251,13 @@ impl From<roster_storage::DbError> for UpdateError {
     }
 }
 
+/// Changes task `id` as `changed_by` (seeing as `viewer`) asked.
 #[tracing::instrument(skip(db))]
 pub async fn update(
     db: &ServiceDb,
     tenant: &Tenant,
     viewer: Viewer,
+    changed_by: Uuid,
     id: Uuid,
     change: TaskChange,
 ) -> Result<task::Model, UpdateError> {
@@ -273,7 +308,10 @@ pub async fn update(
     {
         check_assignee(&txn, tenant, assignee_id).await?;
     }
+    let previous_assignee_id = task.assignee_id;
+    let revision = task.revision + 1;
     let mut row = task.into_active_model();
+    row.revision = Set(revision);
     if let Some(title) = change.title {
         row.title = Set(title);
     }
@@ -291,12 +329,14 @@ pub async fn update(
     }
     row.updated_at = Set(OffsetDateTime::now_utc());
     let task = row.update(&txn).await?;
-    txn.commit().await?;
+    record(&txn, &task, previous_assignee_id, Some(changed_by)).await?;
+    outbox::commit(db, txn).await?;
     Ok(task)
 }
 
-/// Leaves the open tasks of `employee_id` unassigned, in the caller's transaction (the
-/// one that records their deactivation in the replica); answers how many.
+/// Leaves the open tasks of `employee_id` unassigned, each with its event, in the
+/// caller's transaction (the one that records their deactivation in the replica);
+/// answers how many. The creator learns of it from the event.
 pub async fn unassign_open(
     conn: &impl ConnectionTrait,
     company_id: Uuid,
@@ -307,16 +347,22 @@ pub async fn unassign_open(
         .filter(|s| s.is_open())
         .map(Status::as_str)
         .collect();
-    Ok(task::Entity::update_many()
-        .col_expr(task::Column::AssigneeId, Expr::value(None::<Uuid>))
-        .col_expr(
-            task::Column::UpdatedAt,
-            Expr::value(OffsetDateTime::now_utc()),
-        )
+    let tasks = task::Entity::find()
         .filter(task::Column::CompanyId.eq(company_id))
         .filter(task::Column::AssigneeId.eq(employee_id))
         .filter(task::Column::Status.is_in(open))
-        .exec(conn)
-        .await?
-        .rows_affected)
+        .lock_exclusive()
+        .all(conn)
+        .await?;
+    let count = tasks.len() as u64;
+    for task in tasks {
+        let revision = task.revision + 1;
+        let mut row = task.into_active_model();
+        row.assignee_id = Set(None);
+        row.revision = Set(revision);
+        row.updated_at = Set(OffsetDateTime::now_utc());
+        let task = row.update(conn).await?;
+        record(conn, &task, Some(employee_id), None).await?;
+    }
+    Ok(count)
 }
