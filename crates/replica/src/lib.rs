@@ -667,10 +667,54 @@ impl MigrationTrait for ReplicaTables {
     }
 }
 
-/// The handler of a service whose only use of events is its replica: it applies
-/// every event of an employee and ignores the rest.
-#[derive(Debug, Clone, Copy)]
-pub struct ReplicaHandler(pub Replica);
+/// What a service does with a batch of events beside keeping its replica: in the same
+/// transaction (the one that records the events in the inbox, so it happens exactly
+/// once), after the replica was written. `written` holds the employees whose row
+/// changed, so a reaction never follows a stale state.
+#[async_trait::async_trait]
+pub trait Reaction: Send + Sync + 'static {
+    async fn react(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        events: &[(&roster_events::Envelope, &roster_events::Event)],
+        written: &HashSet<Uuid>,
+    ) -> anyhow::Result<()>;
+}
+
+/// The handler of a service that keeps a replica: it applies every event of an
+/// employee to it, then hands the batch to the service's [`Reaction`], if any.
+#[derive(Clone, Copy)]
+pub struct ReplicaHandler {
+    replica: Replica,
+    reaction: Option<&'static dyn Reaction>,
+}
+
+impl std::fmt::Debug for ReplicaHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicaHandler")
+            .field("replica", &self.replica)
+            .field("reacts", &self.reaction.is_some())
+            .finish()
+    }
+}
+
+impl ReplicaHandler {
+    /// A service whose only use of events is its replica.
+    pub const fn new(replica: Replica) -> Self {
+        Self {
+            replica,
+            reaction: None,
+        }
+    }
+
+    /// A service that also reacts to what the events tell.
+    pub const fn reacting(replica: Replica, reaction: &'static dyn Reaction) -> Self {
+        Self {
+            replica,
+            reaction: Some(reaction),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl roster_bus::Handler for ReplicaHandler {
@@ -680,14 +724,11 @@ impl roster_bus::Handler for ReplicaHandler {
         envelope: &roster_events::Envelope,
         event: &roster_events::Event,
     ) -> anyhow::Result<()> {
-        if let Some(employee) = event.employee() {
-            self.0.apply(txn, envelope.sequence, employee).await?;
-        }
-        Ok(())
+        self.handle_all(txn, &[(envelope, event)]).await
     }
 
-    /// Every employee of the batch in one upsert: the replica keeps no more than
-    /// each one's latest state, and records no events of its own.
+    /// Every employee of the batch in one upsert (the replica keeps no more than each
+    /// one's latest state), then the reaction.
     async fn handle_all(
         &self,
         txn: &sea_orm::DatabaseTransaction,
@@ -696,7 +737,10 @@ impl roster_bus::Handler for ReplicaHandler {
         let employees = events
             .iter()
             .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)));
-        self.0.apply_all(txn, employees).await?;
+        let written = self.replica.apply_all(txn, employees).await?;
+        if let Some(reaction) = self.reaction {
+            reaction.react(txn, events, &written).await?;
+        }
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ pub const REPLICA: Replica = Replica {
 /// Applies people's events to the replica. A reaction to an employee's change
 /// belongs here, in the transaction of the replica's change and the inbox record, so
 /// it happens exactly once.
-static HANDLER: ReplicaHandler = ReplicaHandler(REPLICA);
+static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA);
 
 fn migrations() -> Migrations {
     REPLICA.migrations()

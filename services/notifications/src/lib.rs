@@ -1,29 +1,110 @@
 #![doc = include_str!("../README.md")]
 
-use roster_migrate::Migrations;
-use roster_replica::{Field, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef};
+mod api;
+mod migrations;
+pub mod render;
+pub mod store;
+
+use std::collections::HashSet;
+
+use minijinja::Value;
+use roster_events::{Employee, Envelope, Event, Task};
+use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
+use roster_service::{Consumes, ServiceDef, nothing_to_start};
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use render::{TASK_ASSIGNED, TASK_UNASSIGNED, Template, WELCOME};
+use store::notifications::NewNotification;
 
 /// The notifications service.
-pub const SERVICE: ServiceDef = ServiceDef::consumer_only(
-    "notifications",
-    migrations,
-    Consumes {
-        from: &["people"],
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: "notifications",
+    migrations: migrations::all,
+    routes: api::routes,
+    access: api::ACCESS,
+    start: nothing_to_start,
+    publishes: false,
+    consumes: Some(Consumes {
+        from: &["people", "tasks"],
         handler: &HANDLER,
-    },
-);
+    }),
+};
 
 /// The employees notifications keeps a copy of, and what of them.
 pub const REPLICA: Replica = Replica {
     fields: &[Field::Email, Field::Names, Field::Phone],
 };
 
-/// Applies people's events to the replica. A reaction to an employee's change
-/// belongs here, in the transaction of the replica's change and the inbox record, so
-/// it happens exactly once.
-static HANDLER: ReplicaHandler = ReplicaHandler(REPLICA);
+static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &NOTIFY);
+static NOTIFY: Notify = Notify;
 
-fn migrations() -> Migrations {
-    REPLICA.migrations()
+/// Turns the events that concern someone into their notifications: a welcome to a
+/// new employee, a task to its new assignee (unless they assigned it themselves), and
+/// to a task's creator the news that it lost its assignee, who left.
+#[derive(Debug)]
+struct Notify;
+
+#[async_trait::async_trait]
+impl Reaction for Notify {
+    async fn react(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[(&Envelope, &Event)],
+        written: &HashSet<Uuid>,
+    ) -> anyhow::Result<()> {
+        let mut notes = Vec::new();
+        for (envelope, event) in events {
+            match event {
+                Event::EmployeeCreated(employee) if written.contains(&employee.id) => {
+                    notes.push(welcome(envelope, employee)?);
+                }
+                Event::TaskCreated(task) | Event::TaskUpdated(task) => {
+                    notes.extend(about_task(envelope, task)?);
+                }
+                _ => {}
+            }
+        }
+        store::notifications::insert_all(txn, notes).await?;
+        Ok(())
+    }
+}
+
+fn note(
+    envelope: &Envelope,
+    employee_id: Uuid,
+    template: &Template,
+    context: &Value,
+    link: Option<String>,
+) -> anyhow::Result<NewNotification> {
+    let (title, body) = render::render(template, context)?;
+    Ok(NewNotification {
+        company_id: envelope.company_id,
+        employee_id,
+        kind: template.kind,
+        title,
+        body,
+        link,
+        event_id: envelope.id,
+    })
+}
+
+fn welcome(envelope: &Envelope, employee: &Employee) -> anyhow::Result<NewNotification> {
+    let context = minijinja::context! { employee => Value::from_serialize(employee) };
+    note(envelope, employee.id, &WELCOME, &context, None)
+}
+
+/// Who learns of a task's change: its new assignee, or its creator when it lost its
+/// assignee to a departure.
+fn about_task(envelope: &Envelope, task: &Task) -> anyhow::Result<Option<NewNotification>> {
+    let context = minijinja::context! { task => Value::from_serialize(task) };
+    let link = Some(format!("/api/v1/tasks/{}", task.id));
+    let (to, template) = match (task.assignee_id, task.previous_assignee_id) {
+        (Some(to), before) if before != Some(to) && task.changed_by != Some(to) => {
+            (to, &TASK_ASSIGNED)
+        }
+        (None, Some(_)) if task.changed_by.is_none() => (task.creator_id, &TASK_UNASSIGNED),
+        _ => return Ok(None),
+    };
+    note(envelope, to, template, &context, link).map(Some)
 }

@@ -5,10 +5,13 @@ pub mod domain;
 mod migrations;
 pub mod store;
 
-use roster_events::{Employee, Envelope, Event};
-use roster_replica::{Field, Replica};
+use std::collections::HashSet;
+
+use roster_events::{Envelope, Event};
+use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_service::{Consumes, ServiceDef, nothing_to_start};
 use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
 
 /// The tasks service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -30,42 +33,30 @@ pub const REPLICA: Replica = Replica {
     fields: &[Field::Email, Field::Names, Field::Manager],
 };
 
-static HANDLER: Handler = Handler;
+static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &UNASSIGN);
+static UNASSIGN: Unassign = Unassign;
 
-/// Applies people's events to the replica and reacts in the same transaction (the
-/// one that records the events in the inbox, so it happens exactly once): an employee
-/// who became inactive leaves their open tasks unassigned.
+/// An employee who became inactive leaves their open tasks unassigned.
 #[derive(Debug)]
-struct Handler;
+struct Unassign;
 
 #[async_trait::async_trait]
-impl roster_bus::Handler for Handler {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        envelope: &Envelope,
-        event: &Event,
-    ) -> anyhow::Result<()> {
-        self.handle_all(txn, &[(envelope, event)]).await
-    }
-
-    async fn handle_all(
+impl Reaction for Unassign {
+    async fn react(
         &self,
         txn: &DatabaseTransaction,
         events: &[(&Envelope, &Event)],
+        written: &HashSet<Uuid>,
     ) -> anyhow::Result<()> {
-        let employees: Vec<(u64, &Employee)> = events
+        let left = events
             .iter()
-            .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)))
-            .collect();
-        let written = REPLICA.apply_all(txn, employees.iter().copied()).await?;
-        for (_, employee) in employees {
-            if !employee.is_active() && written.contains(&employee.id) {
-                let unassigned =
-                    store::tasks::unassign_open(txn, employee.company_id, employee.id).await?;
-                if unassigned > 0 {
-                    tracing::info!(employee_id = %employee.id, unassigned, "unassigned the open tasks of an inactive employee");
-                }
+            .filter_map(|(_, event)| event.employee())
+            .filter(|e| !e.is_active() && written.contains(&e.id));
+        for employee in left {
+            let unassigned =
+                store::tasks::unassign_open(txn, employee.company_id, employee.id).await?;
+            if unassigned > 0 {
+                tracing::info!(employee_id = %employee.id, unassigned, "unassigned the open tasks of an inactive employee");
             }
         }
         Ok(())

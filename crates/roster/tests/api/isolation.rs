@@ -1,4 +1,4 @@
-//! With two companies, every route of org, people and tasks that names a record is called with
+//! With two companies, every route of org, people, tasks and notifications that names a record is called with
 //! company A's admin token and company B's ids: each answers 404, lists never show B's
 //! records, and B's data is unchanged afterwards. A route the matrix does not know
 //! fails the test, so new routes join it.
@@ -56,6 +56,14 @@ async fn one_company_never_reaches_another(topology: Topology) {
         json!({"title": "Secret plan", "assignee_id": employee}),
     )
     .await;
+    // B's admin was welcomed at signup.
+    let notification = loop {
+        let list = app.get("/api/v1/notifications", &b.admin).await;
+        if let Some(id) = list.body["items"][0]["id"].as_str() {
+            break id.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
 
     let ids: BTreeMap<&str, &str> = BTreeMap::from([
         ("/api/v1/org/teams/{id}", team.as_str()),
@@ -64,16 +72,18 @@ async fn one_company_never_reaches_another(topology: Topology) {
         ("/api/v1/org/holidays/{id}", holiday.as_str()),
         ("/api/v1/people/employees/{id}", employee.as_str()),
         ("/api/v1/tasks/{id}", task.as_str()),
+        ("/api/v1/notifications/{id}/read", notification.as_str()),
     ]);
     let snapshot = |token: String| {
         let app = &app;
         let reads: Vec<String> = ids
             .iter()
-            .filter(|(path, _)| !path.contains("holidays"))
+            .filter(|(path, _)| !path.contains("holidays") && !path.ends_with("/read"))
             .map(|(path, id)| path.replace("{id}", id))
             .chain([
                 "/api/v1/org/company".to_owned(),
                 "/api/v1/org/holidays".to_owned(),
+                "/api/v1/notifications".to_owned(),
             ])
             .collect();
         async move {
@@ -88,7 +98,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
 
     let rules = roster::SERVICES
         .iter()
-        .filter(|s| ["org", "people", "tasks"].contains(&s.name))
+        .filter(|s| ["org", "people", "tasks", "notifications"].contains(&s.name))
         .flat_map(|s| s.access)
         .filter(|r| !matches!(r.access, Access::Service | Access::Public));
     for rule in rules {

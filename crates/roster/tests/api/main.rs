@@ -11,6 +11,7 @@ mod faults;
 mod gateway;
 mod isolation;
 mod migrations;
+mod notifications;
 mod platform;
 mod process;
 mod producers;

@@ -174,8 +174,8 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // Org's companies, company_settings, teams, holiday_calendars, holidays, locations,
     // outbox; people's employees, employee_teams, sagas, outbox; auth's accounts,
     // sessions, outbox; each consumer's employees and dead_letters, and presence's
-    // employee_teams.
-    assert_eq!(checked, 23, "tables checked for writes");
+    // employee_teams; tasks' tasks and outbox; notifications' notifications.
+    assert_eq!(checked, 26, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

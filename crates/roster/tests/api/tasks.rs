@@ -11,7 +11,7 @@ use crate::accounts::{PASSWORD, hire, log_in, sign_up};
 use crate::replicas::in_step;
 
 /// Hires someone and logs them in: their id and access token.
-async fn person(app: &TestApp, admin: &str, body: Value) -> (String, String) {
+pub async fn person(app: &TestApp, admin: &str, body: Value) -> (String, String) {
     let email = body["email"].as_str().unwrap().to_owned();
     let mut body = body;
     body["password"] = json!(PASSWORD);
@@ -23,6 +23,13 @@ async fn person(app: &TestApp, admin: &str, body: Value) -> (String, String) {
         hired.body["id"].as_str().unwrap().to_owned(),
         login.body["access_token"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Creates a task as `token`, which must succeed: the task.
+pub async fn create_task(app: &TestApp, token: &str, body: Value) -> Value {
+    let made = app.post("/api/v1/tasks", token, &body).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{body}: {:?}", made.body);
+    made.body
 }
 
 fn ids(list: &Value) -> Vec<&str> {
@@ -132,15 +139,8 @@ async fn tasks_follow_their_workflow_and_their_people(topology: Topology) {
         )
         .await;
     assert_eq!(others.status, StatusCode::FORBIDDEN);
-    let own = app
-        .post(
-            "/api/v1/tasks",
-            &eve,
-            &json!({"title": "Mine", "assignee_id": eve_id}),
-        )
-        .await;
-    assert_eq!(own.status, StatusCode::CREATED, "{:?}", own.body);
-    let own_path = format!("/api/v1/tasks/{}", own.body["id"].as_str().unwrap());
+    let own = create_task(&app, &eve, json!({"title": "Mine", "assignee_id": eve_id})).await;
+    let own_path = format!("/api/v1/tasks/{}", own["id"].as_str().unwrap());
     let cancelled = app
         .patch(&own_path, &eve, &json!({"status": "cancelled"}))
         .await;
