@@ -1,5 +1,5 @@
 //! The demo company: an admin, a manager and two employees reporting to the manager, in
-//! two teams. Seeded through the public API of a running Roster, as a client would, so
+//! two teams, and a task in each status. Seeded through the public API of a running Roster, as a client would, so
 //! it goes through every service's own rules and the saga that creates employees, on
 //! any topology.
 
@@ -165,15 +165,70 @@ pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
             &employee(&MANAGER, &password, &team_ids, None),
         )
         .await?;
+    let mut reports = Vec::with_capacity(REPORTS.len());
     for ((person, _), team) in REPORTS.iter().zip(&team_ids) {
-        client
-            .create(
-                "/api/v1/people/employees",
-                &employee(person, &password, &[team], Some(&manager)),
-            )
-            .await?;
+        reports.push(
+            client
+                .create(
+                    "/api/v1/people/employees",
+                    &employee(person, &password, &[team], Some(&manager)),
+                )
+                .await?,
+        );
+    }
+    let assignees = [
+        Some(reports[0].as_str()),
+        Some(reports[1].as_str()),
+        Some(manager.as_str()),
+        None,
+    ];
+    for ((title, steps), assignee) in TASKS.iter().zip(assignees) {
+        let task = create_task(&client, title, assignee).await?;
+        for status in *steps {
+            client
+                .update(&format!("/api/v1/tasks/{task}"), &json!({"status": status}))
+                .await?;
+        }
     }
     Ok(Seeded::Created { password })
+}
+
+/// The demo tasks, one in each status: its title and the steps that bring it there.
+pub const TASKS: [(&str, &[&str]); 4] = [
+    ("Review the onboarding checklist", &[]),
+    ("Answer the open support tickets", &["in_progress"]),
+    ("Plan the team offsite", &["in_progress", "done"]),
+    ("Order new monitors", &["cancelled"]),
+];
+
+/// How long a new employee may take to reach the tasks service's replica.
+const REPLICA_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Creates a task; an assignee hired a moment ago may not have reached the tasks
+/// service yet (it learns of them through events), so a refused assignee is tried
+/// again for a while.
+async fn create_task(
+    client: &Client,
+    title: &str,
+    assignee: Option<&str>,
+) -> anyhow::Result<String> {
+    let body = json!({"title": title, "assignee_id": assignee});
+    let deadline = std::time::Instant::now() + REPLICA_WAIT;
+    loop {
+        let (status, answer) = client.send(Method::POST, "/api/v1/tasks", &body).await?;
+        match status {
+            StatusCode::CREATED => {
+                return answer["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .context("POST /api/v1/tasks answered no id");
+            }
+            StatusCode::UNPROCESSABLE_ENTITY if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            _ => bail!("POST /api/v1/tasks answered {status}: {}", answer["detail"]),
+        }
+    }
 }
 
 #[cfg(test)]

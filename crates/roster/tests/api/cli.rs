@@ -109,7 +109,7 @@ fn demo_password(mut lines: impl Iterator<Item = String>) -> String {
 }
 
 /// The demo company as its admin sees it: four people, the two employees reporting to
-/// the manager, two teams; and each person can log in.
+/// the manager, two teams, a task in each status; and each person can log in.
 async fn demo_company_is_there(base: &str, password: &str) {
     let client = reqwest::Client::new();
     let login = |email: &'static str| {
@@ -131,6 +131,15 @@ async fn demo_company_is_there(base: &str, password: &str) {
         let request = client.get(format!("{base}{path}")).bearer_auth(&admin);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
+    let tasks = get("/api/v1/tasks").await;
+    let mut statuses: Vec<&str> = tasks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["cancelled", "done", "in_progress", "todo"]);
     let people = get("/api/v1/people/employees").await;
     let people = people["items"].as_array().unwrap();
     assert_eq!(people.len(), 4, "{people:?}");
