@@ -60,21 +60,17 @@ pub trait Handler: Send + Sync + 'static {
         events: &[(&Envelope, &Event)],
     ) -> anyhow::Result<()> {
         for (envelope, event) in events {
-            let work = self.handle(txn, envelope, event);
-            let work = work.instrument(event_span(envelope));
-            match envelope.trace.clone() {
-                Some(trace) => roster_events::trace::scope(trace, work).await?,
-                None => work.await?,
-            }
+            in_event_scope(envelope, self.handle(txn, envelope, event)).await?;
         }
         Ok(())
     }
 }
 
-/// The span of one event's handling: its type, ids and the trace it carries.
-pub fn event_span(envelope: &Envelope) -> tracing::Span {
+/// Runs `work` for one event in the event's span (its type, ids and trace) and under
+/// its trace context, so that events `work` records carry the trace on.
+pub async fn in_event_scope<F: std::future::Future>(envelope: &Envelope, work: F) -> F::Output {
     let trace = envelope.trace.as_ref();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "event",
         r#type = %envelope.kind,
         event_id = %envelope.id,
@@ -82,7 +78,12 @@ pub fn event_span(envelope: &Envelope) -> tracing::Span {
         sequence = envelope.sequence,
         trace_id = trace.and_then(|t| t.trace_id()).unwrap_or_default(),
         request_id = trace.and_then(|t| t.request_id.as_deref()).unwrap_or_default(),
-    )
+    );
+    let work = work.instrument(span);
+    match envelope.trace.clone() {
+        Some(trace) => roster_events::trace::scope(trace, work).await,
+        None => work.await,
+    }
 }
 
 /// How often a consumer tells the bus it still holds the events it waits on.
@@ -417,7 +418,7 @@ impl Consumer {
         let now = OffsetDateTime::now_utc();
         let mut outcomes = Vec::with_capacity(jobs.len());
         let mut recorded = Vec::new();
-        let mut moved = Vec::new();
+        let mut moved = BTreeMap::new();
         let mut applying = Vec::new();
         for job in jobs {
             let envelope = &job.envelope;
@@ -443,12 +444,12 @@ impl Consumer {
             }
             applying.push(job);
             positions.insert(key.clone(), sequence);
-            moved.push(key);
+            moved.insert(key, sequence);
             recorded.push(inbox_row(envelope, now));
             outcomes.push(Outcome::Applied);
         }
         self.handle(&txn, &applying).await.map_err(handler_error)?;
-        record(&txn, recorded, &positions, moved).await?;
+        record(&txn, recorded, &moved).await?;
         // A handler may have recorded events of its own: the service's relay (if it
         // has one) publishes them at once.
         outbox::commit(&self.db, txn).await?;
@@ -654,19 +655,14 @@ async fn positions_of(
 async fn record(
     txn: &DatabaseTransaction,
     inbox_rows: Vec<inbox::ActiveModel>,
-    positions: &HashMap<Key, u64>,
-    moved: Vec<Key>,
+    moved: &BTreeMap<Key, u64>,
 ) -> Result<(), DbError> {
     if !inbox_rows.is_empty() {
         inbox::Entity::insert_many(inbox_rows)
             .exec_without_returning(txn)
             .await?;
     }
-    let moved: BTreeMap<&Key, u64> = moved
-        .iter()
-        .filter_map(|key| Some((key, *positions.get(key)?)))
-        .collect();
-    advance_all(txn, moved).await
+    advance_all(txn, moved.iter().map(|(key, sequence)| (key, *sequence))).await
 }
 
 /// Moves an aggregate's position to `sequence` unless it is past it already, within

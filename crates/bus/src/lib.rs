@@ -12,7 +12,7 @@ mod relay;
 mod tables;
 
 pub use bus::{Acknowledge, Bus, Delivery};
-pub use consumer::{Consumer, Handler, Retried, RetryError, advance_position, event_span};
+pub use consumer::{Consumer, Handler, Retried, RetryError, advance_position, in_event_scope};
 pub use embedded::EmbeddedBus;
 pub use nats::NatsBus;
 pub use relay::Relay;

@@ -294,6 +294,9 @@ pub enum StoreError {
     /// Missing, or another company's (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Visible to the caller, but not theirs to change (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -344,6 +347,7 @@ impl From<StoreError> for ApiError {
                 errors: Vec::new(),
             },
             StoreError::NotFound(what) => Self::not_found(format!("no such {what}")),
+            StoreError::Forbidden(why) => Self::Forbidden(why.to_owned()),
             StoreError::Db(e) => e.into(),
             StoreError::Internal(e) => Self::Internal(e),
         }

@@ -667,17 +667,19 @@ impl MigrationTrait for ReplicaTables {
     }
 }
 
-/// What a service does with a batch of events beside keeping its replica: in the same
-/// transaction (the one that records the events in the inbox, so it happens exactly
-/// once), after the replica was written. `written` holds the employees whose row
-/// changed, so a reaction never follows a stale state.
+/// What a service does with an event beside keeping its replica: in the same
+/// transaction (the one that records the event in the inbox, so it happens exactly
+/// once), after the replica was written, in the event's span and under its trace (so
+/// the events it records carry the trace on). `written` says whether the event's
+/// employee row changed, so a reaction never follows a stale state.
 #[async_trait::async_trait]
 pub trait Reaction: Send + Sync + 'static {
     async fn react(
         &self,
         txn: &sea_orm::DatabaseTransaction,
-        events: &[(&roster_events::Envelope, &roster_events::Event)],
-        written: &HashSet<Uuid>,
+        envelope: &roster_events::Envelope,
+        event: &roster_events::Event,
+        written: bool,
     ) -> anyhow::Result<()>;
 }
 
@@ -728,7 +730,7 @@ impl roster_bus::Handler for ReplicaHandler {
     }
 
     /// Every employee of the batch in one upsert (the replica keeps no more than each
-    /// one's latest state), then the reaction.
+    /// one's latest state), then the reaction to each event.
     async fn handle_all(
         &self,
         txn: &sea_orm::DatabaseTransaction,
@@ -739,7 +741,11 @@ impl roster_bus::Handler for ReplicaHandler {
             .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)));
         let written = self.replica.apply_all(txn, employees).await?;
         if let Some(reaction) = self.reaction {
-            reaction.react(txn, events, &written).await?;
+            for (envelope, event) in events {
+                let changed = event.employee().is_some_and(|e| written.contains(&e.id));
+                let work = reaction.react(txn, envelope, event, changed);
+                roster_bus::in_event_scope(envelope, work).await?;
+            }
         }
         Ok(())
     }

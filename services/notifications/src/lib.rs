@@ -5,8 +5,6 @@ mod migrations;
 pub mod render;
 pub mod store;
 
-use std::collections::HashSet;
-
 use minijinja::Value;
 use roster_events::{Employee, Envelope, Event, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
@@ -50,22 +48,16 @@ impl Reaction for Notify {
     async fn react(
         &self,
         txn: &DatabaseTransaction,
-        events: &[(&Envelope, &Event)],
-        written: &HashSet<Uuid>,
+        envelope: &Envelope,
+        event: &Event,
+        written: bool,
     ) -> anyhow::Result<()> {
-        let mut notes = Vec::new();
-        for (envelope, event) in events {
-            match event {
-                Event::EmployeeCreated(employee) if written.contains(&employee.id) => {
-                    notes.push(welcome(envelope, employee)?);
-                }
-                Event::TaskCreated(task) | Event::TaskUpdated(task) => {
-                    notes.extend(about_task(envelope, task)?);
-                }
-                _ => {}
-            }
-        }
-        store::notifications::insert_all(txn, notes).await?;
+        let note = match event {
+            Event::EmployeeCreated(employee) if written => Some(welcome(envelope, employee)?),
+            Event::TaskCreated(task) | Event::TaskUpdated(task) => about_task(envelope, task)?,
+            _ => None,
+        };
+        store::notifications::insert_all(txn, note.into_iter().collect()).await?;
         Ok(())
     }
 }

@@ -5,13 +5,10 @@ pub mod domain;
 mod migrations;
 pub mod store;
 
-use std::collections::HashSet;
-
 use roster_events::{Envelope, Event};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_service::{Consumes, ServiceDef, nothing_to_start};
 use sea_orm::DatabaseTransaction;
-use uuid::Uuid;
 
 /// The tasks service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -45,19 +42,16 @@ impl Reaction for Unassign {
     async fn react(
         &self,
         txn: &DatabaseTransaction,
-        events: &[(&Envelope, &Event)],
-        written: &HashSet<Uuid>,
+        _: &Envelope,
+        event: &Event,
+        written: bool,
     ) -> anyhow::Result<()> {
-        let left = events
-            .iter()
-            .filter_map(|(_, event)| event.employee())
-            .filter(|e| !e.is_active() && written.contains(&e.id));
-        for employee in left {
-            let unassigned =
-                store::tasks::unassign_open(txn, employee.company_id, employee.id).await?;
-            if unassigned > 0 {
-                tracing::info!(employee_id = %employee.id, unassigned, "unassigned the open tasks of an inactive employee");
-            }
+        let Some(employee) = event.employee().filter(|e| written && !e.is_active()) else {
+            return Ok(());
+        };
+        let unassigned = store::tasks::unassign_open(txn, employee.company_id, employee.id).await?;
+        if unassigned > 0 {
+            tracing::info!(employee_id = %employee.id, unassigned, "unassigned the open tasks of an inactive employee");
         }
         Ok(())
     }

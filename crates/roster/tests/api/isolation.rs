@@ -57,11 +57,16 @@ async fn one_company_never_reaches_another(topology: Topology) {
     )
     .await;
     // B's admin was welcomed at signup.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let notification = loop {
         let list = app.get("/api/v1/notifications", &b.admin).await;
         if let Some(id) = list.body["items"][0]["id"].as_str() {
             break id.to_owned();
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B's admin was never welcomed"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
 

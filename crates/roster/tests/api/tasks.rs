@@ -238,8 +238,8 @@ async fn events_tell_every_change(app: &TestApp, first: &str, unassigned: &str, 
         let published = outbox::published_after(app.db("tasks"), None, 1000)
             .await
             .unwrap();
-        // Every change so far: 4 for the first task, 2 for Eve's own, 2 + 2 for Zed's.
-        if published.len() >= 10 {
+        // Every change so far: 4 for the first task, 2 for Eve's own, 2 + 3 for Zed's.
+        if published.len() >= 11 {
             break published;
         }
         assert!(std::time::Instant::now() < deadline, "{published:?}");
@@ -261,6 +261,27 @@ async fn events_tell_every_change(app: &TestApp, first: &str, unassigned: &str, 
     let statuses: Vec<&str> = first.iter().map(|(_, t)| t.status.as_str()).collect();
     assert_eq!(statuses, ["todo", "todo", "in_progress", "done"]);
     let id = unassigned.rsplit('/').next().unwrap();
+    // The unassignment carries the trace of the request that deactivated Zed.
+    let deactivated = outbox::published_after(app.db("people"), None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .find(|e| e.kind == "people.employee.deactivated" && e.aggregate_id.to_string() == zed_id)
+        .unwrap();
+    let unassignment = published
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.aggregate_id.to_string() == id)
+        .max_by_key(|e| e.sequence)
+        .unwrap();
+    let trace_id = |e: &roster_events::Envelope| {
+        e.trace
+            .as_ref()
+            .and_then(|t| t.trace_id().map(str::to_owned))
+    };
+    assert!(trace_id(&deactivated).is_some());
+    assert_eq!(trace_id(unassignment), trace_id(&deactivated));
     let (sequence, last) = of(id).pop().unwrap();
     assert_eq!(sequence, 2);
     assert_eq!(last.assignee_id, None);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::{DESCRIPTION_MAX, Name, OptionalText, Status, TITLE_MAX};
 use crate::store::entities::task;
-use crate::store::tasks::{self, NewTask, TaskChange, TaskFilter, UpdateError, Viewer};
+use crate::store::tasks::{self, NewTask, TaskChange, TaskFilter, Viewer};
 
 /// A task: something to do, by someone, perhaps by a date.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -209,19 +209,14 @@ pub(super) async fn update_task(
         due_date: body.due_date,
         status: body.status,
     };
-    let tenant = caller.tenant();
     let task = tasks::update(
         &ctx.db,
-        &tenant,
+        &caller.tenant(),
         viewer(&caller),
         caller.employee_id(),
         id,
         change,
     )
-    .await
-    .map_err(|e| match e {
-        UpdateError::Store(e) => ApiError::from(e),
-        UpdateError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
-    })?;
+    .await?;
     Ok(Json(task.into()))
 }

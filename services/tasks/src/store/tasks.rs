@@ -74,19 +74,11 @@ fn of_company(tenant: &Tenant) -> Select<task::Entity> {
     task::Entity::find().filter(task::Column::CompanyId.eq(tenant.company_id()))
 }
 
-/// The task as `viewer` may see it.
-async fn find(
-    conn: &impl ConnectionTrait,
-    tenant: &Tenant,
-    viewer: Viewer,
-    id: Uuid,
-) -> Result<task::Model, StoreError> {
+/// Task `id`, if `viewer` may see it.
+fn visible(tenant: &Tenant, viewer: Viewer, id: Uuid) -> Select<task::Entity> {
     of_company(tenant)
         .filter(task::Column::Id.eq(id))
         .filter(viewer.condition())
-        .one(conn)
-        .await?
-        .ok_or(StoreError::NotFound("task"))
 }
 
 /// An assignee must be an active employee of the company: otherwise 422.
@@ -173,7 +165,10 @@ pub async fn get(
     viewer: Viewer,
     id: Uuid,
 ) -> Result<task::Model, StoreError> {
-    find(&db.read(tenant).await?, tenant, viewer, id).await
+    visible(tenant, viewer, id)
+        .one(&db.read(tenant).await?)
+        .await?
+        .ok_or(StoreError::NotFound("task"))
 }
 
 /// A page of the tasks `viewer` may see, in creation order.
@@ -230,27 +225,6 @@ async fn rights(
     Ok(Rights::None)
 }
 
-/// Why a change was refused although the task is visible.
-#[derive(Debug, thiserror::Error)]
-pub enum UpdateError {
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Forbidden(&'static str),
-}
-
-impl From<sea_orm::DbErr> for UpdateError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Store(e.into())
-    }
-}
-
-impl From<roster_storage::DbError> for UpdateError {
-    fn from(e: roster_storage::DbError) -> Self {
-        Self::Store(e.into())
-    }
-}
-
 /// Changes task `id` as `changed_by` (seeing as `viewer`) asked.
 #[tracing::instrument(skip(db))]
 pub async fn update(
@@ -260,12 +234,10 @@ pub async fn update(
     changed_by: Uuid,
     id: Uuid,
     change: TaskChange,
-) -> Result<task::Model, UpdateError> {
+) -> Result<task::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
     // Locks the row: two changes of one task apply one after the other.
-    let task = of_company(tenant)
-        .filter(task::Column::Id.eq(id))
-        .filter(viewer.condition())
+    let task = visible(tenant, viewer, id)
         .lock_exclusive()
         .one(&txn)
         .await?
@@ -274,12 +246,12 @@ pub async fn update(
         Rights::All => {}
         Rights::Status if !change.beyond_status() => {}
         Rights::Status => {
-            return Err(UpdateError::Forbidden(
+            return Err(StoreError::Forbidden(
                 "the assignee may change the status only",
             ));
         }
         Rights::None => {
-            return Err(UpdateError::Forbidden(
+            return Err(StoreError::Forbidden(
                 "only an administrator, the creator, the assignee or their manager may change a task",
             ));
         }
@@ -288,20 +260,20 @@ pub async fn update(
     if let Some(next) = change.status
         && !current.may_become(next)
     {
-        return Err(StoreError::Invalid(vec![Invalid::new(
+        return Err(Invalid::new(
             "status",
             format!(
                 "a task {} cannot become {}; the workflow is todo -> in_progress -> done, or cancelled while open",
                 current.as_str(),
                 next.as_str()
             ),
-        )])
+        )
         .into());
     }
     if !current.is_open() && change.beyond_status() {
-        return Err(
-            StoreError::Conflict("a task that is done or cancelled cannot be changed").into(),
-        );
+        return Err(StoreError::Conflict(
+            "a task that is done or cancelled cannot be changed",
+        ));
     }
     if let Some(Some(assignee_id)) = change.assignee_id
         && task.assignee_id != Some(assignee_id)
