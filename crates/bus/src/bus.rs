@@ -25,6 +25,13 @@ pub trait Bus: Send + Sync + fmt::Debug {
     /// holds every one of them, so the relay may mark them published.
     async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()>;
 
+    /// Resolves the next time the bus connects to its server again, so that work
+    /// waiting out a backoff after an outage resumes at once; never, for a bus with
+    /// no server.
+    async fn reconnected(&self) {
+        std::future::pending::<()>().await;
+    }
+
     /// Delivers every event of `producer` to `consumer` through `sink`, from the first
     /// the consumer has not acknowledged, until the bus stops.
     async fn subscribe(

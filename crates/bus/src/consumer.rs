@@ -16,7 +16,7 @@
 //!   answer is not the event's fault: those attempts are retried without counting.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -25,7 +25,8 @@ use roster_events::{Envelope, Event, Undecodable};
 use roster_storage::{DbError, Scope, ServiceDb};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryTrait,
+    Set,
 };
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -236,12 +237,28 @@ impl Consumer {
             let wake = state.next_timer();
             tokio::select! {
                 delivery = input.recv(), if open => match delivery {
-                    Some(delivery) => self.accept(&mut state, delivery).await,
+                    Some(delivery) => {
+                        self.accept(&mut state, delivery).await;
+                        // Whatever else has arrived joins it, so that under load a
+                        // worker takes a full batch rather than one event at a time;
+                        // a lone event still goes at once.
+                        for _ in 1..self.config.batch_size * workers {
+                            let Ok(delivery) = input.try_recv() else { break };
+                            self.accept(&mut state, delivery).await;
+                        }
+                    }
                     None => open = false,
                 },
                 Some((worker, done)) = results.recv() => {
+                    let mut handled: HashMap<&'static str, u64> = HashMap::new();
                     for (job, outcome) in done {
-                        self.settle(&mut state, job, outcome).await;
+                        if let Some(how) = self.settle(&mut state, job, outcome).await {
+                            *handled.entry(how).or_default() += 1;
+                        }
+                    }
+                    for (how, count) in handled {
+                        metrics::counter!(HANDLED, "service" => self.service(), "outcome" => how)
+                            .increment(count);
                     }
                     idle.push(worker);
                 }
@@ -315,14 +332,17 @@ impl Consumer {
         }
     }
 
-    /// Acts on a worker's outcome for a job.
-    async fn settle(&self, state: &mut Queues, mut job: Job, outcome: Outcome) {
+    /// Acts on a worker's outcome for a job; answers how it was done with, if it was.
+    async fn settle(
+        &self,
+        state: &mut Queues,
+        mut job: Job,
+        outcome: Outcome,
+    ) -> Option<&'static str> {
         let key = job.key();
+        let done = outcome.done();
         match outcome {
             Outcome::Applied | Outcome::Duplicate | Outcome::Stale | Outcome::DeadLettered => {
-                let how = outcome.done().unwrap_or_default();
-                metrics::counter!(HANDLED, "service" => self.service(), "outcome" => how)
-                    .increment(1);
                 for ack in job.acks {
                     ack.ack().await;
                 }
@@ -349,6 +369,7 @@ impl Consumer {
                 state.retry_at(key, Instant::now() + backoff);
             }
         }
+        done
     }
 
     /// Applies a batch in one transaction; if that fails, each job in its own, so one
@@ -404,16 +425,14 @@ impl Consumer {
     }
 
     /// Applies every job that is its aggregate's next in one transaction.
+    ///
+    /// The positions decide: an event at or behind its aggregate's position was
+    /// applied (or passed) before. The inbox records every event taken, and tells a
+    /// redelivery (already there) from a late event (recorded now); an event the
+    /// positions let through but the inbox holds fails the batch, since applying it
+    /// again is never right.
     async fn apply_together(&self, jobs: &[Job]) -> Result<Vec<Outcome>, DbError> {
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
-        let ids: Vec<Uuid> = jobs.iter().map(|j| j.envelope.id).collect();
-        let seen: HashSet<Uuid> = inbox::Entity::find()
-            .filter(inbox::Column::EventId.is_in(ids))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|row| row.event_id)
-            .collect();
         let mut positions = positions_of(&txn, jobs.iter().map(|j| &j.envelope)).await?;
         let now = OffsetDateTime::now_utc();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -422,10 +441,6 @@ impl Consumer {
         let mut applying = Vec::new();
         for job in jobs {
             let envelope = &job.envelope;
-            if seen.contains(&envelope.id) {
-                outcomes.push(Outcome::Duplicate);
-                continue;
-            }
             let key = job.key();
             let at = positions.get(&key).copied().unwrap_or(0);
             let sequence = job.sequence();
@@ -449,15 +464,33 @@ impl Consumer {
             outcomes.push(Outcome::Applied);
         }
         self.handle(&txn, &applying).await.map_err(handler_error)?;
-        record(&txn, recorded, &moved).await?;
+        let new = record(&txn, recorded, &moved).await?;
+        for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
+            let id = job.envelope.id;
+            match outcome {
+                Outcome::Stale if !new.contains(&id) => *outcome = Outcome::Duplicate,
+                Outcome::Applied if !new.contains(&id) => {
+                    return Err(DbError::Other(DbErr::Custom(format!(
+                        "{} is in the inbox but its aggregate's position is behind it",
+                        job.envelope
+                    ))));
+                }
+                _ => {}
+            }
+        }
         // A handler may have recorded events of its own: the service's relay (if it
         // has one) publishes them at once.
         outbox::commit(&self.db, txn).await?;
         let now = OffsetDateTime::now_utc();
+        let mut lags = HashMap::new();
         for (job, outcome) in jobs.iter().zip(&outcomes) {
             if matches!(outcome, Outcome::Applied) {
+                let producer = job.envelope.producer();
                 let lag = (now - job.envelope.occurred_at).as_seconds_f64().max(0.0);
-                metrics::histogram!(CONSUMER_LAG, "service" => self.service(), "producer" => job.envelope.producer().to_owned())
+                lags.entry(producer)
+                    .or_insert_with(|| {
+                        metrics::histogram!(CONSUMER_LAG, "service" => self.service(), "producer" => producer.to_owned())
+                    })
                     .record(lag);
             }
         }
@@ -633,8 +666,14 @@ async fn positions_of(
     conn: &impl ConnectionTrait,
     envelopes: impl Iterator<Item = &Envelope>,
 ) -> Result<HashMap<Key, u64>, DbErr> {
-    let ids: Vec<Uuid> = envelopes.map(|e| e.aggregate_id).collect();
+    let (mut aggregates, mut ids) = (BTreeSet::new(), BTreeSet::new());
+    for envelope in envelopes {
+        aggregates.insert(envelope.aggregate());
+        ids.insert(envelope.aggregate_id);
+    }
+    // Both columns of the key, so the lookup is the key's index.
     Ok(position::Entity::find()
+        .filter(position::Column::Aggregate.is_in(aggregates))
         .filter(position::Column::AggregateId.is_in(ids))
         .all(conn)
         .await?
@@ -651,23 +690,34 @@ async fn positions_of(
         .collect())
 }
 
-/// Records the inbox rows and the positions the applied events reached.
+/// Records the events taken in the inbox and moves the positions; answers the events
+/// that were not in the inbox yet.
 async fn record(
     txn: &DatabaseTransaction,
     inbox_rows: Vec<inbox::ActiveModel>,
     moved: &BTreeMap<Key, u64>,
-) -> Result<(), DbError> {
+) -> Result<HashSet<Uuid>, DbError> {
+    let mut new = HashSet::new();
     if !inbox_rows.is_empty() {
-        inbox::Entity::insert_many(inbox_rows)
-            .exec_without_returning(txn)
-            .await?;
+        let mut insert = inbox::Entity::insert_many(inbox_rows)
+            .on_conflict(
+                OnConflict::column(inbox::Column::EventId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .into_query();
+        insert.returning_col(inbox::Column::EventId);
+        new = txn
+            .query_all(&insert)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid>("", "event_id"))
+            .collect::<Result<_, _>>()?;
     }
-    advance_all(txn, moved.iter().map(|(key, sequence)| (key, *sequence))).await
+    advance_all(txn, moved.iter().map(|(key, sequence)| (key, *sequence))).await?;
+    Ok(new)
 }
 
-/// Moves an aggregate's position to `sequence` unless it is past it already, within
-/// the caller's transaction: for a replica rebuilt from its source, whose events up
-/// to `sequence` must not be applied again.
 pub async fn advance_position(
     txn: &impl ConnectionTrait,
     aggregate: &str,

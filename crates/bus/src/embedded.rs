@@ -61,11 +61,11 @@ impl Bus for EmbeddedBus {
         for (consumer, sink) in &sinks {
             for pending in events {
                 let (tx, rx) = oneshot::channel();
-                let delivery = Delivery {
-                    envelope: Ok(pending.envelope.clone()),
-                    redelivered: pending.publications > 0,
-                    ack: Box::new(Acked(tx)),
-                };
+                let delivery = Delivery::new(
+                    pending.json.clone(),
+                    pending.publications > 0,
+                    Box::new(Acked(tx)),
+                );
                 sink.send(delivery)
                     .await
                     .map_err(|_| anyhow::anyhow!("{consumer} has stopped consuming"))?;

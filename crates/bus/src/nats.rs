@@ -6,6 +6,7 @@
 //! A publication carries the event id as `Nats-Msg-Id`, so the stream drops one
 //! published twice within its duplicate window; the consumers' inboxes drop the rest.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
@@ -15,7 +16,7 @@ use async_nats::jetstream::{self, Context};
 use async_trait::async_trait;
 use futures::StreamExt;
 use roster_config::{BusConfig, BusKind};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::bus::{Acknowledge, Bus, Delivery};
 use crate::outbox::Pending;
@@ -29,10 +30,16 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 /// The longest wait between two attempts to set a consumer up again.
 const MAX_RETRY: Duration = Duration::from_secs(5);
 
+/// The longest wait between two attempts to reach a server that went away.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
 #[derive(Debug, Clone)]
 pub struct NatsBus {
     js: Context,
     config: BusConfig,
+    /// Told each time the client (re)connects, so that consumers waiting to set up
+    /// again do so at once.
+    connected: Arc<Notify>,
 }
 
 impl NatsBus {
@@ -43,15 +50,32 @@ impl NatsBus {
             .url
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("bus.url is not set"))?;
+        let connected = Arc::new(Notify::new());
+        let told = connected.clone();
         let client = async_nats::ConnectOptions::new()
             .name("roster")
             .connection_timeout(Duration::from_secs(5))
+            // Soon after the server is back rather than up to the client's default
+            // of four seconds: a refused connection costs nothing.
+            .reconnect_delay_callback(|attempts| {
+                let exponent = u32::try_from(attempts).unwrap_or(u32::MAX).min(10);
+                (Duration::from_millis(10) * 2u32.pow(exponent)).min(MAX_RECONNECT_DELAY)
+            })
+            .event_callback(move |event| {
+                let told = told.clone();
+                async move {
+                    if matches!(event, async_nats::Event::Connected) {
+                        told.notify_waiters();
+                    }
+                }
+            })
             .connect(url.expose().as_str())
             .await
             .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
         Ok(Self {
             js: jetstream::new(client),
             config: config.clone(),
+            connected,
         })
     }
 
@@ -174,6 +198,10 @@ impl Bus for NatsBus {
         BusKind::Nats
     }
 
+    async fn reconnected(&self) {
+        self.connected.notified().await;
+    }
+
     async fn declare(&self, producer: &'static str) -> anyhow::Result<()> {
         self.ensure_stream(producer).await.map(|_| ())
     }
@@ -182,13 +210,13 @@ impl Bus for NatsBus {
         let mut acks = Vec::with_capacity(events.len());
         for pending in events {
             let message = PublishMessage::build()
-                .payload(bytes::Bytes::from(pending.json.clone()))
+                .payload(pending.json.clone())
                 .message_id(pending.message_id());
             let ack = self
                 .js
-                .send_publish(self.subject(producer, &pending.envelope.kind), message)
+                .send_publish(self.subject(producer, &pending.kind), message)
                 .await
-                .map_err(|e| anyhow::anyhow!("publishing {}: {e}", pending.envelope))?;
+                .map_err(|e| anyhow::anyhow!("publishing {pending}: {e}"))?;
             acks.push(std::future::IntoFuture::into_future(ack));
         }
         for ack in futures::future::join_all(acks).await {
@@ -227,6 +255,7 @@ impl Bus for NatsBus {
                 }
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
+                    () = bus.reconnected() => {}
                     () = sink.closed() => return,
                 }
                 wait = match started.elapsed() > MAX_RETRY * 2 {

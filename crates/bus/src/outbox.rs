@@ -10,6 +10,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::tables::outbox;
 
@@ -60,26 +61,48 @@ pub async fn commit(db: &ServiceDb, txn: DatabaseTransaction) -> Result<(), DbEr
     Ok(())
 }
 
-/// An event waiting in the outbox.
+/// An event waiting in the outbox: what a bus needs to publish it, taken from the
+/// row's columns (the envelope travels as stored, read by each consumer).
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub seq: i64,
-    pub envelope: Envelope,
+    pub id: Uuid,
+    /// The event's type.
+    pub kind: String,
+    pub occurred_at: OffsetDateTime,
     /// The envelope as stored, which is what the bus carries.
-    pub json: String,
+    pub json: bytes::Bytes,
     /// How many times it was published before (more than 0 after a replay).
     pub publications: i32,
 }
 
 impl Pending {
+    /// `envelope` waiting at row `seq`, published `publications` times before.
+    pub fn new(seq: i64, envelope: &Envelope, publications: i32) -> Self {
+        Self {
+            seq,
+            id: envelope.id,
+            kind: envelope.kind.clone(),
+            occurred_at: envelope.occurred_at,
+            json: envelope.to_json().into(),
+            publications,
+        }
+    }
+
     /// The id the bus deduplicates on: the event id, and for a replay the replay's
     /// number too, so that a replay is not dropped as a duplicate of the first
     /// publication (consumers' inboxes still recognise the event).
     pub fn message_id(&self) -> String {
         match self.publications {
-            0 => self.envelope.id.to_string(),
-            n => format!("{}.replay-{n}", self.envelope.id),
+            0 => self.id.to_string(),
+            n => format!("{}.replay-{n}", self.id),
         }
+    }
+}
+
+impl std::fmt::Display for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.id)
     }
 }
 
@@ -93,25 +116,29 @@ fn envelope_of(db: &ServiceDb, row: &outbox::Model) -> Option<Envelope> {
         .ok()
 }
 
-/// Up to `limit` unpublished events in outbox order. A row that does not hold an
-/// envelope (written by hand) is left in place, unpublished.
+/// Up to `limit` unpublished events in outbox order. They are published as stored:
+/// a row that holds no envelope (written by hand) reaches each consumer's dead letters
+/// with the reason.
 pub(crate) async fn unpublished(db: &ServiceDb, limit: u64) -> Result<Vec<Pending>, DbError> {
+    // Ordered as the (published_at, seq) index is, so the database reads the first
+    // unpublished rows from it and stops at `limit`, whatever the published rows
+    // the retention keeps before them.
     let rows = outbox::Entity::find()
         .filter(outbox::Column::PublishedAt.is_null())
+        .order_by_asc(outbox::Column::PublishedAt)
         .order_by_asc(outbox::Column::Seq)
         .limit(limit)
         .all(&db.read(Scope::AllCompanies).await?)
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
-            let envelope = envelope_of(db, &row)?;
-            Some(Pending {
-                seq: row.seq,
-                envelope,
-                json: row.envelope,
-                publications: row.publications,
-            })
+        .map(|row| Pending {
+            seq: row.seq,
+            id: row.id,
+            kind: row.kind,
+            occurred_at: row.occurred_at,
+            json: row.envelope.into(),
+            publications: row.publications,
         })
         .collect())
 }

@@ -51,7 +51,10 @@ impl Relay {
                     failures += 1;
                     let wait = self.config.backoff(failures).max(self.config.relay_poll());
                     tracing::warn!(service, error = %e, retry_in_ms = wait.as_millis() as u64, "cannot publish events");
-                    tokio::time::sleep(wait).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.bus.reconnected() => {}
+                    }
                     continue;
                 }
             }
@@ -84,9 +87,9 @@ impl Relay {
         let seqs: Vec<i64> = pending.iter().map(|p| p.seq).collect();
         outbox::mark_published(&self.db, &seqs).await?;
         let now = OffsetDateTime::now_utc();
+        let lags = metrics::histogram!(PUBLISH_LAG, "service" => service);
         for p in &pending {
-            let lag = (now - p.envelope.occurred_at).as_seconds_f64().max(0.0);
-            metrics::histogram!(PUBLISH_LAG, "service" => service).record(lag);
+            lags.record((now - p.occurred_at).as_seconds_f64().max(0.0));
         }
         metrics::counter!(PUBLISHED, "service" => service).increment(pending.len() as u64);
         Ok(pending.len())

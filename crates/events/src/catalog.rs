@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use crate::{Envelope, Undecodable, payload, to_value};
+use crate::{Envelope, Payload, Undecodable, payload};
 
 /// Each event type with the payload versions this build decodes.
 pub const CATALOG: &[(&str, &[u16])] = &[
@@ -178,29 +178,29 @@ pub enum Event {
 
 impl Event {
     /// The type, version and payload it is published as.
-    pub fn encode(&self) -> (&'static str, u16, serde_json::Value) {
+    pub fn encode(&self) -> (&'static str, u16, Payload) {
         let (kind, payload) = match self {
-            Self::AccountCreated(p) => ("auth.account.created", to_value(p)),
-            Self::AccountUpdated(p) => ("auth.account.updated", to_value(p)),
-            Self::AccountCancelled(p) => ("auth.account.cancelled", to_value(p)),
-            Self::CompanyCreated(p) => ("org.company.created", to_value(p)),
-            Self::CompanyUpdated(p) => ("org.company.updated", to_value(p)),
-            Self::CompanyRemoved(p) => ("org.company.removed", to_value(p)),
-            Self::TeamCreated(p) => ("org.team.created", to_value(p)),
-            Self::TeamUpdated(p) => ("org.team.updated", to_value(p)),
-            Self::TeamDeleted(p) => ("org.team.deleted", to_value(p)),
-            Self::LocationCreated(p) => ("org.location.created", to_value(p)),
-            Self::LocationUpdated(p) => ("org.location.updated", to_value(p)),
-            Self::LocationDeleted(p) => ("org.location.deleted", to_value(p)),
-            Self::CalendarCreated(p) => ("org.holiday_calendar.created", to_value(p)),
-            Self::CalendarUpdated(p) => ("org.holiday_calendar.updated", to_value(p)),
-            Self::CalendarDeleted(p) => ("org.holiday_calendar.deleted", to_value(p)),
-            Self::EmployeeCreated(p) => ("people.employee.created", to_value(p)),
-            Self::EmployeeUpdated(p) => ("people.employee.updated", to_value(p)),
-            Self::EmployeeDeactivated(p) => ("people.employee.deactivated", to_value(p)),
-            Self::EmployeeReactivated(p) => ("people.employee.reactivated", to_value(p)),
-            Self::TaskCreated(p) => ("tasks.task.created", to_value(p)),
-            Self::TaskUpdated(p) => ("tasks.task.updated", to_value(p)),
+            Self::AccountCreated(p) => ("auth.account.created", Payload::of(p)),
+            Self::AccountUpdated(p) => ("auth.account.updated", Payload::of(p)),
+            Self::AccountCancelled(p) => ("auth.account.cancelled", Payload::of(p)),
+            Self::CompanyCreated(p) => ("org.company.created", Payload::of(p)),
+            Self::CompanyUpdated(p) => ("org.company.updated", Payload::of(p)),
+            Self::CompanyRemoved(p) => ("org.company.removed", Payload::of(p)),
+            Self::TeamCreated(p) => ("org.team.created", Payload::of(p)),
+            Self::TeamUpdated(p) => ("org.team.updated", Payload::of(p)),
+            Self::TeamDeleted(p) => ("org.team.deleted", Payload::of(p)),
+            Self::LocationCreated(p) => ("org.location.created", Payload::of(p)),
+            Self::LocationUpdated(p) => ("org.location.updated", Payload::of(p)),
+            Self::LocationDeleted(p) => ("org.location.deleted", Payload::of(p)),
+            Self::CalendarCreated(p) => ("org.holiday_calendar.created", Payload::of(p)),
+            Self::CalendarUpdated(p) => ("org.holiday_calendar.updated", Payload::of(p)),
+            Self::CalendarDeleted(p) => ("org.holiday_calendar.deleted", Payload::of(p)),
+            Self::EmployeeCreated(p) => ("people.employee.created", Payload::of(p)),
+            Self::EmployeeUpdated(p) => ("people.employee.updated", Payload::of(p)),
+            Self::EmployeeDeactivated(p) => ("people.employee.deactivated", Payload::of(p)),
+            Self::EmployeeReactivated(p) => ("people.employee.reactivated", Payload::of(p)),
+            Self::TaskCreated(p) => ("tasks.task.created", Payload::of(p)),
+            Self::TaskUpdated(p) => ("tasks.task.updated", Payload::of(p)),
         };
         (kind, 1, payload)
     }

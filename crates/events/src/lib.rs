@@ -36,7 +36,41 @@ pub struct Envelope {
     /// The trace of the request that caused the event, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceContext>,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
+}
+
+/// An event's payload as JSON text, read only by the consumer that decodes it (an
+/// envelope passes through relays, buses and dead letters without being taken apart).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Payload(Box<serde_json::value::RawValue>);
+
+impl Payload {
+    /// The payload of `value`. Payloads are plain structs of strings, numbers, dates
+    /// and ids: they always serialise (the impossible case is `null`).
+    pub fn of(value: &impl Serialize) -> Self {
+        Self(
+            serde_json::value::to_raw_value(value)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
+        )
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl fmt::Display for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get())
+    }
 }
 
 /// The W3C `traceparent` of the request that caused an event, and its request id, so a
@@ -137,17 +171,11 @@ impl NewEvent {
 }
 
 fn payload<T: DeserializeOwned>(envelope: &Envelope) -> Result<T, Undecodable> {
-    T::deserialize(&envelope.payload).map_err(|e| Undecodable::BadPayload {
+    serde_json::from_str(envelope.payload.get()).map_err(|e| Undecodable::BadPayload {
         kind: envelope.kind.clone(),
         version: envelope.version,
         error: e.to_string(),
     })
-}
-
-fn to_value(value: &impl Serialize) -> serde_json::Value {
-    // Payloads are plain structs of strings, numbers, dates and ids: they always
-    // serialise.
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 impl fmt::Display for Envelope {

@@ -151,7 +151,7 @@ fn what_cannot_be_decoded_says_why() {
     );
 
     let mut broken = envelope(Event::EmployeeCreated(employee("active")));
-    broken.payload = serde_json::json!({ "id": "not a uuid" });
+    broken.payload = Payload::of(&serde_json::json!({ "id": "not a uuid" }));
     assert!(matches!(
         Event::decode(&broken),
         Err(Undecodable::BadPayload { version: 1, .. })

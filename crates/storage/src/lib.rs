@@ -9,7 +9,7 @@ mod tenant;
 pub use db::{Backend, PoolStats, ServiceDb};
 pub use error::DbError;
 pub use location::{Location, PgLocation, ident};
-pub use provision::{provision, remove, remove_all};
+pub use provision::{checkpoint, provision, remove, remove_all};
 pub use tenant::{ALL_COMPANIES_SETTING, COMPANY_SETTING, Scope, Tenant, policy_condition};
 
 /// Opens a service's storage: provisions what is missing, then connects as the service.

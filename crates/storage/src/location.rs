@@ -4,7 +4,7 @@ use std::str::FromStr;
 use roster_config::{Secret, StorageConfig, StorageMode};
 use secrecy::ExposeSecret;
 use sqlx::ConnectOptions;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 /// Where one service's data lives, resolved from its storage settings.
 #[derive(Debug, Clone)]
@@ -44,9 +44,13 @@ impl Location {
             }
             (_, Some(url)) => url,
         };
-        let admin = PgConnectOptions::from_str(url.expose().as_str())
+        let mut admin = PgConnectOptions::from_str(url.expose().as_str())
             // The URL was validated at load; a failure here leaves the defaults.
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if on_this_host(url.expose()) {
+            admin = admin.ssl_mode(PgSslMode::Disable);
+        }
+        let admin = admin
             // Provisioning statements carry role passwords: never log them.
             .disable_statement_logging()
             .application_name("roster-provision");
@@ -98,6 +102,37 @@ impl PgLocation {
     }
 }
 
+/// Whether a URL that does not choose its `sslmode` names a server on this machine
+/// (the loopback, or a Unix socket as `host`): the connection then goes without TLS,
+/// which would protect nothing that leaves the machine and costs every statement
+/// its encryption on both sides. Any other server gets the driver's default
+/// (`prefer`), and `sslmode` in the URL always decides.
+fn on_this_host(url: &url::Url) -> bool {
+    if url
+        .query_pairs()
+        .any(|(key, _)| key == "sslmode" || key == "ssl-mode")
+    {
+        return false;
+    }
+    if url
+        .query_pairs()
+        .any(|(key, value)| key == "host" && value.starts_with('/'))
+    {
+        return true;
+    }
+    // A postgres:// URL's host is text to the URL parser, addresses included.
+    match url.host_str().filter(|host| !host.is_empty()) {
+        Some(host) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => true,
+    }
+}
+
 /// Quotes a PostgreSQL identifier.
 pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -106,4 +141,23 @@ pub fn ident(name: &str) -> String {
 /// Quotes a PostgreSQL string literal.
 pub(crate) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_server_on_this_host_goes_without_tls_and_sslmode_always_decides() {
+        let on_host = |url: &str| on_this_host(&url::Url::parse(url).unwrap());
+        assert!(on_host("postgres://roster@127.0.0.1:5432/roster"));
+        assert!(on_host("postgres://roster@localhost/roster"));
+        assert!(on_host("postgres://roster@[::1]/roster"));
+        assert!(on_host("postgres:///roster?host=/var/run/postgresql"));
+        assert!(!on_host("postgres://roster@db.internal:5432/roster"));
+        assert!(!on_host("postgres://roster@10.0.0.5/roster"));
+        assert!(!on_host(
+            "postgres://roster@127.0.0.1/roster?sslmode=require"
+        ));
+    }
 }

@@ -176,6 +176,19 @@ async fn remove_pg(pg: &PgLocation) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Has the PostgreSQL cluster behind `location` write every changed page now
+/// (`CHECKPOINT`), so that a measurement starting next meets no timed checkpoint for
+/// `checkpoint_timeout` (the default is five minutes). Nothing to do for SQLite.
+pub async fn checkpoint(location: &Location) -> Result<(), DbError> {
+    let Location::Postgres(pg) = location else {
+        return Ok(());
+    };
+    let mut maintenance = admin_connection(pg, &pg.maintenance_db).await?;
+    ddl(&mut maintenance, "CHECKPOINT".to_owned()).await?;
+    maintenance.close().await?;
+    Ok(())
+}
+
 /// Removes a whole installation: every location's data and role, and the database the
 /// services share when they share one (dropped first, which ends their sessions and
 /// everything their roles own in it). For tearing down benchmark and test installations.

@@ -189,11 +189,11 @@ fn line(envelope: &Envelope) -> String {
     )
 }
 
-fn compact(payload: &serde_json::Value) -> String {
-    let text = payload.to_string();
+fn compact(payload: &roster_events::Payload) -> String {
+    let text = payload.get();
     match text.char_indices().nth(120) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
+        None => text.to_owned(),
     }
 }
 

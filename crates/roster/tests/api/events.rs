@@ -402,12 +402,7 @@ async fn the_stream_keeps_one_copy_of_an_event_published_twice(topology: Topolog
     let bus = NatsBus::connect(&config.bus).await.unwrap();
     bus.declare(SOURCE.name).await.unwrap();
     let envelope = event(Uuid::now_v7(), 1).into_envelope(None);
-    let pending = Pending {
-        seq: 1,
-        json: envelope.to_json(),
-        envelope,
-        publications: 0,
-    };
+    let pending = Pending::new(1, &envelope, 0);
     bus.publish(SOURCE.name, std::slice::from_ref(&pending))
         .await
         .unwrap();

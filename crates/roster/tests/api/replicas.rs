@@ -367,7 +367,7 @@ async fn dead_letters_through_the_binary(topology: Topology) {
         company_id: company.company_id.parse().unwrap(),
         occurred_at: time::OffsetDateTime::now_utc(),
         trace: None,
-        payload: json!({}),
+        payload: roster_events::Payload::of(&json!({})),
     };
     let people = app.db("people");
     let txn = people.begin_write(Scope::AllCompanies).await.unwrap();
