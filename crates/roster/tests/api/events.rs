@@ -427,10 +427,54 @@ async fn the_stream_keeps_one_copy_of_an_event_published_twice(topology: Topolog
     assert_eq!(stream.info().await.unwrap().state.messages, 2);
 }
 
+/// The positions decide what is applied, and the inbox stands behind them: should an
+/// aggregate's position be lost, an event it had applied that comes again is refused
+/// (and, after its attempts, dead-lettered with the reason), never applied twice.
+async fn an_event_in_the_inbox_is_never_applied_again_even_if_its_position_is_lost(
+    topology: Topology,
+) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let lost = Uuid::now_v7();
+    record(source, vec![event(lost, 1)]).await;
+    eventually("the event applied", || async {
+        applied(probe).await.contains_key(&lost)
+    })
+    .await;
+    let txn = probe.begin_write(Scope::AllCompanies).await.unwrap();
+    let forget = Query::delete()
+        .from_table(Alias::new("event_positions"))
+        .and_where(sea_orm::sea_query::Expr::col(Alias::new("aggregate_id")).eq(lost))
+        .to_owned();
+    assert_eq!(txn.execute(&forget).await.unwrap().rows_affected(), 1);
+    txn.commit().await.unwrap();
+
+    outbox::replay(source, time::OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    eventually("the event delivered again in dead letters", || async {
+        dead::count(probe).await.unwrap() == 1
+    })
+    .await;
+    let letter = &dead::list(probe).await.unwrap()[0];
+    assert_eq!(letter.aggregate_id, lost);
+    assert!(
+        letter
+            .error
+            .contains("is in the inbox but its aggregate's position is behind it"),
+        "{}",
+        letter.error
+    );
+    assert_eq!(applied(probe).await[&lost], vec![1], "applied once only");
+}
+
 topology_tests!(
     each_event_once_in_order_whatever_the_arrival,
     a_poison_event_is_dead_lettered_then_retried,
     what_cannot_be_decoded_is_dead_lettered_with_the_reason,
+    an_event_in_the_inbox_is_never_applied_again_even_if_its_position_is_lost,
 );
 /// SQLite takes one writer at a time, so its commits cannot cross.
 mod commits {
