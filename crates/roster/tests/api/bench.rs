@@ -20,6 +20,7 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
         };
         command.args(["--postgres", url.expose().as_str()]);
         command.arg("--nats-server").arg(nats);
+        command.args(["--backlogs", "2"]);
     }
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("events.json");
@@ -62,6 +63,10 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
     }
     if topology == Topology::Sqlite {
         assert!(results.get("backlog").is_none());
+    } else {
+        let rates = results["backlog_drain_events_per_sec"].as_array().unwrap();
+        assert_eq!(rates.len(), 2, "one rate per backlog run");
+        assert!(stdout.contains("Backlog over 2 runs"), "{stdout}");
     }
 }
 
