@@ -47,7 +47,8 @@ impl Location {
         let mut admin = PgConnectOptions::from_str(url.expose().as_str())
             // The URL was validated at load; a failure here leaves the defaults.
             .unwrap_or_default();
-        if on_this_host(url.expose()) {
+        // PGSSLMODE, which the driver reads, decides as `sslmode` in the URL would.
+        if std::env::var_os("PGSSLMODE").is_none() && on_this_host(url.expose()) {
             admin = admin.ssl_mode(PgSslMode::Disable);
         }
         let admin = admin
@@ -106,7 +107,7 @@ impl PgLocation {
 /// (the loopback, or a Unix socket as `host`): the connection then goes without TLS,
 /// which would protect nothing that leaves the machine and costs every statement
 /// its encryption on both sides. Any other server gets the driver's default
-/// (`prefer`), and `sslmode` in the URL always decides.
+/// (`prefer`), and `sslmode` in the URL (or `PGSSLMODE`) always decides.
 fn on_this_host(url: &url::Url) -> bool {
     if url
         .query_pairs()
