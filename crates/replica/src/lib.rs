@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod org;
+
 use std::collections::{BTreeMap, HashSet};
 
 use roster_bus::inbox_migrations;
@@ -17,6 +19,10 @@ use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+pub use org::{
+    CompanyRules, OrgPart, OrgReplica, OrgReplicaTables, Place, company_rules, holidays, places,
+};
 
 /// The aggregate kind of the events a replica follows (positions are kept per kind).
 pub const AGGREGATE: &str = "people.employee";
@@ -530,6 +536,75 @@ pub async fn manages(
     Ok(conn.query_one(&select).await?.is_some())
 }
 
+/// An active employee by name, as a replica that keeps [`Field::Names`] knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub surname: String,
+}
+
+/// Which active employees [`people`] answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PeopleFilter {
+    /// Only this manager and their direct reports.
+    pub seen_by_manager: Option<Uuid>,
+    /// Only members of this team (for a replica that keeps [`Field::Teams`]).
+    pub team_id: Option<Uuid>,
+    /// Only this employee.
+    pub employee_id: Option<Uuid>,
+}
+
+/// The company's active employees that `filter` keeps, by surname and name.
+pub async fn people(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    filter: PeopleFilter,
+) -> Result<Vec<Person>, DbErr> {
+    let mut select = Query::select();
+    select
+        .columns(["id", "name", "surname"].into_iter().map(Alias::new))
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+        .and_where(Expr::col(Alias::new("status")).eq(Employee::ACTIVE))
+        .order_by(Alias::new("surname"), sea_orm::Order::Asc)
+        .order_by(Alias::new("name"), sea_orm::Order::Asc)
+        .order_by(Alias::new("id"), sea_orm::Order::Asc);
+    if let Some(manager) = filter.seen_by_manager {
+        select.cond_where(
+            sea_orm::Condition::any()
+                .add(Expr::col(Alias::new("id")).eq(manager))
+                .add(Expr::col(Alias::new("manager_id")).eq(manager)),
+        );
+    }
+    if let Some(team_id) = filter.team_id {
+        select.and_where(
+            Expr::col(Alias::new("id")).in_subquery(
+                Query::select()
+                    .column(Alias::new("employee_id"))
+                    .from(Alias::new(EMPLOYEE_TEAMS))
+                    .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+                    .and_where(Expr::col(Alias::new("team_id")).eq(team_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(id) = filter.employee_id {
+        select.and_where(Expr::col(Alias::new("id")).eq(id));
+    }
+    conn.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Person {
+                id: row.try_get("", "id")?,
+                name: row.try_get("", "name")?,
+                surname: row.try_get("", "surname")?,
+            })
+        })
+        .collect()
+}
+
 /// Replaces the team memberships of `employees` with the ones they carry.
 async fn write_teams<'e>(
     conn: &impl ConnectionTrait,
@@ -688,6 +763,7 @@ pub trait Reaction: Send + Sync + 'static {
 #[derive(Clone, Copy)]
 pub struct ReplicaHandler {
     replica: Replica,
+    org: Option<OrgReplica>,
     reaction: Option<&'static dyn Reaction>,
 }
 
@@ -695,6 +771,7 @@ impl std::fmt::Debug for ReplicaHandler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReplicaHandler")
             .field("replica", &self.replica)
+            .field("org", &self.org)
             .field("reacts", &self.reaction.is_some())
             .finish()
     }
@@ -705,6 +782,7 @@ impl ReplicaHandler {
     pub const fn new(replica: Replica) -> Self {
         Self {
             replica,
+            org: None,
             reaction: None,
         }
     }
@@ -713,7 +791,17 @@ impl ReplicaHandler {
     pub const fn reacting(replica: Replica, reaction: &'static dyn Reaction) -> Self {
         Self {
             replica,
+            org: None,
             reaction: Some(reaction),
+        }
+    }
+
+    /// Keeps a copy of parts of org too, from org's events (the service consumes
+    /// org's as well as people's).
+    pub const fn with_org(self, org: OrgReplica) -> Self {
+        Self {
+            org: Some(org),
+            ..self
         }
     }
 }
@@ -740,6 +828,11 @@ impl roster_bus::Handler for ReplicaHandler {
             .iter()
             .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)));
         let written = self.replica.apply_all(txn, employees).await?;
+        if let Some(org) = &self.org {
+            for (envelope, event) in events {
+                org.apply(txn, envelope, event).await?;
+            }
+        }
         if let Some(reaction) = self.reaction {
             for (envelope, event) in events {
                 let changed = event.employee().is_some_and(|e| written.contains(&e.id));

@@ -1,5 +1,7 @@
 //! The demo company: an admin, a manager and two employees reporting to the manager, in
-//! two teams, and a task in each status. Seeded through the public API of a running Roster, as a client would, so
+//! two teams, a task in each status, an office with a tag at its door and the last
+//! working week of check-ins (the last day of one report still open: a forgotten
+//! check-out for the manager to mend). Seeded through the public API of a running Roster, as a client would, so
 //! it goes through every service's own rules and the saga that creates employees, on
 //! any topology.
 
@@ -97,7 +99,10 @@ impl fmt::Display for Seeded {
                 person.email, MANAGER.name
             )?;
         }
-        Ok(())
+        write!(
+            f,
+            "\n  office    Lisbon office, NFC tag {DOOR_TAG} at its door"
+        )
     }
 }
 
@@ -183,14 +188,80 @@ pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
         None,
     ];
     for ((title, steps), assignee) in TASKS.iter().zip(assignees) {
-        let task = create_task(&client, title, assignee).await?;
+        let body = json!({"title": title, "assignee_id": assignee});
+        let task = create_when_known(&client, "/api/v1/tasks", &body).await?;
         for status in *steps {
             client
                 .update(&format!("/api/v1/tasks/{task}"), &json!({"status": status}))
                 .await?;
         }
     }
+    let office = client
+        .create(
+            "/api/v1/org/locations",
+            &json!({"name": "Lisbon office", "address": "Avenida da Liberdade 110, Lisboa",
+                    "latitude": 38.7197, "longitude": -9.1426, "radius_m": 150}),
+        )
+        .await?;
+    create_when_known(
+        &client,
+        "/api/v1/presence/nfc-tags",
+        &json!({"uid": DOOR_TAG, "label": "Front door", "location_id": office}),
+    )
+    .await?;
+    let people = [
+        admin.as_str(),
+        manager.as_str(),
+        reports[0].as_str(),
+        reports[1].as_str(),
+    ];
+    let forgetful = reports[1].as_str();
+    for (at, kind, who) in week_of_checkins(time::OffsetDateTime::now_utc(), &people, forgetful) {
+        let body = json!({"kind": kind, "method": "manual", "employee_id": who, "at": at,
+                          "reason": "Recorded from the paper sign-in sheet"});
+        create_when_known(&client, "/api/v1/presence/checkins", &body).await?;
+    }
     Ok(Seeded::Created { password })
+}
+
+/// The UID of the tag at the office door.
+pub const DOOR_TAG: &str = "04:A2:2B:1C:5D:80";
+
+/// The check-ins of the last five working days before `now` (UTC, Monday to Friday),
+/// oldest first: each person in between 8:00 and 9:30 and out eight to nine hours
+/// later, except `forgetful`'s last day, which has no check-out.
+fn week_of_checkins<'p>(
+    now: time::OffsetDateTime,
+    people: &[&'p str],
+    forgetful: &str,
+) -> Vec<(String, &'static str, &'p str)> {
+    use time::{Duration, Time, Weekday};
+    let mut days: Vec<time::Date> =
+        std::iter::successors(now.date().previous_day(), |d| d.previous_day())
+            .filter(|d| !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday))
+            .take(5)
+            .collect();
+    days.reverse();
+    let mut checkins = Vec::new();
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    for (d, day) in days.iter().enumerate() {
+        for (p, person) in people.iter().enumerate() {
+            // A spread that differs per person and day, the same on every run.
+            let spread = i64::try_from((d * 7 + p * 13) % 10).unwrap_or(0);
+            let start =
+                day.with_time(Time::MIDNIGHT).assume_utc() + Duration::minutes(8 * 60 + spread * 9);
+            checkins.push((rfc3339(start), "in", *person));
+            if *person == forgetful && d + 1 == days.len() {
+                continue;
+            }
+            let end = start + Duration::minutes(8 * 60 + spread * 6);
+            checkins.push((rfc3339(end), "out", *person));
+        }
+    }
+    checkins
 }
 
 /// The demo tasks, one in each status: its title and the steps that bring it there.
@@ -201,32 +272,29 @@ pub const TASKS: [(&str, &[&str]); 4] = [
     ("Order new monitors", &["cancelled"]),
 ];
 
-/// How long a new employee may take to reach the tasks service's replica.
+/// How long what was just made elsewhere may take to reach a service's replica.
 const REPLICA_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Creates a task; an assignee hired a moment ago may not have reached the tasks
-/// service yet (it learns of them through events), so a refused assignee is tried
-/// again for a while.
-async fn create_task(
-    client: &Client,
-    title: &str,
-    assignee: Option<&str>,
-) -> anyhow::Result<String> {
-    let body = json!({"title": title, "assignee_id": assignee});
+/// Creates a record that names people or places made a moment ago, which may not
+/// have reached the service yet (it learns of them through events): a refusal as
+/// unknown (404, 409 or 422) is tried again for a while.
+async fn create_when_known(client: &Client, path: &str, body: &Value) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + REPLICA_WAIT;
     loop {
-        let (status, answer) = client.send(Method::POST, "/api/v1/tasks", &body).await?;
+        let (status, answer) = client.send(Method::POST, path, body).await?;
         match status {
             StatusCode::CREATED => {
                 return answer["id"]
                     .as_str()
                     .map(str::to_owned)
-                    .context("POST /api/v1/tasks answered no id");
+                    .with_context(|| format!("POST {path} answered no id"));
             }
-            StatusCode::UNPROCESSABLE_ENTITY if std::time::Instant::now() < deadline => {
+            StatusCode::NOT_FOUND | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+                if std::time::Instant::now() < deadline =>
+            {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            _ => bail!("POST /api/v1/tasks answered {status}: {}", answer["detail"]),
+            _ => bail!("POST {path} answered {status}: {}", answer["detail"]),
         }
     }
 }
@@ -234,6 +302,33 @@ async fn create_task(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_week_of_checkins_alternates_and_leaves_one_shift_open() {
+        // A Monday: the week before is Monday to Friday.
+        let now = time::macros::datetime!(2026-11-30 10:00 UTC);
+        let checkins = week_of_checkins(now, &["a", "b"], "b");
+        assert_eq!(checkins.len(), 5 * 2 * 2 - 1);
+        assert!(checkins[0].0.starts_with("2026-11-23T"), "{checkins:?}");
+        for person in ["a", "b"] {
+            let kinds: Vec<&str> = checkins
+                .iter()
+                .filter(|c| c.2 == person)
+                .map(|c| c.1)
+                .collect();
+            assert!(
+                kinds
+                    .chunks(2)
+                    .all(|pair| pair[0] == "in" && pair.get(1).is_none_or(|k| *k == "out"))
+            );
+        }
+        assert_eq!(checkins.last().map(|c| (c.1, c.2)), Some(("in", "b")));
+        assert!(
+            checkins
+                .iter()
+                .all(|c| !c.0.starts_with("2026-11-28") && !c.0.starts_with("2026-11-29"))
+        );
+    }
 
     #[test]
     fn passwords_are_long_and_differ() {

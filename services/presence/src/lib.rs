@@ -1,29 +1,37 @@
 #![doc = include_str!("../README.md")]
 
-use roster_migrate::Migrations;
-use roster_replica::{Field, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef};
+mod api;
+pub mod domain;
+mod migrations;
+pub mod store;
+
+use roster_replica::{Field, OrgPart, OrgReplica, Replica, ReplicaHandler};
+use roster_service::{Consumes, ServiceDef, nothing_to_start};
 
 /// The presence service.
-pub const SERVICE: ServiceDef = ServiceDef::consumer_only(
-    "presence",
-    migrations,
-    Consumes {
-        from: &["people"],
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: "presence",
+    migrations: migrations::all,
+    routes: api::routes,
+    access: api::ACCESS,
+    start: nothing_to_start,
+    publishes: false,
+    consumes: Some(Consumes {
+        from: &["people", "org"],
         handler: &HANDLER,
-    },
-);
+    }),
+};
 
 /// The employees presence keeps a copy of, and what of them.
 pub const REPLICA: Replica = Replica {
     fields: &[Field::Names, Field::Manager, Field::Teams],
 };
 
-/// Applies people's events to the replica. A reaction to an employee's change
-/// belongs here, in the transaction of the replica's change and the inbox record, so
-/// it happens exactly once.
-static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA);
+/// What of org presence keeps: each company's time zone (the day a shift counts on)
+/// and its locations (the geofences).
+pub const ORG: OrgReplica = OrgReplica {
+    parts: &[OrgPart::Companies, OrgPart::Locations],
+};
 
-fn migrations() -> Migrations {
-    REPLICA.migrations()
-}
+/// Applies people's and org's events to the replicas.
+static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA).with_org(ORG);

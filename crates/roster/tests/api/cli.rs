@@ -98,18 +98,24 @@ fn demo_password(mut lines: impl Iterator<Item = String>) -> String {
         ))
         .unwrap_or_else(|| panic!("{first:?} is not the demo block"))
         .to_owned();
-    let accounts: Vec<String> = lines.take(4).collect();
+    let accounts: Vec<String> = lines.by_ref().take(4).collect();
     let emails = [demo::ADMIN.email, demo::MANAGER.email]
         .into_iter()
         .chain(demo::REPORTS.iter().map(|(p, _)| p.email));
     for (line, email) in accounts.iter().zip(emails) {
         assert!(line.contains(email), "{line:?} should name {email}");
     }
+    let office = lines.next().expect("no office printed");
+    assert!(
+        office.contains(demo::DOOR_TAG),
+        "{office:?} should name the tag"
+    );
     password
 }
 
 /// The demo company as its admin sees it: four people, the two employees reporting to
-/// the manager, two teams, a task in each status; and each person can log in.
+/// the manager, two teams, a task in each status, the office's tag and a week of
+/// check-ins; and each person can log in.
 async fn demo_company_is_there(base: &str, password: &str) {
     let client = reqwest::Client::new();
     let login = |email: &'static str| {
@@ -151,6 +157,32 @@ async fn demo_company_is_there(base: &str, password: &str) {
     }
     let teams = get("/api/v1/org/teams").await;
     assert_eq!(teams["items"].as_array().unwrap().len(), 2, "{teams:?}");
+    // The office's tag, and a working week of check-ins: Sam's last day still open.
+    let tags = get("/api/v1/presence/nfc-tags").await;
+    assert_eq!(tags["items"][0]["label"], "Front door", "{tags:?}");
+    let checkins = get("/api/v1/presence/checkins?limit=200").await;
+    assert_eq!(
+        checkins["items"].as_array().unwrap().len(),
+        39,
+        "{checkins:?}"
+    );
+    let last = checkins["items"][38]["shift_date"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let day = get(&format!("/api/v1/presence/attendance?date={last}")).await;
+    let days = day["employees"].as_array().unwrap();
+    assert_eq!(days.len(), 4, "{day:?}");
+    let sam = id_of(demo::REPORTS[1].0.email);
+    for person in days {
+        let forgotten = person["employee_id"] == sam;
+        assert_eq!(person["missing_checkout"], forgotten, "{person:?}");
+        assert_eq!(
+            person["worked_minutes"].as_i64().unwrap() > 0,
+            !forgotten,
+            "{person:?}"
+        );
+    }
 }
 
 async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topology) {

@@ -1,4 +1,5 @@
-//! With two companies, every route of org, people, tasks and notifications that names a record is called with
+//! With two companies, every route of org, people, tasks, presence and notifications
+//! that names a record is called with
 //! company A's admin token and company B's ids: each answers 404, lists never show B's
 //! records, and B's data is unchanged afterwards. A route the matrix does not know
 //! fails the test, so new routes join it.
@@ -9,7 +10,8 @@ use roster_http::Access;
 use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
 use serde_json::{Value, json};
 
-use crate::accounts::{PASSWORD, hire, sign_up};
+use crate::accounts::{PASSWORD, hire, log_in, sign_up};
+use crate::presence::org_in_step;
 use crate::replicas::in_step;
 
 async fn one_company_never_reaches_another(topology: Topology) {
@@ -56,6 +58,26 @@ async fn one_company_never_reaches_another(topology: Topology) {
         json!({"title": "Secret plan", "assignee_id": employee}),
     )
     .await;
+    // Pat checks in at B's office with B's tag once presence knows them.
+    org_in_step(&app, &b.company_id, "UTC", 1).await;
+    let tag = post(
+        "/api/v1/presence/nfc-tags",
+        json!({"uid": "B0B0B0B0", "label": "Vault door", "location_id": location}),
+    )
+    .await;
+    let pat = log_in(&app, "pat@globex.test", PASSWORD).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let checkin = app
+        .post(
+            "/api/v1/presence/checkins",
+            &pat,
+            &json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "B0B0B0B0"}),
+        )
+        .await;
+    assert_eq!(checkin.status, StatusCode::CREATED, "{:?}", checkin.body);
+    let checkin = checkin.body["id"].as_str().unwrap().to_owned();
     // B's admin was welcomed at signup.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let notification = loop {
@@ -78,17 +100,25 @@ async fn one_company_never_reaches_another(topology: Topology) {
         ("/api/v1/people/employees/{id}", employee.as_str()),
         ("/api/v1/tasks/{id}", task.as_str()),
         ("/api/v1/notifications/{id}/read", notification.as_str()),
+        ("/api/v1/presence/checkins/{id}", checkin.as_str()),
+        ("/api/v1/presence/checkins/{id}/history", checkin.as_str()),
+        ("/api/v1/presence/nfc-tags/{id}", tag.as_str()),
     ]);
     let snapshot = |token: String| {
         let app = &app;
         let reads: Vec<String> = ids
             .iter()
-            .filter(|(path, _)| !path.contains("holidays") && !path.ends_with("/read"))
+            .filter(|(path, _)| {
+                !path.contains("holidays") && !path.ends_with("/read") && !path.contains("nfc-tags")
+            })
             .map(|(path, id)| path.replace("{id}", id))
             .chain([
                 "/api/v1/org/company".to_owned(),
                 "/api/v1/org/holidays".to_owned(),
                 "/api/v1/notifications".to_owned(),
+                "/api/v1/presence/nfc-tags".to_owned(),
+                "/api/v1/presence/checkins".to_owned(),
+                "/api/v1/presence/attendance".to_owned(),
             ])
             .collect();
         async move {
@@ -103,7 +133,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
 
     let rules = roster::SERVICES
         .iter()
-        .filter(|s| ["org", "people", "tasks", "notifications"].contains(&s.name))
+        .filter(|s| ["org", "people", "tasks", "presence", "notifications"].contains(&s.name))
         .flat_map(|s| s.access)
         .filter(|r| !matches!(r.access, Access::Service | Access::Public));
     for rule in rules {
@@ -117,6 +147,9 @@ async fn one_company_never_reaches_another(topology: Topology) {
             let body = match rule.path {
                 "/api/v1/people/employees/{id}" => json!({"email": "mine@acme.test"}),
                 "/api/v1/tasks/{id}" => json!({"title": "Mine"}),
+                "/api/v1/presence/checkins/{id}" => {
+                    json!({"at": "2026-11-20T08:00:00Z", "reason": "Mine"})
+                }
                 "/api/v1/org/holiday-calendars/{id}" => {
                     json!({"name": "Mine", "is_default": true})
                 }
@@ -134,7 +167,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
         } else if rule.method == "GET" {
             // Lists and reads, filtered by B's ids where they filter.
             let path = format!(
-                "{}?team_id={team}&manager_id={}&parent_id={team}&calendar_id={calendar}&assignee_id={employee}",
+                "{}?team_id={team}&manager_id={}&parent_id={team}&calendar_id={calendar}&assignee_id={employee}&employee_id={employee}&month=2026-12",
                 rule.path, b.admin_id
             );
             let answer = app.get(&path, &a.admin).await;
@@ -178,6 +211,35 @@ async fn one_company_never_reaches_another(topology: Topology) {
         .await;
     assert_eq!(assign.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(assign.error_fields(), ["assignee_id"]);
+
+    // Presence: B's tag, location and employee are unknown to A.
+    org_in_step(&app, &a.company_id, "UTC", 0).await;
+    let presence_writes = [
+        (
+            "/api/v1/presence/checkins",
+            json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "B0B0B0B0"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/presence/checkins",
+            json!({"kind": "in", "method": "geo", "latitude": 1.0, "longitude": 1.0}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/presence/checkins",
+            json!({"kind": "in", "method": "manual", "employee_id": employee, "reason": "Spy"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/presence/nfc-tags",
+            json!({"uid": "A0A0", "label": "Spy", "location_id": location}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (path, body, status) in presence_writes {
+        let answer = app.post(path, &a.admin, &body).await;
+        assert_eq!(answer.status, status, "{path} {body}: {:?}", answer.body);
+    }
 
     assert_eq!(snapshot(b.admin.clone()).await, before, "B's data changed");
 }

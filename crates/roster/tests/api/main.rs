@@ -13,6 +13,7 @@ mod isolation;
 mod migrations;
 mod notifications;
 mod platform;
+mod presence;
 mod process;
 mod producers;
 mod replicas;

@@ -24,8 +24,8 @@ const NO_COMPANY: [&str; 5] = [
 /// PostgreSQL's `insufficient_privilege`, which a row-level security check raises.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
-/// Gives the company a row in every table: a team, a location, a holiday, a task and
-/// an employee in the team (with their account and saga).
+/// Gives the company a row in every table: a team, a location, a holiday, a task, an
+/// employee in the team (with their account and saga), a tag and a manual check-in.
 async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     let post = |path: &'static str, body: serde_json::Value| async move {
         let answer = app.post(path, &company.admin, &body).await;
@@ -52,6 +52,20 @@ async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     )
     .await;
     assert_eq!(employee.status, StatusCode::CREATED, "{:?}", employee.body);
+    // Presence: a tag, and a check-in recorded by hand (with its history row).
+    crate::replicas::in_step(app).await;
+    crate::presence::org_in_step(app, &company.company_id, "UTC", 1).await;
+    post(
+        "/api/v1/presence/nfc-tags",
+        json!({"uid": "0A0B", "label": "Door"}),
+    )
+    .await;
+    post(
+        "/api/v1/presence/checkins",
+        json!({"kind": "in", "method": "manual", "employee_id": employee.body["id"],
+               "reason": "Badge at home"}),
+    )
+    .await;
 }
 
 /// Runs `sql` in a transaction scoped as the services scope theirs, then rolls back.
@@ -139,7 +153,7 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
 
             // A's scope can neither touch B's rows nor move its own rows to B.
             let column = match name.as_str() {
-                "companies" => "id",
+                "companies" | "org_companies" => "id",
                 _ if table.get::<bool, _>(3) => "company_id",
                 // Rows under a parent row (a session's refresh tokens): read checks only.
                 _ => continue,
@@ -174,8 +188,9 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // Org's companies, company_settings, teams, holiday_calendars, holidays, locations,
     // outbox; people's employees, employee_teams, sagas, outbox; auth's accounts,
     // sessions, outbox; each consumer's employees and dead_letters, and presence's
-    // employee_teams; tasks' tasks and outbox; notifications' notifications.
-    assert_eq!(checked, 26, "tables checked for writes");
+    // employee_teams, org_companies, org_locations, nfc_tags, checkins and
+    // checkin_changes; tasks' tasks and outbox; notifications' notifications.
+    assert_eq!(checked, 31, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

@@ -1,0 +1,397 @@
+//! Presence over HTTP on every topology: the tag registry, check-ins by tag, geofence
+//! and hand, each employee's state (one open shift, no "out" without an "in"), the day
+//! a shift counts on in the company's zone, corrections kept in history, and the
+//! attendance of a day and of a month, as each caller may see it.
+
+use std::time::{Duration, Instant};
+
+use roster_storage::Scope;
+use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::accounts::sign_up;
+use crate::replicas::in_step;
+use crate::tasks::person;
+
+/// Waits until presence holds the company's settings at `timezone` and `locations`
+/// locations (org's events arrive within moments).
+pub async fn org_in_step(app: &TestApp, company_id: &str, timezone: &str, locations: usize) {
+    let company: Uuid = company_id.parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let txn = app.db("presence").read(Scope::AllCompanies).await.unwrap();
+        let rules = roster_replica::company_rules(&txn, company).await.unwrap();
+        let places = roster_replica::places(&txn, company).await.unwrap();
+        drop(txn);
+        if rules.is_some_and(|r| r.timezone == timezone) && places.len() == locations {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "presence never received org's company and locations"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn check(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    let answer = app.post("/api/v1/presence/checkins", token, &body).await;
+    (answer.status, answer.body)
+}
+
+fn problem_field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+async fn presence_is_checked_and_counted(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let settings = app
+        .patch(
+            "/api/v1/org/company/settings",
+            admin,
+            &json!({"timezone": "Europe/Berlin"}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{:?}", settings.body);
+    let office = app
+        .post(
+            "/api/v1/org/locations",
+            admin,
+            &json!({"name": "Lisbon office", "latitude": 38.7223, "longitude": -9.1393, "radius_m": 150}),
+        )
+        .await;
+    assert_eq!(office.status, StatusCode::CREATED, "{:?}", office.body);
+    let office_id = office.body["id"].as_str().unwrap().to_owned();
+    let team = app
+        .post("/api/v1/org/teams", admin, &json!({"name": "Floor"}))
+        .await;
+    let team_id = team.body["id"].as_str().unwrap().to_owned();
+    let (max_id, max) = person(
+        &app,
+        admin,
+        json!({"email": "max@acme.test", "name": "Max", "role": "manager"}),
+    )
+    .await;
+    let (eve_id, eve) = person(
+        &app,
+        admin,
+        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee",
+               "manager_id": max_id, "team_ids": [team_id]}),
+    )
+    .await;
+    let (zed_id, zed) = person(
+        &app,
+        admin,
+        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+    )
+    .await;
+    in_step(&app).await;
+    org_in_step(&app, &acme.company_id, "Europe/Berlin", 1).await;
+
+    // The registry: administrators only; one UID once, whatever its spelling.
+    let tag = json!({"uid": "04:a2:2b:1c", "label": "Front door", "location_id": office_id});
+    let forbidden = app.post("/api/v1/presence/nfc-tags", &eve, &tag).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let made = app.post("/api/v1/presence/nfc-tags", admin, &tag).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    assert_eq!(made.body["uid"], "04A22B1C");
+    let again = app
+        .post(
+            "/api/v1/presence/nfc-tags",
+            admin,
+            &json!({"uid": "04A22B1C", "label": "Twin"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{:?}", again.body);
+    for (bad, field) in [
+        (json!({"uid": "xyz", "label": "Bad"}), "uid"),
+        (json!({"uid": "0102", "label": ""}), "label"),
+        (
+            json!({"uid": "0102", "label": "Lost", "location_id": Uuid::now_v7()}),
+            "location_id",
+        ),
+    ] {
+        let refused = app.post("/api/v1/presence/nfc-tags", admin, &bad).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(problem_field(&refused.body), field, "{:?}", refused.body);
+    }
+
+    // Eve: an "out" without an "in", an unknown tag, a position out of every fence.
+    let (status, body) = check(
+        &app,
+        &eve,
+        json!({"kind": "out", "method": "nfc", "nfc_tag_uid": "04A22B1C"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "kind"),
+        "{body:?}"
+    );
+    let (status, body) = check(
+        &app,
+        &eve,
+        json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "DEADBEEF"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "nfc_tag_uid"),
+        "{body:?}"
+    );
+    let (status, body) = check(
+        &app,
+        &eve,
+        json!({"kind": "in", "method": "geo", "latitude": 41.1579, "longitude": -8.6291}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body:?}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Lisbon office"),
+        "{body:?}"
+    );
+    // Only a manual check-in is someone else's, and only by hand is a time given.
+    let (status, _) = check(&app, &eve, json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "04A22B1C", "at": "2026-01-01T08:00:00Z"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // In by tag; a second "in" is refused; out by geofence, a hundred metres away.
+    let (status, checked_in) = check(
+        &app,
+        &eve,
+        json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "04:A2:2B:1C"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{checked_in:?}");
+    assert_eq!(checked_in["location_id"], office_id.as_str());
+    assert_eq!(checked_in["employee_id"], eve_id.as_str());
+    let (status, _) = check(
+        &app,
+        &eve,
+        json!({"kind": "in", "method": "geo", "latitude": 38.7223, "longitude": -9.1393}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, checked_out) = check(
+        &app,
+        &eve,
+        json!({"kind": "out", "method": "geo", "latitude": 38.7232, "longitude": -9.1393}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{checked_out:?}");
+    assert_eq!(checked_out["checkin_id"], checked_in["id"]);
+    assert_eq!(checked_out["shift_date"], checked_in["shift_date"]);
+
+    // A manual check-in: not by the employee, nor by someone else's manager; by
+    // Eve's manager with a reason, kept in history. A night shift in Berlin time.
+    let night_in = json!({"kind": "in", "method": "manual", "employee_id": eve_id,
+                          "at": "2026-11-20T21:30:00Z", "reason": "Forgot her badge"});
+    let (status, _) = check(&app, &eve, night_in.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = check(&app, &zed, json!({"kind": "in", "method": "manual", "employee_id": eve_id, "at": "2026-11-20T21:30:00Z", "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = check(&app, &max, json!({"kind": "in", "method": "manual", "employee_id": eve_id, "at": "2026-11-20T21:30:00Z"})).await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "reason")
+    );
+    let (status, body) = check(&app, &max, json!({"kind": "in", "method": "manual", "employee_id": eve_id, "at": "2099-01-01T08:00:00Z", "reason": "Later"})).await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "at")
+    );
+    let (status, night) = check(&app, &max, night_in).await;
+    assert_eq!(status, StatusCode::CREATED, "{night:?}");
+    // 22:30 in Berlin on the 20th.
+    assert_eq!(night["shift_date"], "2026-11-20");
+    let (status, morning) = check(
+        &app,
+        &max,
+        json!({"kind": "out", "method": "manual", "employee_id": eve_id,
+        "at": "2026-11-21T05:45:00Z", "reason": "Forgot her badge"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{morning:?}");
+    assert_eq!(morning["shift_date"], "2026-11-20");
+    // A shift may not start inside another.
+    let (status, body) = check(
+        &app,
+        &max,
+        json!({"kind": "in", "method": "manual", "employee_id": eve_id,
+        "at": "2026-11-21T01:00:00Z", "reason": "Double"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "at"),
+        "{body:?}"
+    );
+
+    // The manager corrects the check-out: the history keeps both, and the day counts
+    // the corrected time (21:30 to 06:00 UTC: 510 minutes).
+    let morning_id = morning["id"].as_str().unwrap();
+    let by_eve = app
+        .patch(
+            &format!("/api/v1/presence/checkins/{morning_id}"),
+            &eve,
+            &json!({"at": "2026-11-21T06:00:00Z", "reason": "Mine"}),
+        )
+        .await;
+    assert_eq!(by_eve.status, StatusCode::FORBIDDEN);
+    let before_in = app
+        .patch(
+            &format!("/api/v1/presence/checkins/{morning_id}"),
+            &max,
+            &json!({"at": "2026-11-20T20:00:00Z", "reason": "Wrong"}),
+        )
+        .await;
+    assert_eq!(before_in.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let corrected = app
+        .patch(
+            &format!("/api/v1/presence/checkins/{morning_id}"),
+            &max,
+            &json!({"at": "2026-11-21T06:00:00Z", "reason": "Left at seven"}),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{:?}", corrected.body);
+    let history = app
+        .get(
+            &format!("/api/v1/presence/checkins/{morning_id}/history"),
+            &eve,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    let changes: Vec<(&str, &str)> = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["change"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("recorded", "Forgot her badge"),
+            ("corrected", "Left at seven")
+        ]
+    );
+    assert_eq!(history.body[1]["previous_at"], "2026-11-21T05:45:00Z");
+
+    let day = app
+        .get("/api/v1/presence/attendance?date=2026-11-20", &max)
+        .await;
+    assert_eq!(day.status, StatusCode::OK, "{:?}", day.body);
+    let names: Vec<&str> = day.body["employees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    // A manager sees themselves and their reports; Zed is not Max's.
+    assert_eq!(names, ["Eve", "Max"]);
+    let eves = &day.body["employees"][0];
+    assert_eq!(eves["worked_minutes"], 510);
+    assert_eq!(eves["first_in"], "2026-11-20T21:30:00Z");
+    assert_eq!(eves["last_out"], "2026-11-21T06:00:00Z");
+    assert_eq!(eves["missing_checkout"], false);
+    // The 21st had no shift of its own: the night counts on the 20th.
+    let next = app
+        .get(
+            &format!("/api/v1/presence/attendance?date=2026-11-21&employee_id={eve_id}"),
+            admin,
+        )
+        .await;
+    assert_eq!(next.body["employees"][0]["worked_minutes"], 0);
+    assert_eq!(next.body["employees"][0]["first_in"], Value::Null);
+
+    // Today: Eve's tag shift; Zed checks in and does not check out.
+    let (status, _) = check(
+        &app,
+        &zed,
+        json!({"kind": "in", "method": "geo", "latitude": 38.7223, "longitude": -9.1393}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let today = app.get("/api/v1/presence/attendance", admin).await;
+    assert_eq!(today.status, StatusCode::OK);
+    let rows = today.body["employees"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let row = |id: &str| rows.iter().find(|r| r["employee_id"] == id).unwrap();
+    assert_eq!(row(&eve_id)["first_in"], checked_in["at"]);
+    assert_eq!(row(&eve_id)["last_out"], checked_out["at"]);
+    assert_eq!(row(&zed_id)["checked_in"], true);
+    assert_eq!(row(&zed_id)["missing_checkout"], false);
+    assert_eq!(row(&acme.admin_id)["first_in"], Value::Null);
+
+    // An employee sees their own check-ins only; a manager their reports' too.
+    let own = app.get("/api/v1/presence/checkins", &zed).await;
+    assert_eq!(own.body["items"].as_array().unwrap().len(), 1);
+    let theirs = app
+        .get(
+            &format!(
+                "/api/v1/presence/checkins?employee_id={eve_id}&from=2026-11-20&to=2026-11-20"
+            ),
+            &max,
+        )
+        .await;
+    assert_eq!(
+        theirs.body["items"].as_array().unwrap().len(),
+        2,
+        "{:?}",
+        theirs.body
+    );
+    let hidden = app
+        .get(
+            &format!(
+                "/api/v1/presence/checkins/{}",
+                checked_in["id"].as_str().unwrap()
+            ),
+            &zed,
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // The month of the team: Eve only, two days present, the night's minutes.
+    let month = app
+        .get(
+            &format!("/api/v1/presence/attendance/month?month=2026-11&team_id={team_id}"),
+            admin,
+        )
+        .await;
+    assert_eq!(month.status, StatusCode::OK, "{:?}", month.body);
+    let members = month.body["employees"].as_array().unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["employee_id"], eve_id.as_str());
+    assert_eq!(members[0]["days"][0]["date"], "2026-11-20");
+    assert_eq!(members[0]["days"][0]["worked_minutes"], 510);
+    let bad = app
+        .get("/api/v1/presence/attendance/month?month=2026-13", admin)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A deleted tag checks nobody in.
+    let tag_id = made.body["id"].as_str().unwrap();
+    let gone = app
+        .delete(&format!("/api/v1/presence/nfc-tags/{tag_id}"), admin)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let (status, body) = check(
+        &app,
+        &eve,
+        json!({"kind": "in", "method": "nfc", "nfc_tag_uid": "04A22B1C"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem_field(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "nfc_tag_uid")
+    );
+}
+
+topology_tests!(presence_is_checked_and_counted);
