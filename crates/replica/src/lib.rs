@@ -21,7 +21,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 pub use org::{
-    CompanyRules, OrgPart, OrgReplica, OrgReplicaTables, Place, company_rules, holidays, places,
+    CompanyRules, OrgPart, OrgReplica, OrgReplicaTables, OrgRows, Place, company_rules, holidays,
+    places,
 };
 
 /// The aggregate kind of the events a replica follows (positions are kept per kind).
@@ -70,7 +71,7 @@ pub struct Replica {
 
 /// Which existing row a write may replace, by its revision.
 #[derive(Debug, Clone, Copy)]
-enum Over {
+pub(crate) enum Over {
     /// Only an older one: events never let an older state replace a newer one.
     Older,
     /// One not newer than the source: a rebuild repairs a row at the same revision.

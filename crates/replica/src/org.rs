@@ -2,6 +2,8 @@
 //! time zone and working days, its locations (for geofences), its holiday calendars.
 //! Fed by org's events, each aggregate at the revision its latest event carries.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use roster_events::{Calendar, Company, Envelope, Event, Location};
 use roster_migrate::prelude::{
     Alias, DbErr, Expr, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
@@ -12,10 +14,13 @@ use roster_migrate::schema::{
     uuid, uuid_null,
 };
 use roster_migrate::{Migrations, TenantPolicies, TenantTable, drop_tables, index};
+use roster_storage::{DbError, Scope, ServiceDb};
 use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, Value};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+use crate::{Over, Row};
 
 const COMPANIES: &str = "org_companies";
 const LOCATIONS: &str = "org_locations";
@@ -37,6 +42,30 @@ pub enum OrgPart {
 #[derive(Debug, Clone, Copy)]
 pub struct OrgReplica {
     pub parts: &'static [OrgPart],
+}
+
+/// A replica's rows by table, each by id.
+pub type OrgRows = BTreeMap<&'static str, BTreeMap<Uuid, Row>>;
+
+/// A calendar's holidays as one value, for comparing.
+fn holidays_text<'h>(holidays: impl Iterator<Item = (Date, &'h str)>) -> String {
+    holidays
+        .map(|(date, name)| format!("{date} {name}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A column of the org replica read back as text, whatever its type.
+fn read_text(row: &sea_orm::QueryResult, column: &str) -> Result<Option<String>, DbErr> {
+    Ok(match column {
+        "latitude" | "longitude" => Some(row.try_get::<f64>("", column)?.to_string()),
+        "radius_m" => Some(row.try_get::<i32>("", column)?.to_string()),
+        "is_default" => Some(row.try_get::<bool>("", column)?.to_string()),
+        "holiday_calendar_id" => row
+            .try_get::<Option<Uuid>>("", column)?
+            .map(|id| id.to_string()),
+        _ => row.try_get::<Option<String>>("", column)?,
+    })
 }
 
 /// A company's settings as the replica holds them.
@@ -85,8 +114,12 @@ fn days_of(text: &str) -> Vec<u8> {
     text.split(',').filter_map(|d| d.parse().ok()).collect()
 }
 
-fn revision(envelope: &Envelope) -> i64 {
-    i64::try_from(envelope.sequence).unwrap_or(i64::MAX)
+/// The company and revision a write is at, and which held row it may replace.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    company_id: Uuid,
+    revision: i64,
+    over: Over,
 }
 
 impl OrgReplica {
@@ -102,11 +135,20 @@ impl OrgReplica {
         envelope: &Envelope,
         event: &Event,
     ) -> Result<(), DbErr> {
+        let at = At {
+            company_id: envelope.company_id,
+            revision: i64::try_from(envelope.sequence).unwrap_or(i64::MAX),
+            over: Over::Older,
+        };
+        self.write(conn, at, event).await
+    }
+
+    async fn write(&self, conn: &impl ConnectionTrait, at: At, event: &Event) -> Result<(), DbErr> {
         match event {
             Event::CompanyCreated(company) | Event::CompanyUpdated(company)
                 if self.keeps(OrgPart::Companies) =>
             {
-                write_company(conn, envelope, company).await
+                write_company(conn, at, company).await
             }
             Event::CompanyRemoved(removed) => {
                 for (table, column, part) in [
@@ -124,7 +166,7 @@ impl OrgReplica {
             Event::LocationCreated(location) | Event::LocationUpdated(location)
                 if self.keeps(OrgPart::Locations) =>
             {
-                write_location(conn, envelope, location).await
+                write_location(conn, at, location).await
             }
             Event::LocationDeleted(removed) if self.keeps(OrgPart::Locations) => {
                 delete(conn, LOCATIONS, "id", removed.id).await
@@ -132,13 +174,243 @@ impl OrgReplica {
             Event::CalendarCreated(calendar) | Event::CalendarUpdated(calendar)
                 if self.keeps(OrgPart::Calendars) =>
             {
-                write_calendar(conn, envelope, calendar).await
+                write_calendar(conn, at, calendar).await
             }
             Event::CalendarDeleted(removed) if self.keeps(OrgPart::Calendars) => {
                 delete(conn, HOLIDAYS, "calendar_id", removed.id).await?;
                 delete(conn, CALENDARS, "id", removed.id).await
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The tables kept, each with the columns compared (beside id, company and
+    /// revision); a calendar's holidays are compared as one value.
+    fn compared(&self) -> Vec<(&'static str, &'static [&'static str])> {
+        [
+            (
+                OrgPart::Companies,
+                COMPANIES,
+                &["timezone", "working_days"][..],
+            ),
+            (
+                OrgPart::Locations,
+                LOCATIONS,
+                &[
+                    "name",
+                    "latitude",
+                    "longitude",
+                    "radius_m",
+                    "holiday_calendar_id",
+                ],
+            ),
+            (OrgPart::Calendars, CALENDARS, &["name", "is_default"]),
+        ]
+        .into_iter()
+        .filter(|(part, _, _)| self.keeps(*part))
+        .map(|(_, table, columns)| (table, columns))
+        .collect()
+    }
+
+    /// The rows the replica should hold for org's `sources` (each aggregate's company,
+    /// revision and latest state), by table and id.
+    pub fn project(&self, sources: &[(Uuid, u64, Event)]) -> OrgRows {
+        let mut rows: OrgRows = self
+            .compared()
+            .into_iter()
+            .map(|(table, _)| (table, BTreeMap::new()))
+            .collect();
+        for (company_id, revision, event) in sources {
+            let (table, id, values): (&str, Uuid, Vec<(&'static str, Option<String>)>) = match event
+            {
+                Event::CompanyCreated(c) | Event::CompanyUpdated(c) => (
+                    COMPANIES,
+                    c.id,
+                    vec![
+                        ("timezone", Some(c.settings.timezone.clone())),
+                        ("working_days", Some(days_text(&c.settings.working_days))),
+                    ],
+                ),
+                Event::LocationCreated(l) | Event::LocationUpdated(l) => (
+                    LOCATIONS,
+                    l.id,
+                    vec![
+                        ("name", Some(l.name.clone())),
+                        ("latitude", Some(l.latitude.to_string())),
+                        ("longitude", Some(l.longitude.to_string())),
+                        ("radius_m", Some(l.radius_m.to_string())),
+                        (
+                            "holiday_calendar_id",
+                            l.holiday_calendar_id.map(|id| id.to_string()),
+                        ),
+                    ],
+                ),
+                Event::CalendarCreated(c) | Event::CalendarUpdated(c) => (
+                    CALENDARS,
+                    c.id,
+                    vec![
+                        ("name", Some(c.name.clone())),
+                        ("is_default", Some(c.is_default.to_string())),
+                        (
+                            "holidays",
+                            Some(holidays_text(
+                                c.holidays.iter().map(|h| (h.date, h.name.as_str())),
+                            )),
+                        ),
+                    ],
+                ),
+                _ => continue,
+            };
+            if let Some(table) = rows.get_mut(table) {
+                table.insert(
+                    id,
+                    Row {
+                        company_id: *company_id,
+                        revision: *revision,
+                        values: values.into_iter().collect(),
+                    },
+                );
+            }
+        }
+        rows
+    }
+
+    /// Every row of the replica, by table and id.
+    pub async fn rows(&self, db: &ServiceDb) -> Result<OrgRows, DbError> {
+        let txn = db.read(Scope::AllCompanies).await?;
+        let mut all = OrgRows::new();
+        for (table, columns) in self.compared() {
+            let company = match table {
+                COMPANIES => "id",
+                _ => "company_id",
+            };
+            let mut select = Query::select();
+            select
+                .columns(["id", company, "revision"].into_iter().map(Alias::new))
+                .columns(columns.iter().map(|c| Alias::new(*c)))
+                .from(Alias::new(table));
+            let mut rows = BTreeMap::new();
+            for result in txn.query_all(&select).await? {
+                let mut values = BTreeMap::new();
+                for column in columns {
+                    values.insert(*column, read_text(&result, column)?);
+                }
+                rows.insert(
+                    result.try_get::<Uuid>("", "id")?,
+                    Row {
+                        company_id: result.try_get("", company)?,
+                        revision: u64::try_from(result.try_get::<i64>("", "revision")?)
+                            .unwrap_or(0),
+                        values,
+                    },
+                );
+            }
+            all.insert(table, rows);
+        }
+        if let Some(calendars) = all.get_mut(CALENDARS) {
+            let select = Query::select()
+                .columns(["calendar_id", "date", "name"].into_iter().map(Alias::new))
+                .from(Alias::new(HOLIDAYS))
+                .order_by(Alias::new("date"), sea_orm::Order::Asc)
+                .to_owned();
+            let mut holidays: BTreeMap<Uuid, Vec<(Date, String)>> = BTreeMap::new();
+            for result in txn.query_all(&select).await? {
+                holidays
+                    .entry(result.try_get("", "calendar_id")?)
+                    .or_default()
+                    .push((result.try_get("", "date")?, result.try_get("", "name")?));
+            }
+            for (id, row) in calendars.iter_mut() {
+                let of = holidays.remove(id).unwrap_or_default();
+                let text = holidays_text(of.iter().map(|(d, n)| (*d, n.as_str())));
+                row.values.insert("holidays", Some(text));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Makes the replica equal to org's `sources`, in one small transaction per
+    /// differing aggregate while the service keeps applying events: a row is written
+    /// only where the replica is not at a later revision, and the aggregate's position
+    /// moves with it. Rows not in the source are deleted unless an event wrote them
+    /// after `since` (the moment before the source was read). Answers (written,
+    /// deleted).
+    pub async fn rebuild(
+        &self,
+        db: &ServiceDb,
+        sources: &[(Uuid, u64, Event)],
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), DbError> {
+        let have = self.rows(db).await?;
+        let want = self.project(sources);
+        let mut written = 0;
+        for (company_id, revision, event) in sources {
+            let Some((table, id)) = Self::row_of(event) else {
+                continue;
+            };
+            let (Some(wanted), Some(held)) = (want.get(table), have.get(table)) else {
+                continue;
+            };
+            if wanted.get(&id) == held.get(&id) {
+                continue;
+            }
+            let txn = db.begin_write(Scope::AllCompanies).await?;
+            let at = At {
+                company_id: *company_id,
+                revision: i64::try_from(*revision).unwrap_or(i64::MAX),
+                over: Over::NotNewer,
+            };
+            self.write(&txn, at, event).await?;
+            let (kind, _, _) = event.encode();
+            let aggregate = kind.rsplit_once('.').map_or(kind, |(a, _)| a);
+            roster_bus::advance_position(&txn, aggregate, id, *revision).await?;
+            txn.commit().await?;
+            written += 1;
+        }
+        let mut deleted = 0;
+        for (table, held) in &have {
+            let known: BTreeSet<&Uuid> = want
+                .get(table)
+                .map(|w| w.keys().collect())
+                .unwrap_or_default();
+            let extra: Vec<Uuid> = held
+                .keys()
+                .filter(|id| !known.contains(id))
+                .copied()
+                .collect();
+            if extra.is_empty() {
+                continue;
+            }
+            let txn = db.begin_write(Scope::AllCompanies).await?;
+            if *table == CALENDARS {
+                txn.execute(
+                    Query::delete().from_table(Alias::new(HOLIDAYS)).and_where(
+                        Expr::col(Alias::new("calendar_id")).is_in(extra.iter().copied()),
+                    ),
+                )
+                .await?;
+            }
+            deleted += txn
+                .execute(
+                    Query::delete()
+                        .from_table(Alias::new(*table))
+                        .and_where(Expr::col(Alias::new("id")).is_in(extra.iter().copied()))
+                        .and_where(Expr::col(Alias::new("updated_at")).lt(since)),
+                )
+                .await?
+                .rows_affected();
+            txn.commit().await?;
+        }
+        Ok((written, deleted))
+    }
+
+    /// The table and id of the row an event of org's writes.
+    fn row_of(event: &Event) -> Option<(&'static str, Uuid)> {
+        match event {
+            Event::CompanyCreated(c) | Event::CompanyUpdated(c) => Some((COMPANIES, c.id)),
+            Event::LocationCreated(l) | Event::LocationUpdated(l) => Some((LOCATIONS, l.id)),
+            Event::CalendarCreated(c) | Event::CalendarUpdated(c) => Some((CALENDARS, c.id)),
+            _ => None,
         }
     }
 
@@ -194,11 +466,12 @@ impl OrgReplica {
 
 async fn write_company(
     conn: &impl ConnectionTrait,
-    envelope: &Envelope,
+    at: At,
     company: &Company,
 ) -> Result<(), DbErr> {
     upsert(
         conn,
+        at,
         COMPANIES,
         &[
             ("id", company.id.into()),
@@ -207,7 +480,7 @@ async fn write_company(
                 "working_days",
                 days_text(&company.settings.working_days).into(),
             ),
-            ("revision", revision(envelope).into()),
+            ("revision", at.revision.into()),
             ("updated_at", OffsetDateTime::now_utc().into()),
         ],
     )
@@ -217,21 +490,22 @@ async fn write_company(
 
 async fn write_location(
     conn: &impl ConnectionTrait,
-    envelope: &Envelope,
+    at: At,
     location: &Location,
 ) -> Result<(), DbErr> {
     upsert(
         conn,
+        at,
         LOCATIONS,
         &[
             ("id", location.id.into()),
-            ("company_id", envelope.company_id.into()),
+            ("company_id", at.company_id.into()),
             ("name", location.name.clone().into()),
             ("latitude", location.latitude.into()),
             ("longitude", location.longitude.into()),
             ("radius_m", location.radius_m.into()),
             ("holiday_calendar_id", location.holiday_calendar_id.into()),
-            ("revision", revision(envelope).into()),
+            ("revision", at.revision.into()),
             ("updated_at", OffsetDateTime::now_utc().into()),
         ],
     )
@@ -241,18 +515,19 @@ async fn write_location(
 
 async fn write_calendar(
     conn: &impl ConnectionTrait,
-    envelope: &Envelope,
+    at: At,
     calendar: &Calendar,
 ) -> Result<(), DbErr> {
     let written = upsert(
         conn,
+        at,
         CALENDARS,
         &[
             ("id", calendar.id.into()),
-            ("company_id", envelope.company_id.into()),
+            ("company_id", at.company_id.into()),
             ("name", calendar.name.clone().into()),
             ("is_default", calendar.is_default.into()),
-            ("revision", revision(envelope).into()),
+            ("revision", at.revision.into()),
             ("updated_at", OffsetDateTime::now_utc().into()),
         ],
     )
@@ -274,7 +549,7 @@ async fn write_calendar(
         insert.values_panic([
             calendar.id.into(),
             holiday.date.into(),
-            envelope.company_id.into(),
+            at.company_id.into(),
             holiday.name.clone().into(),
         ]);
     }
@@ -282,14 +557,20 @@ async fn write_calendar(
     Ok(())
 }
 
-/// Inserts the row, or replaces the one with its id if that is at an older revision;
-/// answers whether it wrote.
+/// Inserts the row, or replaces the one with its id if `at.over` allows it against
+/// its revision; answers whether it wrote.
 async fn upsert(
     conn: &impl ConnectionTrait,
+    at: At,
     table: &'static str,
     values: &[(&'static str, Value)],
 ) -> Result<bool, DbErr> {
     let held = Expr::col((Alias::new(table), Alias::new("revision")));
+    let incoming = Expr::cust("excluded.revision");
+    let replaceable = match at.over {
+        Over::Older => held.lt(incoming),
+        Over::NotNewer => held.lte(incoming),
+    };
     let mut insert = Query::insert();
     insert
         .into_table(Alias::new(table))
@@ -302,7 +583,7 @@ async fn upsert(
                         .filter(|(column, _)| *column != "id")
                         .map(|(column, _)| Alias::new(*column)),
                 )
-                .action_and_where(held.lt(Expr::cust("excluded.revision")))
+                .action_and_where(replaceable)
                 .to_owned(),
         )
         .values_panic(

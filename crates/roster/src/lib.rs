@@ -179,6 +179,10 @@ pub const REPLICAS: &[(&str, roster_replica::Replica)] = &[
     ("notifications", roster_notifications::REPLICA),
 ];
 
+/// Every service that keeps a copy of parts of org, with what it keeps.
+pub const ORG_REPLICAS: &[(&str, roster_replica::OrgReplica)] =
+    &[("presence", roster_presence::ORG)];
+
 fn producer_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(SERVICES.iter().filter(|s| s.publishes).map(|s| s.name))
 }

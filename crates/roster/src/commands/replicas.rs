@@ -1,28 +1,46 @@
-//! `roster replicas check | rebuild`: each replica against its source, people.
+//! `roster replicas check | rebuild`: each replica against its source: people's
+//! employees, and for a service that keeps one, org's companies, locations and
+//! calendars.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use roster_events::Employee;
-use roster_replica::{Drift, Replica, Row, compare};
+use roster_replica::{Drift, OrgRows, Replica, Row, compare};
 use roster_service::ServiceDb;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::open_migrated;
-use crate::{REPLICAS, ReplicasAction, SERVICES};
+use crate::{ORG_REPLICAS, REPLICAS, ReplicasAction, SERVICES};
 
 pub(crate) async fn run(
     config: &roster_config::Config,
     action: ReplicasAction,
 ) -> anyhow::Result<()> {
     let people = open_service(config, roster_people::SERVICE.name).await?;
+    let org = open_service(config, roster_org::SERVICE.name).await?;
     let result = match action {
-        ReplicasAction::Check { service } => check(config, &people, service.as_deref()).await,
-        ReplicasAction::Rebuild { service } => rebuild(config, &people, &service).await,
+        ReplicasAction::Check { service } => check(config, &people, &org, service.as_deref()).await,
+        ReplicasAction::Rebuild { service } => rebuild(config, &people, &org, &service).await,
     };
     people.close().await;
+    org.close().await;
     result
+}
+
+/// Every company, location and calendar of org, as the events of their latest state.
+async fn org_sources(org: &ServiceDb) -> anyhow::Result<Vec<(Uuid, u64, roster_events::Event)>> {
+    roster_org::store::sources(org)
+        .await
+        .context("org: cannot read the companies, locations and calendars")
+}
+
+fn org_replica_of(name: &str) -> Option<roster_replica::OrgReplica> {
+    ORG_REPLICAS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| *r)
 }
 
 async fn open_service(config: &roster_config::Config, name: &str) -> anyhow::Result<ServiceDb> {
@@ -51,9 +69,11 @@ async fn sources(people: &ServiceDb) -> anyhow::Result<Vec<(u64, Employee)>> {
 async fn check(
     config: &roster_config::Config,
     people: &ServiceDb,
+    org: &ServiceDb,
     only: Option<&str>,
 ) -> anyhow::Result<()> {
     let sources = sources(people).await?;
+    let org_sources = org_sources(org).await?;
     let mut drifted = Vec::new();
     for (name, replica) in REPLICAS
         .iter()
@@ -61,6 +81,10 @@ async fn check(
     {
         let db = open_service(config, name).await?;
         let have = replica.rows(&db).await;
+        let org_have = match org_replica_of(name) {
+            Some(org) => Some((org, org.rows(&db).await)),
+            None => None,
+        };
         db.close().await;
         let have = have.with_context(|| format!("{name}: cannot read its replica"))?;
         let want: BTreeMap<Uuid, Row> = sources
@@ -68,28 +92,46 @@ async fn check(
             .map(|(revision, employee)| (employee.id, replica.project(*revision, employee)))
             .collect();
         let drift = compare(&want, &have);
-        report(name, want.len(), &drift);
-        if !drift.is_empty() {
+        report(name, "people", "employees", want.len(), &drift);
+        let mut in_step = drift.is_empty();
+        if let Some((org, have)) = org_have {
+            let have = have.with_context(|| format!("{name}: cannot read its copy of org"))?;
+            in_step &= check_org(name, &org.project(&org_sources), &have);
+        }
+        if !in_step {
             drifted.push(*name);
         }
     }
     match drifted.is_empty() {
         true => Ok(()),
         false => anyhow::bail!(
-            "replicas differ from people: {} (events in flight show as behind; `roster replicas rebuild <service>` repairs the rest)",
+            "replicas differ from their source: {} (events in flight show as behind; `roster replicas rebuild <service>` repairs the rest)",
             drifted.join(", ")
         ),
     }
 }
 
+/// Reports each table of a copy of org against org; answers whether all are in step.
+fn check_org(service: &str, want: &OrgRows, have: &OrgRows) -> bool {
+    let mut in_step = true;
+    for (table, wanted) in want {
+        let held = have.get(table).cloned().unwrap_or_default();
+        let drift = compare(wanted, &held);
+        let what = table.trim_start_matches("org_");
+        report(service, "org", what, wanted.len(), &drift);
+        in_step &= drift.is_empty();
+    }
+    in_step
+}
+
 #[allow(clippy::print_stdout)]
-fn report(service: &str, employees: usize, drift: &Drift) {
+fn report(service: &str, source: &str, what: &str, count: usize, drift: &Drift) {
     if drift.is_empty() {
-        println!("{service}: {employees} employees, in step with people");
+        println!("{service}: {count} {what}, in step with {source}");
         return;
     }
     println!(
-        "{service}: {} missing, {} extra, {} behind, {} different (people has {employees} employees)",
+        "{service}: {what}: {} missing, {} extra, {} behind, {} different ({source} has {count})",
         drift.missing.len(),
         drift.extra.len(),
         drift.behind.len(),
@@ -102,7 +144,7 @@ fn report(service: &str, employees: usize, drift: &Drift) {
         println!("  extra      {id}");
     }
     for (id, have, want) in &drift.behind {
-        println!("  behind     {id}: revision {have}, people has {want}");
+        println!("  behind     {id}: revision {have}, {source} has {want}");
     }
     for (id, fields) in &drift.different {
         println!("  different  {id}: {}", fields.join(", "));
@@ -113,6 +155,7 @@ fn report(service: &str, employees: usize, drift: &Drift) {
 async fn rebuild(
     config: &roster_config::Config,
     people: &ServiceDb,
+    org: &ServiceDb,
     service: &str,
 ) -> anyhow::Result<()> {
     let replica = replica_of(service)?;
@@ -122,6 +165,18 @@ async fn rebuild(
     let since = OffsetDateTime::now_utc();
     let sources = sources(people).await?;
     let rebuilt = replica.rebuild(&db, &sources, since).await;
+    let org_rebuilt = match org_replica_of(service) {
+        Some(copy) => match org_sources(org).await {
+            Ok(org_sources) => Some(
+                copy.rebuild(&db, &org_sources, since)
+                    .await
+                    .map(|done| (done, org_sources.len()))
+                    .with_context(|| format!("{service}: cannot rebuild its copy of org")),
+            ),
+            Err(e) => Some(Err(e)),
+        },
+        None => None,
+    };
     db.close().await;
     let (written, deleted) =
         rebuilt.with_context(|| format!("{service}: cannot rebuild its replica"))?;
@@ -129,5 +184,11 @@ async fn rebuild(
         "{service}: replica rebuilt from people's {} employees: {written} written, {deleted} deleted",
         sources.len()
     );
+    if let Some(org_rebuilt) = org_rebuilt {
+        let ((written, deleted), count) = org_rebuilt?;
+        println!(
+            "{service}: copy of org rebuilt from its {count} companies, locations and calendars: {written} written, {deleted} deleted"
+        );
+    }
     Ok(())
 }

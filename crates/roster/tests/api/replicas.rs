@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use roster::{REPLICAS, SERVICES};
+use roster::{ORG_REPLICAS, REPLICAS, SERVICES};
 use roster_bus::outbox;
 use roster_events::Envelope;
 use roster_replica::{Drift, compare};
@@ -30,7 +30,7 @@ async fn hire_pat(app: &TestApp, admin: &str, email: &str) -> String {
     hired.body["id"].as_str().unwrap().to_owned()
 }
 
-/// Each replica's drift from people, by service.
+/// Each replica's drift from its source (people's employees, org's parts), by service.
 async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
     let sources = roster_people::store::employees::sources(app.db("people"))
         .await
@@ -44,10 +44,19 @@ async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
         let have = replica.rows(app.db(service)).await.unwrap();
         drifts.push((*service, compare(&want, &have)));
     }
+    let org = roster_org::store::sources(app.db("org")).await.unwrap();
+    for (service, replica) in ORG_REPLICAS {
+        let want = replica.project(&org);
+        let have = replica.rows(app.db(service)).await.unwrap();
+        for (table, wanted) in &want {
+            let held = have.get(table).cloned().unwrap_or_default();
+            drifts.push((*service, compare(wanted, &held)));
+        }
+    }
     drifts
 }
 
-/// Waits until every replica equals people, failing with the drift after 20 s.
+/// Waits until every replica equals its source, failing with the drift after 20 s.
 pub async fn in_step(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -296,24 +305,52 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
         "{out}"
     );
 
-    // Someone edits tasks' copy by hand and deletes one of leave's rows.
+    assert!(
+        out.contains("presence: 1 companies, in step with org"),
+        "{out}"
+    );
+
+    // Someone edits tasks' copy by hand and deletes one of leave's rows; presence's
+    // copy of org loses the company's time zone and an office it never had appears.
     let tasks = app.db("tasks");
     let leave = app.db("leave");
     corrupt(tasks, "UPDATE employees SET email = 'wrong@acme.test'").await;
     corrupt(leave, "DELETE FROM employees").await;
+    let presence = app.db("presence");
+    corrupt(presence, "UPDATE org_companies SET timezone = 'Asia/Tokyo'").await;
+    let new_id = match topology {
+        Topology::Sqlite => "randomblob(16)",
+        _ => "gen_random_uuid()",
+    };
+    corrupt(
+        presence,
+        &format!(
+            "INSERT INTO org_locations (id, company_id, name, latitude, longitude, radius_m, revision, updated_at) \
+             SELECT {new_id}, id, 'Ghost', 0, 0, 10, 1, updated_at FROM org_companies"
+        ),
+    )
+    .await;
     let (code, out, err) = cli(&["replicas", "check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("tasks: 0 missing, 0 extra, 0 behind, 2 different"),
-        "{out}"
+        out.contains("tasks: employees: 0 missing, 0 extra, 0 behind, 2 different"),
+        "{out}{err}"
     );
-    assert!(out.contains("leave: 2 missing"), "{out}");
+    assert!(out.contains("leave: employees: 2 missing"), "{out}");
     assert!(
         out.contains("presence: 2 employees, in step with people"),
         "{out}"
     );
     assert!(
-        err.contains("replicas differ from people: tasks, leave"),
+        out.contains("presence: companies: 0 missing, 0 extra, 0 behind, 1 different"),
+        "{out}"
+    );
+    assert!(
+        out.contains("presence: locations: 0 missing, 1 extra"),
+        "{out}"
+    );
+    assert!(
+        err.contains("replicas differ from their source: presence, tasks, leave"),
         "{err}"
     );
 
@@ -322,6 +359,9 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("2 written"), "{out}");
     }
+    let (code, out, err) = cli(&["replicas", "rebuild", "presence"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 written, 1 deleted"), "{out}");
     let (code, out, err) = cli(&["replicas", "check"]);
     assert_eq!(code, 0, "{out}{err}");
     // The services kept running: a change after the rebuild still reaches every copy.

@@ -8,7 +8,7 @@ use roster_bus::outbox;
 use roster_events::{
     Calendar, Company, CompanySettings, Event, Holiday, Location, NewEvent, Removed, Team,
 };
-use roster_storage::Tenant;
+use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -86,6 +86,13 @@ pub(super) async fn company(
 ) -> Result<(), StoreError> {
     let id = tenant.company_id();
     let sequence = bump(conn, "companies", id).await?;
+    let payload = company_state(conn, id).await?;
+    let kind = pick(change, Event::CompanyCreated, Event::CompanyUpdated);
+    record(conn, tenant, id, sequence, kind(payload)).await
+}
+
+/// Company `id` with its settings, as its events carry it.
+async fn company_state(conn: &impl ConnectionTrait, id: Uuid) -> Result<Company, StoreError> {
     let company = company::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -94,7 +101,7 @@ pub(super) async fn company(
         .one(conn)
         .await?
         .ok_or(StoreError::NotFound("company"))?;
-    let payload = Company {
+    Ok(Company {
         id,
         name: company.name,
         settings: CompanySettings {
@@ -104,9 +111,7 @@ pub(super) async fn company(
             currency: settings.currency,
             fiscal_year_start_month: u8::try_from(settings.fiscal_year_start_month).unwrap_or(1),
         },
-    };
-    let kind = pick(change, Event::CompanyCreated, Event::CompanyUpdated);
-    record(conn, tenant, id, sequence, kind(payload)).await
+    })
 }
 
 /// The company is about to be removed, with everything it has.
@@ -162,15 +167,7 @@ pub(super) async fn location(
         .one(conn)
         .await?
         .ok_or(StoreError::NotFound("location"))?;
-    let payload = Location {
-        id,
-        name: location.name,
-        address: location.address,
-        latitude: location.latitude,
-        longitude: location.longitude,
-        radius_m: location.radius_m,
-        holiday_calendar_id: location.holiday_calendar_id,
-    };
+    let payload = location_state(location);
     let kind = pick(change, Event::LocationCreated, Event::LocationUpdated);
     record(conn, tenant, id, sequence, kind(payload)).await
 }
@@ -187,8 +184,30 @@ pub(super) async fn calendar(
         .one(conn)
         .await?
         .ok_or(StoreError::NotFound("holiday calendar"))?;
+    let payload = calendar_state(conn, calendar).await?;
+    let kind = pick(change, Event::CalendarCreated, Event::CalendarUpdated);
+    record(conn, tenant, id, sequence, kind(payload)).await
+}
+
+fn location_state(location: location::Model) -> Location {
+    Location {
+        id: location.id,
+        name: location.name,
+        address: location.address,
+        latitude: location.latitude,
+        longitude: location.longitude,
+        radius_m: location.radius_m,
+        holiday_calendar_id: location.holiday_calendar_id,
+    }
+}
+
+/// A calendar with its holidays, in date order, as its events carry it.
+async fn calendar_state(
+    conn: &impl ConnectionTrait,
+    calendar: holiday_calendar::Model,
+) -> Result<Calendar, StoreError> {
     let holidays = holiday::Entity::find()
-        .filter(holiday::Column::CalendarId.eq(id))
+        .filter(holiday::Column::CalendarId.eq(calendar.id))
         .order_by_asc(holiday::Column::Date)
         .all(conn)
         .await?
@@ -199,14 +218,57 @@ pub(super) async fn calendar(
             name: h.name,
         })
         .collect();
-    let payload = Calendar {
-        id,
+    Ok(Calendar {
+        id: calendar.id,
         name: calendar.name,
         is_default: calendar.is_default,
         holidays,
-    };
-    let kind = pick(change, Event::CalendarCreated, Event::CalendarUpdated);
-    record(conn, tenant, id, sequence, kind(payload)).await
+    })
+}
+
+/// Every company, location and holiday calendar as it now is: the event of its
+/// latest state, with its company and revision. What replicas of org are checked
+/// against and rebuilt from (`roster replicas`).
+pub async fn sources(db: &ServiceDb) -> Result<Vec<(Uuid, u64, Event)>, StoreError> {
+    let txn = db.read(Scope::AllCompanies).await?;
+    let mut sources = Vec::new();
+    for company in company::Entity::find()
+        .order_by_asc(company::Column::Id)
+        .all(&txn)
+        .await?
+    {
+        let at = current(&txn, "companies", company.id).await?;
+        let state = company_state(&txn, company.id).await?;
+        sources.push((company.id, at, Event::CompanyUpdated(state)));
+    }
+    for location in location::Entity::find()
+        .order_by_asc(location::Column::Id)
+        .all(&txn)
+        .await?
+    {
+        let (company_id, at) = (
+            location.company_id,
+            current(&txn, "locations", location.id).await?,
+        );
+        sources.push((
+            company_id,
+            at,
+            Event::LocationUpdated(location_state(location)),
+        ));
+    }
+    for calendar in holiday_calendar::Entity::find()
+        .order_by_asc(holiday_calendar::Column::Id)
+        .all(&txn)
+        .await?
+    {
+        let (company_id, at) = (
+            calendar.company_id,
+            current(&txn, "holiday_calendars", calendar.id).await?,
+        );
+        let state = calendar_state(&txn, calendar).await?;
+        sources.push((company_id, at, Event::CalendarUpdated(state)));
+    }
+    Ok(sources)
 }
 
 /// An aggregate of the company that can be deleted alone.

@@ -5,6 +5,8 @@ pub mod calendars;
 pub mod companies;
 pub mod entities;
 mod events;
+
+pub use events::sources;
 pub mod locations;
 pub mod teams;
 
