@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod domain;
+
 use roster_migrate::Migrations;
 use roster_replica::{Field, Replica, ReplicaHandler};
 use roster_service::{Consumes, ServiceDef};
