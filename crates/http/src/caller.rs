@@ -65,6 +65,14 @@ pub async fn authenticate(
     next.run(request).await
 }
 
+/// Whose records a caller looks at: an administrator sees the whole company; anyone
+/// else what is theirs, and what a service lets a manager see of their reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Admin,
+    Member { employee_id: Uuid },
+}
+
 /// The verified caller of a request. Taking it makes a route need a valid token (401
 /// otherwise).
 #[derive(Debug, Clone)]
@@ -92,6 +100,16 @@ impl Caller {
 
     pub fn has_role(&self, role: Role) -> bool {
         self.claims.has_role(role)
+    }
+
+    /// How the caller looks at the company's records.
+    pub fn viewer(&self) -> Viewer {
+        match self.has_role(Role::Admin) {
+            true => Viewer::Admin,
+            false => Viewer::Member {
+                employee_id: self.employee_id(),
+            },
+        }
     }
 
     /// 403 unless the caller holds one of `roles`.

@@ -10,7 +10,7 @@ mod pagination;
 pub mod patch;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
-pub use caller::{Caller, authenticate};
+pub use caller::{Caller, Viewer, authenticate};
 pub use error::{ApiError, FieldError, Problem, StoreError};
 pub use extract::{Json, Path, Query};
 pub use metrics::Metrics;

@@ -497,22 +497,42 @@ fn read_text(row: &QueryResult, column: &str) -> Result<Option<String>, DbErr> {
     })
 }
 
-/// Whether `id` is an active employee of `company_id`, as the replica knows them.
-pub async fn is_active(
+/// The status of employee `id` of `company_id` (active or not), if the replica knows
+/// them.
+async fn status(
     conn: &impl ConnectionTrait,
     company_id: Uuid,
     id: Uuid,
-) -> Result<bool, DbErr> {
+) -> Result<Option<String>, DbErr> {
     let select = Query::select()
         .column(Alias::new("status"))
         .from(Alias::new(EMPLOYEES))
         .and_where(Expr::col(Alias::new("id")).eq(id))
         .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
         .to_owned();
-    Ok(match conn.query_one(&select).await? {
-        Some(row) => row.try_get::<String>("", "status")? == Employee::ACTIVE,
-        None => false,
-    })
+    match conn.query_one(&select).await? {
+        Some(row) => Ok(Some(row.try_get::<String>("", "status")?)),
+        None => Ok(None),
+    }
+}
+
+/// Whether `id` is an active employee of `company_id`, as the replica knows them.
+pub async fn is_active(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(status(conn, company_id, id).await?.as_deref() == Some(Employee::ACTIVE))
+}
+
+/// Whether `id` is an employee of `company_id`, active or not, as the replica knows
+/// them.
+pub async fn is_employee(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(status(conn, company_id, id).await?.is_some())
 }
 
 /// The ids of `manager`'s direct reports, as a subquery (for a replica that keeps
@@ -603,6 +623,26 @@ pub async fn people(
                 surname: row.try_get("", "surname")?,
             })
         })
+        .collect()
+}
+
+/// The company's active employees with their hire dates (for a replica that keeps
+/// [`Field::HireDate`]), by id.
+pub async fn hire_dates(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+) -> Result<Vec<(Uuid, Option<Date>)>, DbErr> {
+    let select = Query::select()
+        .columns([Alias::new("id"), Alias::new("hire_date")])
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+        .and_where(Expr::col(Alias::new("status")).eq(Employee::ACTIVE))
+        .order_by(Alias::new("id"), sea_orm::Order::Asc)
+        .to_owned();
+    conn.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "hire_date")?)))
         .collect()
 }
 

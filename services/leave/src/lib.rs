@@ -1,31 +1,86 @@
 #![doc = include_str!("../README.md")]
 
+mod api;
 pub mod domain;
+mod migrations;
+pub mod store;
 
-use roster_migrate::Migrations;
-use roster_replica::{Field, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use roster_replica::{Field, OrgPart, OrgReplica, Replica, ReplicaHandler};
+use roster_service::{Background, Consumes, ServiceContext, ServiceDef};
+use time::OffsetDateTime;
 
 /// The leave service.
-pub const SERVICE: ServiceDef = ServiceDef::consumer_only(
-    "leave",
-    migrations,
-    Consumes {
-        from: &["people"],
+pub const SERVICE: ServiceDef = ServiceDef {
+    name: "leave",
+    migrations: migrations::all,
+    routes: api::routes,
+    access: api::ACCESS,
+    start,
+    publishes: false,
+    consumes: Some(Consumes {
+        from: &["people", "org"],
         handler: &HANDLER,
-    },
-);
+    }),
+};
 
 /// The employees leave keeps a copy of, and what of them.
 pub const REPLICA: Replica = Replica {
     fields: &[Field::Names, Field::Manager, Field::HireDate],
 };
 
-/// Applies people's events to the replica. A reaction to an employee's change
-/// belongs here, in the transaction of the replica's change and the inbox record, so
-/// it happens exactly once.
-static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA);
+/// What of org leave keeps: each company's working days and its holiday calendars,
+/// over which requests are counted.
+pub const ORG: OrgReplica = OrgReplica {
+    parts: &[OrgPart::Companies, OrgPart::Calendars],
+};
 
-fn migrations() -> Migrations {
-    REPLICA.migrations()
+/// Applies people's and org's events to the replicas.
+static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA).with_org(ORG);
+
+/// How often the accrual job runs; each run credits what is due and nothing twice.
+const ACCRUAL_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Metrics of the accrual job.
+pub const ACCRUAL_RUNS: &str = "roster_leave_accrual_runs_total";
+pub const ACCRUAL_LAST_SUCCESS: &str = "roster_leave_accrual_last_success_seconds";
+
+/// Starts the accrual job: at once, then every hour.
+fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
+    Box::pin(async move {
+        metrics::describe_counter!(ACCRUAL_RUNS, "Runs of the leave accrual job, by outcome.");
+        metrics::describe_gauge!(
+            ACCRUAL_LAST_SUCCESS,
+            "When the leave accrual job last succeeded (Unix time)."
+        );
+        let job: BoxFuture<'static, ()> = Box::pin(async move {
+            let mut tick = tokio::time::interval(ACCRUAL_INTERVAL);
+            loop {
+                tick.tick().await;
+                accrue(&ctx).await;
+            }
+        });
+        Ok(vec![job])
+    })
+}
+
+async fn accrue(ctx: &ServiceContext) {
+    let now = OffsetDateTime::now_utc();
+    match store::accrual::run(&ctx.db, now.date()).await {
+        Ok(report) => {
+            metrics::counter!(ACCRUAL_RUNS, "outcome" => "succeeded").increment(1);
+            metrics::gauge!(ACCRUAL_LAST_SUCCESS).set(now.unix_timestamp() as f64);
+            tracing::info!(
+                credited = report.credited,
+                employees = report.employees,
+                "leave accrual ran"
+            );
+        }
+        Err(e) => {
+            metrics::counter!(ACCRUAL_RUNS, "outcome" => "failed").increment(1);
+            tracing::error!(error = %e, "leave accrual failed; the next run catches up");
+        }
+    }
 }

@@ -78,6 +78,17 @@ async fn one_company_never_reaches_another(topology: Topology) {
         .await;
     assert_eq!(checkin.status, StatusCode::CREATED, "{:?}", checkin.body);
     let checkin = checkin.body["id"].as_str().unwrap().to_owned();
+    // B's leave type, and days granted to Pat.
+    let annual = post(
+        "/api/v1/leave/types",
+        json!({"name": "Annual", "paid": true, "annual_allowance_days": 25, "accrual": "monthly"}),
+    )
+    .await;
+    post(
+        "/api/v1/leave/adjustments",
+        json!({"employee_id": employee, "leave_type_id": annual, "days": 3, "kind": "allocation", "note": "Welcome"}),
+    )
+    .await;
     // B's admin was welcomed at signup.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let notification = loop {
@@ -103,6 +114,10 @@ async fn one_company_never_reaches_another(topology: Topology) {
         ("/api/v1/presence/checkins/{id}", checkin.as_str()),
         ("/api/v1/presence/checkins/{id}/history", checkin.as_str()),
         ("/api/v1/presence/nfc-tags/{id}", tag.as_str()),
+        (
+            "/api/v1/leave/balances/{employee_id}/ledger",
+            employee.as_str(),
+        ),
     ]);
     let snapshot = |token: String| {
         let app = &app;
@@ -111,7 +126,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
             .filter(|(path, _)| {
                 !path.contains("holidays") && !path.ends_with("/read") && !path.contains("nfc-tags")
             })
-            .map(|(path, id)| path.replace("{id}", id))
+            .map(|(path, id)| path.replace("{id}", id).replace("{employee_id}", id))
             .chain([
                 "/api/v1/org/company".to_owned(),
                 "/api/v1/org/holidays".to_owned(),
@@ -119,6 +134,8 @@ async fn one_company_never_reaches_another(topology: Topology) {
                 "/api/v1/presence/nfc-tags".to_owned(),
                 "/api/v1/presence/checkins".to_owned(),
                 "/api/v1/presence/attendance".to_owned(),
+                "/api/v1/leave/types".to_owned(),
+                format!("/api/v1/leave/balances?employee_id={employee}"),
             ])
             .collect();
         async move {
@@ -133,13 +150,23 @@ async fn one_company_never_reaches_another(topology: Topology) {
 
     let rules = roster::SERVICES
         .iter()
-        .filter(|s| ["org", "people", "tasks", "presence", "notifications"].contains(&s.name))
+        .filter(|s| {
+            [
+                "org",
+                "people",
+                "tasks",
+                "presence",
+                "leave",
+                "notifications",
+            ]
+            .contains(&s.name)
+        })
         .flat_map(|s| s.access)
         .filter(|r| !matches!(r.access, Access::Service | Access::Public));
     for rule in rules {
         let method = Method::from_bytes(rule.method.as_bytes()).unwrap();
         let label = format!("{} {}", rule.method, rule.path);
-        if rule.path.contains("{id}") {
+        if rule.path.contains('{') {
             let id = ids
                 .get(rule.path)
                 .unwrap_or_else(|| panic!("{label} is missing from the isolation matrix"));
@@ -158,7 +185,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
             let answer = app
                 .request(
                     method,
-                    &rule.path.replace("{id}", id),
+                    &rule.path.replace("{id}", id).replace("{employee_id}", id),
                     Some(&a.admin),
                     Some(&body),
                 )
@@ -211,6 +238,38 @@ async fn one_company_never_reaches_another(topology: Topology) {
         .await;
     assert_eq!(assign.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(assign.error_fields(), ["assignee_id"]);
+
+    // Leave: B's employee and leave type are unknown to A.
+    let b_type = app.get("/api/v1/leave/types", &b.admin).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a_type = app
+        .post(
+            "/api/v1/leave/types",
+            &a.admin,
+            &json!({"name": "Annual", "paid": true, "annual_allowance_days": 20, "accrual": "none"}),
+        )
+        .await;
+    assert_eq!(a_type.status, StatusCode::CREATED);
+    for (who, kind) in [
+        (employee.as_str(), a_type.body["id"].as_str().unwrap()),
+        (a.admin_id.as_str(), b_type.as_str()),
+    ] {
+        let answer = app
+            .post(
+                "/api/v1/leave/adjustments",
+                &a.admin,
+                &json!({"employee_id": who, "leave_type_id": kind, "days": 1, "kind": "allocation", "note": "Spy"}),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{:?}",
+            answer.body
+        );
+    }
 
     // Presence: B's tag, location and employee are unknown to A.
     org_in_step(&app, &a.company_id, "UTC", 0).await;

@@ -10,6 +10,7 @@ mod events;
 mod faults;
 mod gateway;
 mod isolation;
+mod leave;
 mod migrations;
 mod notifications;
 mod platform;

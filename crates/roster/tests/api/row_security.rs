@@ -13,19 +13,21 @@ use sqlx::{Connection, PgConnection, Row};
 use crate::accounts::{PASSWORD, SignedUp, hire, sign_up};
 
 /// Tables that hold no company's data.
-const NO_COMPANY: [&str; 5] = [
+const NO_COMPANY: [&str; 6] = [
     "schema_migrations",
     "cancelled_accounts",
     "signing_keys",
     "inbox",
     "event_positions",
+    "accrual_runs",
 ];
 
 /// PostgreSQL's `insufficient_privilege`, which a row-level security check raises.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 /// Gives the company a row in every table: a team, a location, a holiday, a task, an
-/// employee in the team (with their account and saga), a tag and a manual check-in.
+/// employee in the team (with their account and saga), a tag and a manual check-in, a
+/// leave type and days granted.
 async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     let post = |path: &'static str, body: serde_json::Value| async move {
         let answer = app.post(path, &company.admin, &body).await;
@@ -64,6 +66,18 @@ async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
         "/api/v1/presence/checkins",
         json!({"kind": "in", "method": "manual", "employee_id": employee.body["id"],
                "reason": "Badge at home"}),
+    )
+    .await;
+    // Leave: a type, and days granted.
+    let annual = post(
+        "/api/v1/leave/types",
+        json!({"name": "Annual", "paid": true, "annual_allowance_days": 25, "accrual": "none"}),
+    )
+    .await;
+    post(
+        "/api/v1/leave/adjustments",
+        json!({"employee_id": employee.body["id"], "leave_type_id": annual, "days": 25,
+               "kind": "allocation", "note": "This year's"}),
     )
     .await;
 }
@@ -189,8 +203,9 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // outbox; people's employees, employee_teams, sagas, outbox; auth's accounts,
     // sessions, outbox; each consumer's employees and dead_letters, and presence's
     // employee_teams, org_companies, org_locations, nfc_tags, checkins and
-    // checkin_changes; tasks' tasks and outbox; notifications' notifications.
-    assert_eq!(checked, 31, "tables checked for writes");
+    // checkin_changes; tasks' tasks and outbox; leave's org_companies, org_calendars,
+    // org_holidays, leave_types and leave_ledger; notifications' notifications.
+    assert_eq!(checked, 36, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

@@ -6,7 +6,6 @@ use time::{Date, Month, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::viewer;
 use crate::domain::{DayAttendance, Invalid};
 use crate::store::attendance::{self, Sheet, Span, Whom};
 
@@ -92,7 +91,7 @@ pub(super) async fn day(
         None => Span::Today,
     };
     let (date, sheets) =
-        attendance::sheets(&ctx.db, &caller.tenant(), viewer(&caller), whom, span).await?;
+        attendance::sheets(&ctx.db, &caller.tenant(), caller.viewer(), whom, span).await?;
     let employees = sheets
         .into_iter()
         .filter_map(|Sheet { person, days }| {
@@ -172,7 +171,7 @@ pub(super) async fn month(
     let (_, sheets) = attendance::sheets(
         &ctx.db,
         &caller.tenant(),
-        viewer(&caller),
+        caller.viewer(),
         whom,
         Span::Days(from, to),
     )

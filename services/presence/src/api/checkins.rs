@@ -7,7 +7,6 @@ use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::viewer;
 use crate::domain::{Invalid, Kind, Method, Name, Position, REASON_MAX, TagUid};
 use crate::store::checkins::{self, CheckinFilter, NewCheckin, Proof};
 use crate::store::entities::{checkin, checkin_change};
@@ -150,7 +149,7 @@ pub(super) async fn create_checkin(
     let row = checkins::record(
         &ctx.db,
         &caller.tenant(),
-        viewer(&caller),
+        caller.viewer(),
         caller.employee_id(),
         new,
     )
@@ -188,7 +187,7 @@ pub(super) async fn list_checkins(
         from: filter.from,
         to: filter.to,
     };
-    let rows = checkins::list(&ctx.db, &caller.tenant(), viewer(&caller), filter, &cursor).await?;
+    let rows = checkins::list(&ctx.db, &caller.tenant(), caller.viewer(), filter, &cursor).await?;
     Ok(Json(
         Page::from_rows(rows, &cursor, |c| c.id).map(Checkin::from),
     ))
@@ -204,7 +203,7 @@ pub(super) async fn get_checkin(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Checkin>> {
-    let row = checkins::get(&ctx.db, &caller.tenant(), viewer(&caller), id).await?;
+    let row = checkins::get(&ctx.db, &caller.tenant(), caller.viewer(), id).await?;
     Ok(Json(row.into()))
 }
 
@@ -236,7 +235,7 @@ pub(super) async fn correct_checkin(
     let row = checkins::correct(
         &ctx.db,
         &caller.tenant(),
-        viewer(&caller),
+        caller.viewer(),
         caller.employee_id(),
         id,
         body.at,
@@ -289,6 +288,6 @@ pub(super) async fn checkin_history(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<CheckinChange>>> {
-    let rows = checkins::history(&ctx.db, &caller.tenant(), viewer(&caller), id).await?;
+    let rows = checkins::history(&ctx.db, &caller.tenant(), caller.viewer(), id).await?;
     Ok(Json(rows.into_iter().map(CheckinChange::from).collect()))
 }

@@ -7,13 +7,9 @@ mod attendance;
 mod checkins;
 mod nfc_tags;
 
-use roster_http::Caller;
 use roster_http::access::{ADMIN, MEMBER, Rule, rule};
 use roster_service::{OpenApiRouter, ServiceContext};
-use roster_tokens::Role;
 use utoipa_axum::routes;
-
-use crate::store::checkins::Viewer;
 
 /// Every route of presence and who may call it.
 pub const ACCESS: &[Rule] = &[
@@ -39,13 +35,4 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
         .routes(routes!(attendance::day))
         .routes(routes!(attendance::month))
         .with_state(ctx)
-}
-
-fn viewer(caller: &Caller) -> Viewer {
-    match caller.has_role(Role::Admin) {
-        true => Viewer::Admin,
-        false => Viewer::Member {
-            employee_id: caller.employee_id(),
-        },
-    }
 }

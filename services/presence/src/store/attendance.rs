@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use roster_http::StoreError;
+use roster_http::{StoreError, Viewer};
 use roster_replica::{PeopleFilter, Person};
 use roster_storage::{ServiceDb, Tenant};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::checkins::{self, Viewer};
+use super::checkins;
 use crate::domain::{DayAttendance, Shift, Zone};
 
 /// Whose attendance to show, within what the viewer may see.

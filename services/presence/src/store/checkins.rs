@@ -2,7 +2,7 @@
 //! most, no "out" without an "in"), listed as the caller may see them, corrected by a
 //! manager or an administrator with the change kept in history.
 
-use roster_http::{Cursor, StoreError};
+use roster_http::{Cursor, StoreError, Viewer};
 use roster_replica::{CompanyRules, Place};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::Expr;
@@ -16,41 +16,30 @@ use uuid::Uuid;
 use super::entities::{checkin, checkin_change, nfc_tag};
 use crate::domain::{CLOCK_SKEW, Invalid, Kind, Method, Position, TagUid, Zone};
 
-/// Who is looking: an administrator sees every check-in of the company; anyone else
-/// their own, and a manager those of their direct reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    Admin,
-    Member { employee_id: Uuid },
+/// The check-ins `viewer` sees: an administrator every one of the company; anyone
+/// else their own, and a manager those of their direct reports.
+fn seen_by(viewer: Viewer) -> Condition {
+    match viewer {
+        Viewer::Admin => Condition::all(),
+        Viewer::Member { employee_id } => Condition::any()
+            .add(checkin::Column::EmployeeId.eq(employee_id))
+            .add(checkin::Column::EmployeeId.in_subquery(roster_replica::reports_of(employee_id))),
+    }
 }
 
-impl Viewer {
-    fn condition(self) -> Condition {
-        match self {
-            Self::Admin => Condition::all(),
-            Self::Member { employee_id } => Condition::any()
-                .add(checkin::Column::EmployeeId.eq(employee_id))
-                .add(
-                    checkin::Column::EmployeeId
-                        .in_subquery(roster_replica::reports_of(employee_id)),
-                ),
+/// Whether `viewer` may record or correct a manual check-in of `employee_id`: an
+/// administrator, or the employee's manager.
+async fn may_record_for(
+    viewer: Viewer,
+    conn: &impl ConnectionTrait,
+    employee_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(match viewer {
+        Viewer::Admin => true,
+        Viewer::Member { employee_id: me } => {
+            roster_replica::manages(conn, me, employee_id).await?
         }
-    }
-
-    /// Whether this viewer may record or correct a manual check-in of `employee_id`:
-    /// an administrator, or the employee's manager.
-    async fn may_record_for(
-        self,
-        conn: &impl ConnectionTrait,
-        employee_id: Uuid,
-    ) -> Result<bool, StoreError> {
-        Ok(match self {
-            Self::Admin => true,
-            Self::Member { employee_id: me } => {
-                roster_replica::manages(conn, me, employee_id).await?
-            }
-        })
-    }
+    })
 }
 
 /// How a check-in proves where it happened.
@@ -229,7 +218,7 @@ pub async fn record(
 ) -> Result<checkin::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
     let manual = matches!(new.proof, Proof::Manual { .. });
-    if manual && !viewer.may_record_for(&txn, new.employee_id).await? {
+    if manual && !may_record_for(viewer, &txn, new.employee_id).await? {
         return Err(StoreError::Forbidden(
             "only an administrator or the employee's manager records a manual check-in",
         ));
@@ -380,7 +369,7 @@ async fn log_change(
 fn visible(tenant: &Tenant, viewer: Viewer, id: Uuid) -> Select<checkin::Entity> {
     of_company(tenant)
         .filter(checkin::Column::Id.eq(id))
-        .filter(viewer.condition())
+        .filter(seen_by(viewer))
 }
 
 pub async fn get(
@@ -403,7 +392,7 @@ pub async fn list(
     filter: CheckinFilter,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<checkin::Model>, StoreError> {
-    let mut query = of_company(tenant).filter(viewer.condition());
+    let mut query = of_company(tenant).filter(seen_by(viewer));
     if let Some(employee_id) = filter.employee_id {
         query = query.filter(checkin::Column::EmployeeId.eq(employee_id));
     }
@@ -438,7 +427,7 @@ pub async fn correct(
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("check-in"))?;
-    if !viewer.may_record_for(&txn, row.employee_id).await? {
+    if !may_record_for(viewer, &txn, row.employee_id).await? {
         return Err(StoreError::Forbidden(
             "only an administrator or the employee's manager corrects a check-in",
         ));

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::{DESCRIPTION_MAX, Name, OptionalText, Status, TITLE_MAX};
 use crate::store::entities::task;
-use crate::store::tasks::{self, NewTask, TaskChange, TaskFilter, Viewer};
+use crate::store::tasks::{self, NewTask, TaskChange, TaskFilter};
 
 /// A task: something to do, by someone, perhaps by a date.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -47,15 +47,6 @@ impl From<task::Model> for Task {
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
-    }
-}
-
-fn viewer(caller: &Caller) -> Viewer {
-    match caller.has_role(Role::Admin) {
-        true => Viewer::Admin,
-        false => Viewer::Member {
-            employee_id: caller.employee_id(),
-        },
     }
 }
 
@@ -135,7 +126,7 @@ pub(super) async fn list_tasks(
         status: filter.status,
         assignee_id: filter.assignee_id,
     };
-    let rows = tasks::list(&ctx.db, &caller.tenant(), viewer(&caller), filter, &cursor).await?;
+    let rows = tasks::list(&ctx.db, &caller.tenant(), caller.viewer(), filter, &cursor).await?;
     Ok(Json(
         Page::from_rows(rows, &cursor, |t| t.id).map(Task::from),
     ))
@@ -151,7 +142,7 @@ pub(super) async fn get_task(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Task>> {
-    let task = tasks::get(&ctx.db, &caller.tenant(), viewer(&caller), id).await?;
+    let task = tasks::get(&ctx.db, &caller.tenant(), caller.viewer(), id).await?;
     Ok(Json(task.into()))
 }
 
@@ -212,7 +203,7 @@ pub(super) async fn update_task(
     let task = tasks::update(
         &ctx.db,
         &caller.tenant(),
-        viewer(&caller),
+        caller.viewer(),
         caller.employee_id(),
         id,
         change,

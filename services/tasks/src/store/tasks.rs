@@ -3,7 +3,7 @@
 
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
-use roster_http::{Cursor, StoreError};
+use roster_http::{Cursor, StoreError, Viewer};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -15,23 +15,16 @@ use uuid::Uuid;
 use super::entities::task;
 use crate::domain::{Invalid, Status};
 
-/// Who is looking: an administrator sees every task of the company; anyone else the
-/// tasks they created or are assigned, and a manager those of their direct reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    Admin,
-    Member { employee_id: Uuid },
-}
-
-impl Viewer {
-    fn condition(self) -> Condition {
-        match self {
-            Self::Admin => Condition::all(),
-            Self::Member { employee_id } => Condition::any()
-                .add(task::Column::CreatorId.eq(employee_id))
-                .add(task::Column::AssigneeId.eq(employee_id))
-                .add(task::Column::AssigneeId.in_subquery(roster_replica::reports_of(employee_id))),
-        }
+/// The tasks `viewer` sees: an administrator every task of the company; anyone else
+/// the tasks they created or are assigned, and a manager those of their direct
+/// reports.
+fn seen_by(viewer: Viewer) -> Condition {
+    match viewer {
+        Viewer::Admin => Condition::all(),
+        Viewer::Member { employee_id } => Condition::any()
+            .add(task::Column::CreatorId.eq(employee_id))
+            .add(task::Column::AssigneeId.eq(employee_id))
+            .add(task::Column::AssigneeId.in_subquery(roster_replica::reports_of(employee_id))),
     }
 }
 
@@ -78,7 +71,7 @@ fn of_company(tenant: &Tenant) -> Select<task::Entity> {
 fn visible(tenant: &Tenant, viewer: Viewer, id: Uuid) -> Select<task::Entity> {
     of_company(tenant)
         .filter(task::Column::Id.eq(id))
-        .filter(viewer.condition())
+        .filter(seen_by(viewer))
 }
 
 /// An assignee must be an active employee of the company: otherwise 422.
@@ -179,7 +172,7 @@ pub async fn list(
     filter: TaskFilter,
     cursor: &Cursor<Uuid>,
 ) -> Result<Vec<task::Model>, StoreError> {
-    let mut query = of_company(tenant).filter(viewer.condition());
+    let mut query = of_company(tenant).filter(seen_by(viewer));
     if let Some(status) = filter.status {
         query = query.filter(task::Column::Status.eq(status.as_str()));
     }

@@ -1,0 +1,214 @@
+//! Leave over HTTP on every topology: leave types, balances as the sum of their
+//! ledger, adjustments, and an accrual job that credits each (employee, type, period)
+//! exactly once, catches up what it missed and logs every run.
+
+use roster_storage::Scope;
+use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use crate::accounts::sign_up;
+use crate::replicas::in_step;
+use crate::tasks::person;
+
+fn balance_of<'b>(balances: &'b Value, name: &str) -> &'b Value {
+    balances
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {balances}"))
+}
+
+/// The accrual runs logged, oldest first: (outcome, credited).
+async fn runs(app: &TestApp) -> Vec<(String, i64)> {
+    let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
+    let sql = "SELECT outcome, credited FROM accrual_runs ORDER BY id";
+    txn.query_all_raw(Statement::from_string(txn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).unwrap(),
+                row.try_get_by_index(1).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn accrual_credits_each_period_once(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let (max_id, max) = person(
+        &app,
+        admin,
+        json!({"email": "max@acme.test", "name": "Max", "role": "manager",
+               "hire_date": "2020-01-01"}),
+    )
+    .await;
+    let (eve_id, eve) = person(
+        &app,
+        admin,
+        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee",
+               "manager_id": max_id, "hire_date": "2021-06-01"}),
+    )
+    .await;
+    let (_, zed) = person(
+        &app,
+        admin,
+        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+    )
+    .await;
+    in_step(&app).await;
+
+    // Types: administrators only; names unique; bad values named.
+    let annual = json!({"name": "Annual", "paid": true, "annual_allowance_days": 24,
+                        "accrual": "monthly", "carry_forward_max_days": 5});
+    let refused = app.post("/api/v1/leave/types", &eve, &annual).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let made = app.post("/api/v1/leave/types", admin, &annual).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    assert_eq!(made.body["annual_allowance_days"], 24.0);
+    assert_eq!(made.body["requires_approval"], true);
+    let twice = app.post("/api/v1/leave/types", admin, &annual).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    for (bad, field) in [
+        (
+            json!({"name": "X", "paid": true, "annual_allowance_days": -1, "accrual": "none"}),
+            "annual_allowance_days",
+        ),
+        (
+            json!({"name": "", "paid": true, "annual_allowance_days": 1, "accrual": "none"}),
+            "name",
+        ),
+        (
+            json!({"name": "X", "paid": true, "annual_allowance_days": 1, "accrual": "none",
+                   "carry_forward_expiry_months": 40}),
+            "carry_forward_expiry_months",
+        ),
+    ] {
+        let answer = app.post("/api/v1/leave/types", admin, &bad).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(answer.error_fields(), [field], "{:?}", answer.body);
+    }
+    let unpaid = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Unpaid", "paid": false, "annual_allowance_days": 0, "accrual": "none"}),
+        )
+        .await;
+    assert_eq!(unpaid.status, StatusCode::CREATED);
+    let types = app.get("/api/v1/leave/types", &eve).await;
+    let names: Vec<&str> = types
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Annual", "Unpaid"]);
+
+    // A run credits this month (a twelfth: 2 days) to each of the four, once.
+    let db = app.db("leave");
+    let today = OffsetDateTime::now_utc().date();
+    let report = roster_leave::store::accrual::run(db, today).await.unwrap();
+    assert_eq!(report.credited, 4);
+    let again = roster_leave::store::accrual::run(db, today).await.unwrap();
+    assert_eq!(again.credited, 0, "a period credited twice");
+    // Two months later, with the runs in between missed: both are caught up, and
+    // two runs at once credit them once.
+    let later = today + Duration::days(62);
+    let (a, b) = tokio::join!(
+        roster_leave::store::accrual::run(db, later),
+        roster_leave::store::accrual::run(db, later)
+    );
+    let months = |d: time::Date| d.year() * 12 + i32::from(u8::from(d.month()));
+    let caught_up = u64::try_from(months(later) - months(today)).unwrap();
+    assert_eq!(a.unwrap().credited + b.unwrap().credited, 4 * caught_up);
+    let logged = runs(&app).await;
+    assert!(logged.len() >= 4, "{logged:?}");
+    assert!(
+        logged.iter().all(|(outcome, _)| outcome == "succeeded"),
+        "{logged:?}"
+    );
+
+    // Eve's balance is the sum of her ledger: a twelfth of 24 days a month.
+    let credited = 2.0 * (caught_up + 1) as f64;
+    let balances = app.get("/api/v1/leave/balances", &eve).await;
+    assert_eq!(balances.status, StatusCode::OK, "{:?}", balances.body);
+    let eves = balance_of(&balances.body, "Annual");
+    assert_eq!(eves["entitled"], credited);
+    assert_eq!(eves["available"], credited);
+    assert_eq!(balance_of(&balances.body, "Unpaid")["entitled"], 0.0);
+    let ledger = app
+        .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), &eve)
+        .await;
+    let lines = ledger.body.as_array().unwrap();
+    assert_eq!(lines.len() as u64, caught_up + 1, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["kind"] == "accrual" && l["days"] == 2.0)
+    );
+    let periods: Vec<&str> = lines
+        .iter()
+        .map(|l| l["period"].as_str().unwrap())
+        .collect();
+    let mut sorted = periods.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, periods, "one line per period, in order");
+
+    // An administrator grants days; an employee may not; a manager sees their
+    // report's balance, someone else's manager does not.
+    let annual_id = made.body["id"].as_str().unwrap();
+    let grant = json!({"employee_id": eve_id, "leave_type_id": annual_id, "days": 1.5,
+                       "kind": "allocation", "note": "Long service"});
+    let by_eve = app.post("/api/v1/leave/adjustments", &eve, &grant).await;
+    assert_eq!(by_eve.status, StatusCode::FORBIDDEN);
+    let granted = app.post("/api/v1/leave/adjustments", admin, &grant).await;
+    assert_eq!(granted.status, StatusCode::CREATED, "{:?}", granted.body);
+    let correction = json!({"employee_id": eve_id, "leave_type_id": annual_id, "days": -0.5,
+                            "kind": "adjustment", "note": "Counted twice"});
+    let corrected = app
+        .post("/api/v1/leave/adjustments", admin, &correction)
+        .await;
+    assert_eq!(
+        corrected.status,
+        StatusCode::CREATED,
+        "{:?}",
+        corrected.body
+    );
+    let negative_grant = json!({"employee_id": eve_id, "leave_type_id": annual_id, "days": -1,
+                                "kind": "allocation", "note": "No"});
+    let refused = app
+        .post("/api/v1/leave/adjustments", admin, &negative_grant)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let seen = app
+        .get(
+            &format!("/api/v1/leave/balances?employee_id={eve_id}"),
+            &max,
+        )
+        .await;
+    assert_eq!(balance_of(&seen.body, "Annual")["entitled"], credited + 1.0);
+    let hidden = app
+        .get(
+            &format!("/api/v1/leave/balances?employee_id={eve_id}"),
+            &zed,
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let hidden = app
+        .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), &zed)
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}
+
+topology_tests!(accrual_credits_each_period_once);

@@ -1,0 +1,37 @@
+//! The leave service's migrations: its replica of people's employees (with the inbox
+//! that feeds it), its copy of org's companies and holiday calendars, then the leave
+//! types, the ledger of balances and the log of accrual runs.
+
+mod m20261202_000003_create_leave;
+
+use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+
+use crate::{ORG, REPLICA};
+
+pub fn all() -> Migrations {
+    let mut all = REPLICA.migrations();
+    all.extend(ORG.migrations(
+        "m20261202_000001_org_replica",
+        "m20261202_000002_org_replica_policies",
+    ));
+    all.push(Box::new(m20261202_000003_create_leave::Migration));
+    all.push(Box::new(TenantPolicies {
+        name: "m20261202_000004_leave_policies",
+        tables: &TENANT_TABLES,
+    }));
+    all
+}
+
+/// The service's own tables of company data, under row-level security in the
+/// PostgreSQL modes (the replicas' are their own migrations'). The accrual runs span
+/// every company and hold none's data.
+const TENANT_TABLES: [TenantTable; 2] = [
+    TenantTable::Company {
+        table: "leave_types",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "leave_ledger",
+        column: "company_id",
+    },
+];

@@ -1,0 +1,177 @@
+//! The accrual job: each (employee, type, period) credited exactly once. A run looks
+//! at every company with an accruing leave type and credits, for each active
+//! employee, every period due since their last credit (so a period a stopped service
+//! missed is caught up on the next run); the ledger's unique index refuses a second
+//! credit of a period, so runs at once or twice over change nothing. Every run is
+//! logged with its outcome.
+
+use std::collections::HashMap;
+
+use roster_http::StoreError;
+use roster_storage::{DbError, Scope, ServiceDb};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::entities::{accrual_run, leave_type, ledger_entry};
+use super::ledger::ACCRUAL;
+use crate::domain::{Accrual, Days, credit, periods_due};
+
+/// Rows per insert statement.
+const CHUNK: usize = 500;
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Report {
+    /// Ledger entries written.
+    pub credited: u64,
+    /// Employees looked at (per accruing type).
+    pub employees: u64,
+}
+
+/// Runs the job as of `today`, logging the run; answers what it did, or the error,
+/// which the log holds too.
+#[tracing::instrument(skip(db))]
+pub async fn run(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
+    let id = Uuid::now_v7();
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    accrual_run::ActiveModel {
+        id: Set(id),
+        started_at: Set(OffsetDateTime::now_utc()),
+        finished_at: Set(None),
+        outcome: Set("running".to_owned()),
+        credited: Set(0),
+        employees: Set(0),
+        error: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    let result = credit_all(db, today).await;
+    let (outcome, report, error) = match &result {
+        Ok(report) => ("succeeded", *report, None),
+        Err(e) => ("failed", Report::default(), Some(format!("{e:#}"))),
+    };
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    accrual_run::ActiveModel {
+        id: Set(id),
+        finished_at: Set(Some(OffsetDateTime::now_utc())),
+        outcome: Set(outcome.to_owned()),
+        credited: Set(i64::try_from(report.credited).unwrap_or(i64::MAX)),
+        employees: Set(i64::try_from(report.employees).unwrap_or(i64::MAX)),
+        error: Set(error),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    result
+}
+
+async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
+    let read = db.read(Scope::AllCompanies).await?;
+    let types = leave_type::Entity::find()
+        .filter(leave_type::Column::Accrual.ne(Accrual::None.as_str()))
+        .order_by_asc(leave_type::Column::CompanyId)
+        .all(&read)
+        .await?;
+    drop(read);
+    let mut by_company: Vec<(Uuid, Vec<leave_type::Model>)> = Vec::new();
+    for t in types {
+        match by_company.last_mut() {
+            Some((company, of)) if *company == t.company_id => of.push(t),
+            _ => by_company.push((t.company_id, vec![t])),
+        }
+    }
+    let mut report = Report::default();
+    for (company_id, types) in by_company {
+        let done = credit_company(db, company_id, &types, today).await?;
+        report.credited += done.credited;
+        report.employees += done.employees;
+    }
+    Ok(report)
+}
+
+/// The latest period credited to each (employee, type) of the company.
+async fn latest_credits(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+) -> Result<HashMap<(Uuid, Uuid), String>, DbError> {
+    let rows = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::EmployeeId)
+        .column(ledger_entry::Column::LeaveTypeId)
+        .column_as(ledger_entry::Column::Period.max(), "latest")
+        .filter(ledger_entry::Column::CompanyId.eq(company_id))
+        .filter(ledger_entry::Column::Kind.eq(ACCRUAL))
+        .group_by(ledger_entry::Column::EmployeeId)
+        .group_by(ledger_entry::Column::LeaveTypeId)
+        .into_tuple::<(Uuid, Uuid, Option<String>)>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(employee, kind, latest)| Some(((employee, kind), latest?)))
+        .collect())
+}
+
+async fn credit_company(
+    db: &ServiceDb,
+    company_id: Uuid,
+    types: &[leave_type::Model],
+    today: Date,
+) -> Result<Report, StoreError> {
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    let employees = roster_replica::hire_dates(&txn, company_id).await?;
+    let latest = latest_credits(&txn, company_id).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for t in types {
+        let Some(accrual) = Accrual::parse(&t.accrual) else {
+            continue;
+        };
+        let allowance = Days::from_thousandths(t.annual_allowance);
+        for (employee_id, hired) in &employees {
+            let from = hired.map_or(t.accrual_start, |h| h.max(t.accrual_start));
+            let after = latest.get(&(*employee_id, t.id));
+            for period in periods_due(accrual, from, today) {
+                let key = period.key();
+                if after.is_some_and(|a| key <= *a) {
+                    continue;
+                }
+                rows.push(ledger_entry::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    company_id: Set(company_id),
+                    employee_id: Set(*employee_id),
+                    leave_type_id: Set(t.id),
+                    kind: Set(ACCRUAL.to_owned()),
+                    amount: Set(credit(allowance, accrual, period, from).thousandths()),
+                    effective_date: Set(period.start().max(from)),
+                    period: Set(Some(key)),
+                    request_id: Set(None),
+                    note: Set(None),
+                    recorded_by: Set(None),
+                    created_at: Set(now),
+                });
+            }
+        }
+    }
+    let mut credited = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let mut insert = ledger_entry::Entity::insert_many(chunk.to_vec())
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .into_query();
+        insert.returning_col(ledger_entry::Column::Id);
+        credited += txn.query_all(&insert).await?.len() as u64;
+    }
+    txn.commit().await?;
+    let looked_at = employees.len() * types.len();
+    Ok(Report {
+        credited,
+        employees: looked_at as u64,
+    })
+}

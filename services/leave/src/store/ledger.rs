@@ -1,0 +1,184 @@
+//! The ledger: every line of every balance, and the balances it sums to.
+
+use std::collections::BTreeMap;
+
+use roster_http::{StoreError, Viewer};
+use roster_storage::{ServiceDb, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::entities::{leave_type, ledger_entry};
+use crate::domain::{Days, Invalid};
+
+/// The kinds of ledger entries.
+pub const ALLOCATION: &str = "allocation";
+pub const ACCRUAL: &str = "accrual";
+pub const TAKEN: &str = "taken";
+pub const ADJUSTMENT: &str = "adjustment";
+
+/// Refuses, as unknown, an employee whose balances `viewer` may not see: an
+/// administrator sees every employee of the company; anyone else themselves, and a
+/// manager their direct reports.
+async fn check_sees(
+    viewer: Viewer,
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    employee_id: Uuid,
+) -> Result<(), StoreError> {
+    let sees = match viewer {
+        Viewer::Admin => {
+            roster_replica::is_employee(conn, tenant.company_id(), employee_id).await?
+        }
+        Viewer::Member { employee_id: me } => {
+            me == employee_id || roster_replica::manages(conn, me, employee_id).await?
+        }
+    };
+    match sees {
+        true => Ok(()),
+        false => Err(StoreError::NotFound("employee")),
+    }
+}
+
+/// One leave type's balance of one employee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    pub leave_type_id: Uuid,
+    pub name: String,
+    /// Every entry but what was taken: allocations, accruals, carry-forward, expiry
+    /// and adjustments.
+    pub entitled: Days,
+    pub taken: Days,
+    /// Requested and not decided yet.
+    pub pending: Days,
+    /// What may still be requested: entitled, less taken and pending.
+    pub available: Days,
+}
+
+/// The ledger of `employee_id` for one type or all, oldest first.
+pub async fn entries(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    employee_id: Uuid,
+    leave_type_id: Option<Uuid>,
+) -> Result<Vec<ledger_entry::Model>, StoreError> {
+    let txn = db.read(tenant).await?;
+    check_sees(viewer, &txn, tenant, employee_id).await?;
+    let mut query = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::CompanyId.eq(tenant.company_id()))
+        .filter(ledger_entry::Column::EmployeeId.eq(employee_id));
+    if let Some(id) = leave_type_id {
+        query = query.filter(ledger_entry::Column::LeaveTypeId.eq(id));
+    }
+    Ok(query
+        .order_by_asc(ledger_entry::Column::EffectiveDate)
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(&txn)
+        .await?)
+}
+
+/// Every balance of `employee_id`, one per leave type of the company, by type name.
+pub async fn balances(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    employee_id: Uuid,
+) -> Result<Vec<Balance>, StoreError> {
+    let txn = db.read(tenant).await?;
+    check_sees(viewer, &txn, tenant, employee_id).await?;
+    let types = leave_type::Entity::find()
+        .filter(leave_type::Column::CompanyId.eq(tenant.company_id()))
+        .order_by_asc(leave_type::Column::Name)
+        .all(&txn)
+        .await?;
+    let lines = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::CompanyId.eq(tenant.company_id()))
+        .filter(ledger_entry::Column::EmployeeId.eq(employee_id))
+        .all(&txn)
+        .await?;
+    let mut sums: BTreeMap<Uuid, (Days, Days)> = BTreeMap::new();
+    for line in lines {
+        let (entitled, taken) = sums.entry(line.leave_type_id).or_default();
+        let amount = Days::from_thousandths(line.amount);
+        match line.kind.as_str() {
+            TAKEN => *taken = *taken - amount,
+            _ => *entitled = *entitled + amount,
+        }
+    }
+    Ok(types
+        .into_iter()
+        .map(|t| {
+            let (entitled, taken) = sums.remove(&t.id).unwrap_or_default();
+            Balance {
+                leave_type_id: t.id,
+                name: t.name,
+                entitled,
+                taken,
+                pending: Days::ZERO,
+                available: entitled - taken,
+            }
+        })
+        .collect())
+}
+
+/// An administrator's allocation (days granted) or adjustment (a correction, either
+/// way) of a balance.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub employee_id: Uuid,
+    pub leave_type_id: Uuid,
+    /// [`ALLOCATION`] or [`ADJUSTMENT`].
+    pub kind: &'static str,
+    pub amount: Days,
+    pub effective_date: Date,
+    pub note: String,
+}
+
+/// Records an allocation or adjustment by `by`.
+#[tracing::instrument(skip(db))]
+pub async fn record(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    by: Uuid,
+    new: NewEntry,
+) -> Result<ledger_entry::Model, StoreError> {
+    let txn = db.begin_write(tenant).await?;
+    if !roster_replica::is_active(&txn, tenant.company_id(), new.employee_id).await? {
+        return Err(Invalid::new(
+            "employee_id",
+            "no active employee of this company has this id",
+        )
+        .into());
+    }
+    let known = leave_type::Entity::find_by_id(new.leave_type_id)
+        .filter(leave_type::Column::CompanyId.eq(tenant.company_id()))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !known {
+        return Err(
+            Invalid::new("leave_type_id", "no leave type of this company has this id").into(),
+        );
+    }
+    let row = ledger_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(tenant.company_id()),
+        employee_id: Set(new.employee_id),
+        leave_type_id: Set(new.leave_type_id),
+        kind: Set(new.kind.to_owned()),
+        amount: Set(new.amount.thousandths()),
+        effective_date: Set(new.effective_date),
+        period: Set(None),
+        request_id: Set(None),
+        note: Set(Some(new.note)),
+        recorded_by: Set(Some(by)),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
