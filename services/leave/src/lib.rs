@@ -8,8 +8,10 @@ pub mod store;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use roster_replica::{Field, OrgPart, OrgReplica, Replica, ReplicaHandler};
+use roster_events::{Envelope, Event};
+use roster_replica::{Field, OrgPart, OrgReplica, Reaction, Replica, ReplicaHandler};
 use roster_service::{Background, Consumes, ServiceContext, ServiceDef};
+use sea_orm::DatabaseTransaction;
 use time::OffsetDateTime;
 
 /// The leave service.
@@ -38,7 +40,33 @@ pub const ORG: OrgReplica = OrgReplica {
 };
 
 /// Applies people's and org's events to the replicas.
-static HANDLER: ReplicaHandler = ReplicaHandler::new(REPLICA).with_org(ORG);
+static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &CANCEL).with_org(ORG);
+static CANCEL: CancelPending = CancelPending;
+
+/// An employee who became inactive has their pending requests cancelled.
+#[derive(Debug)]
+struct CancelPending;
+
+#[async_trait::async_trait]
+impl Reaction for CancelPending {
+    async fn react(
+        &self,
+        txn: &DatabaseTransaction,
+        _: &Envelope,
+        event: &Event,
+        written: bool,
+    ) -> anyhow::Result<()> {
+        let Some(employee) = event.employee().filter(|e| written && !e.is_active()) else {
+            return Ok(());
+        };
+        let cancelled =
+            store::requests::cancel_pending(txn, employee.company_id, employee.id).await?;
+        if cancelled > 0 {
+            tracing::info!(employee_id = %employee.id, cancelled, "cancelled the pending leave of an inactive employee");
+        }
+        Ok(())
+    }
+}
 
 /// How often the accrual job runs; each run credits what is due and nothing twice.
 const ACCRUAL_INTERVAL: Duration = Duration::from_secs(3600);

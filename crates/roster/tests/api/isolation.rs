@@ -89,6 +89,20 @@ async fn one_company_never_reaches_another(topology: Topology) {
         json!({"employee_id": employee, "leave_type_id": annual, "days": 3, "kind": "allocation", "note": "Welcome"}),
     )
     .await;
+    let leave_request = app
+        .post(
+            "/api/v1/leave/requests",
+            &pat,
+            &json!({"leave_type_id": annual, "start_date": "2027-01-04", "end_date": "2027-01-05"}),
+        )
+        .await;
+    assert_eq!(
+        leave_request.status,
+        StatusCode::CREATED,
+        "{:?}",
+        leave_request.body
+    );
+    let leave_request = leave_request.body["id"].as_str().unwrap().to_owned();
     // B's admin was welcomed at signup.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let notification = loop {
@@ -118,13 +132,22 @@ async fn one_company_never_reaches_another(topology: Topology) {
             "/api/v1/leave/balances/{employee_id}/ledger",
             employee.as_str(),
         ),
+        (
+            "/api/v1/leave/requests/{id}/approve",
+            leave_request.as_str(),
+        ),
+        ("/api/v1/leave/requests/{id}/reject", leave_request.as_str()),
+        ("/api/v1/leave/requests/{id}/cancel", leave_request.as_str()),
     ]);
     let snapshot = |token: String| {
         let app = &app;
         let reads: Vec<String> = ids
             .iter()
             .filter(|(path, _)| {
-                !path.contains("holidays") && !path.ends_with("/read") && !path.contains("nfc-tags")
+                !path.contains("holidays")
+                    && !path.ends_with("/read")
+                    && !path.contains("nfc-tags")
+                    && !path.starts_with("/api/v1/leave/requests/")
             })
             .map(|(path, id)| path.replace("{id}", id).replace("{employee_id}", id))
             .chain([
@@ -136,6 +159,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
                 "/api/v1/presence/attendance".to_owned(),
                 "/api/v1/leave/types".to_owned(),
                 format!("/api/v1/leave/balances?employee_id={employee}"),
+                "/api/v1/leave/requests".to_owned(),
             ])
             .collect();
         async move {
@@ -177,6 +201,7 @@ async fn one_company_never_reaches_another(topology: Topology) {
                 "/api/v1/presence/checkins/{id}" => {
                     json!({"at": "2026-11-20T08:00:00Z", "reason": "Mine"})
                 }
+                path if path.starts_with("/api/v1/leave/requests/") => json!({}),
                 "/api/v1/org/holiday-calendars/{id}" => {
                     json!({"name": "Mine", "is_default": true})
                 }

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::accounts::sign_up;
 use crate::replicas::in_step;
-use crate::tasks::person;
+use crate::tasks::{Crew, crew};
 
 fn balance_of<'b>(balances: &'b Value, name: &str) -> &'b Value {
     balances
@@ -44,24 +44,20 @@ async fn accrual_credits_each_period_once(topology: Topology) {
     };
     let acme = sign_up(&app, "Acme", "ada@acme.test").await;
     let admin = acme.admin.as_str();
-    let (max_id, max) = person(
+    let Crew {
+        max,
+        eve_id,
+        eve,
+        zed,
+        ..
+    } = crew(
         &app,
         admin,
-        json!({"email": "max@acme.test", "name": "Max", "role": "manager",
-               "hire_date": "2020-01-01"}),
-    )
-    .await;
-    let (eve_id, eve) = person(
-        &app,
-        admin,
-        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee",
-               "manager_id": max_id, "hire_date": "2021-06-01"}),
-    )
-    .await;
-    let (_, zed) = person(
-        &app,
-        admin,
-        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+        [
+            json!({"hire_date": "2020-01-01"}),
+            json!({"hire_date": "2021-06-01"}),
+            json!({}),
+        ],
     )
     .await;
     in_step(&app).await;
@@ -211,4 +207,242 @@ async fn accrual_credits_each_period_once(topology: Topology) {
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
 
-topology_tests!(accrual_credits_each_period_once);
+async fn requests_are_counted_checked_and_decided(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let Crew {
+        max_id,
+        max,
+        eve_id,
+        eve,
+        zed,
+        ..
+    } = crew(&app, admin, [json!({}), json!({}), json!({})]).await;
+    let holiday = app
+        .post(
+            "/api/v1/org/holidays",
+            admin,
+            &json!({"date": "2027-01-06", "name": "Epiphany"}),
+        )
+        .await;
+    assert_eq!(holiday.status, StatusCode::CREATED, "{:?}", holiday.body);
+    let annual = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Annual", "paid": true, "annual_allowance_days": 10, "accrual": "none"}),
+        )
+        .await;
+    let annual = annual.body["id"].as_str().unwrap().to_owned();
+    let remote = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Remote", "paid": false, "annual_allowance_days": 0,
+                    "accrual": "none", "requires_approval": false}),
+        )
+        .await;
+    let remote = remote.body["id"].as_str().unwrap().to_owned();
+    in_step(&app).await;
+    let granted = app
+        .post(
+            "/api/v1/leave/adjustments",
+            admin,
+            &json!({"employee_id": eve_id, "leave_type_id": annual, "days": 10,
+                    "kind": "allocation", "note": "This year's"}),
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::CREATED);
+    let request = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move { app.post("/api/v1/leave/requests", &token, &body).await }
+    };
+
+    // Monday to Friday with a holiday on the Wednesday: four days, pending.
+    let week = request(
+        &eve,
+        json!({"leave_type_id": annual, "start_date": "2027-01-04",
+                                     "end_date": "2027-01-08", "reason": "Skiing"}),
+    )
+    .await;
+    assert_eq!(week.status, StatusCode::CREATED, "{:?}", week.body);
+    assert_eq!(week.body["days"], 4.0);
+    assert_eq!(week.body["status"], "pending");
+    let week_id = week.body["id"].as_str().unwrap().to_owned();
+    // Overlapping it, more than is left, a weekend only: refused, each named.
+    for (body, field) in [
+        (
+            json!({"leave_type_id": annual, "start_date": "2027-01-08", "end_date": "2027-01-11"}),
+            "start_date",
+        ),
+        (
+            json!({"leave_type_id": annual, "start_date": "2027-02-01", "end_date": "2027-02-12"}),
+            "end_date",
+        ),
+        (
+            json!({"leave_type_id": annual, "start_date": "2027-01-16", "end_date": "2027-01-17"}),
+            "start_date",
+        ),
+        (
+            json!({"leave_type_id": annual, "start_date": "2027-01-20", "end_date": "2027-01-19"}),
+            "end_date",
+        ),
+    ] {
+        let refused = request(&eve, body.clone()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            refused.body
+        );
+        assert_eq!(
+            refused.error_fields(),
+            [field],
+            "{body}: {:?}",
+            refused.body
+        );
+    }
+    // A morning: half a day. The afternoon of the same Friday the week ends on is free.
+    let morning = request(
+        &eve,
+        json!({"leave_type_id": annual, "start_date": "2027-01-12",
+                                        "end_date": "2027-01-12", "end_half": true}),
+    )
+    .await;
+    assert_eq!(morning.body["days"], 0.5, "{:?}", morning.body);
+    let morning_id = morning.body["id"].as_str().unwrap().to_owned();
+    let balances = app.get("/api/v1/leave/balances", &eve).await;
+    let annual_balance = balance_of(&balances.body, "Annual");
+    assert_eq!(annual_balance["pending"], 4.5);
+    assert_eq!(annual_balance["available"], 5.5);
+
+    // Decisions: not by the employee, nor by someone else's manager; by Max.
+    let path = |id: &str, what: &str| format!("/api/v1/leave/requests/{id}/{what}");
+    let own = app.post(&path(&week_id, "approve"), &eve, &json!({})).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    let stranger = app.post(&path(&week_id, "approve"), &zed, &json!({})).await;
+    assert_eq!(stranger.status, StatusCode::NOT_FOUND);
+    let approved = app
+        .post(
+            &path(&week_id, "approve"),
+            &max,
+            &json!({"comment": "Enjoy"}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(approved.body["decided_by"], max_id.as_str());
+    let twice = app.post(&path(&week_id, "approve"), &max, &json!({})).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    let rejected = app
+        .post(&path(&morning_id, "reject"), &max, &json!({}))
+        .await;
+    assert_eq!(rejected.body["status"], "rejected");
+    let late = app
+        .post(&path(&morning_id, "cancel"), &eve, &json!({}))
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    let balances = app.get("/api/v1/leave/balances", &eve).await;
+    let annual_balance = balance_of(&balances.body, "Annual");
+    assert_eq!(annual_balance["taken"], 4.0);
+    assert_eq!(annual_balance["pending"], 0.0);
+    assert_eq!(annual_balance["available"], 6.0);
+
+    // Cancelling the approved week gives its days back, a line of its own.
+    let cancelled = app.post(&path(&week_id, "cancel"), &eve, &json!({})).await;
+    assert_eq!(
+        cancelled.body["status"], "cancelled",
+        "{:?}",
+        cancelled.body
+    );
+    let ledger = app
+        .get(
+            &format!("/api/v1/leave/balances/{eve_id}/ledger?leave_type_id={annual}"),
+            &max,
+        )
+        .await;
+    let lines: Vec<(String, f64)> = ledger
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_owned(),
+                l["days"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("allocation".to_owned(), 10.0),
+            ("taken".to_owned(), -4.0),
+            ("taken".to_owned(), 4.0)
+        ]
+    );
+    let balances = app.get("/api/v1/leave/balances", &eve).await;
+    assert_eq!(balance_of(&balances.body, "Annual")["available"], 10.0);
+
+    // A type without approval is approved at once, and unpaid needs no balance.
+    let home = request(
+        &eve,
+        json!({"leave_type_id": remote, "start_date": "2027-03-01",
+                                     "end_date": "2027-03-02"}),
+    )
+    .await;
+    assert_eq!(home.body["status"], "approved", "{:?}", home.body);
+
+    // Lists: Eve sees hers, Zed none of hers, Max his report's.
+    let mine = app
+        .get("/api/v1/leave/requests?status=approved", &eve)
+        .await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    let none = app.get("/api/v1/leave/requests", &zed).await;
+    assert_eq!(none.body["items"].as_array().unwrap().len(), 0);
+    let reports = app
+        .get(
+            &format!("/api/v1/leave/requests?employee_id={eve_id}"),
+            &max,
+        )
+        .await;
+    assert_eq!(reports.body["items"].as_array().unwrap().len(), 3);
+
+    // Eve leaves: her pending request is cancelled.
+    let pending = request(
+        &eve,
+        json!({"leave_type_id": annual, "start_date": "2027-04-05",
+                                        "end_date": "2027-04-06"}),
+    )
+    .await;
+    assert_eq!(pending.body["status"], "pending");
+    let gone = app
+        .delete(&format!("/api/v1/people/employees/{eve_id}"), admin)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let list = app
+            .get(
+                &format!("/api/v1/leave/requests?employee_id={eve_id}&status=pending"),
+                admin,
+            )
+            .await;
+        if list.body["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pending leave never cancelled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+topology_tests!(
+    accrual_credits_each_period_once,
+    requests_are_counted_checked_and_decided
+);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::accounts::sign_up;
 use crate::replicas::in_step;
-use crate::tasks::person;
+use crate::tasks::{Crew, crew};
 
 /// Waits until presence holds the company's settings at `timezone` and `locations`
 /// locations (org's events arrive within moments).
@@ -71,23 +71,17 @@ async fn presence_is_checked_and_counted(topology: Topology) {
         .post("/api/v1/org/teams", admin, &json!({"name": "Floor"}))
         .await;
     let team_id = team.body["id"].as_str().unwrap().to_owned();
-    let (max_id, max) = person(
+    let Crew {
+        max,
+        eve_id,
+        eve,
+        zed_id,
+        zed,
+        ..
+    } = crew(
         &app,
         admin,
-        json!({"email": "max@acme.test", "name": "Max", "role": "manager"}),
-    )
-    .await;
-    let (eve_id, eve) = person(
-        &app,
-        admin,
-        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee",
-               "manager_id": max_id, "team_ids": [team_id]}),
-    )
-    .await;
-    let (zed_id, zed) = person(
-        &app,
-        admin,
-        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+        [json!({}), json!({"team_ids": [team_id]}), json!({})],
     )
     .await;
     in_step(&app).await;

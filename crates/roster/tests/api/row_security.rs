@@ -27,7 +27,7 @@ const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 /// Gives the company a row in every table: a team, a location, a holiday, a task, an
 /// employee in the team (with their account and saga), a tag and a manual check-in, a
-/// leave type and days granted.
+/// leave type, days granted and a request.
 async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     let post = |path: &'static str, body: serde_json::Value| async move {
         let answer = app.post(path, &company.admin, &body).await;
@@ -78,6 +78,16 @@ async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
         "/api/v1/leave/adjustments",
         json!({"employee_id": employee.body["id"], "leave_type_id": annual, "days": 25,
                "kind": "allocation", "note": "This year's"}),
+    )
+    .await;
+    let remote = post(
+        "/api/v1/leave/types",
+        json!({"name": "Remote", "paid": false, "annual_allowance_days": 0, "accrual": "none"}),
+    )
+    .await;
+    post(
+        "/api/v1/leave/requests",
+        json!({"leave_type_id": remote, "start_date": "2027-01-04", "end_date": "2027-01-05"}),
     )
     .await;
 }
@@ -204,8 +214,9 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // sessions, outbox; each consumer's employees and dead_letters, and presence's
     // employee_teams, org_companies, org_locations, nfc_tags, checkins and
     // checkin_changes; tasks' tasks and outbox; leave's org_companies, org_calendars,
-    // org_holidays, leave_types and leave_ledger; notifications' notifications.
-    assert_eq!(checked, 36, "tables checked for writes");
+    // org_holidays, leave_types, leave_ledger and leave_requests; notifications'
+    // notifications.
+    assert_eq!(checked, 37, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

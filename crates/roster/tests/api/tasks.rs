@@ -25,6 +25,59 @@ pub async fn person(app: &TestApp, admin: &str, body: Value) -> (String, String)
     )
 }
 
+/// Max, a manager; Eve, who reports to him; Zed, who reports to nobody: ids and
+/// access tokens.
+#[derive(Debug)]
+pub struct Crew {
+    pub max_id: String,
+    pub max: String,
+    pub eve_id: String,
+    pub eve: String,
+    pub zed_id: String,
+    pub zed: String,
+}
+
+/// Hires the [`Crew`], each with the fields of `extra` (max's, eve's, zed's) beside
+/// their own.
+pub async fn crew(app: &TestApp, admin: &str, extra: [Value; 3]) -> Crew {
+    let [max_extra, eve_extra, zed_extra] = extra;
+    let with = |mut body: Value, extra: Value| {
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        body
+    };
+    let (max_id, max) = person(
+        app,
+        admin,
+        with(
+            json!({"email": "max@acme.test", "name": "Max", "role": "manager"}),
+            max_extra,
+        ),
+    )
+    .await;
+    let eve_body = json!({"email": "eve@acme.test", "name": "Eve", "role": "employee",
+                          "manager_id": max_id});
+    let (eve_id, eve) = person(app, admin, with(eve_body, eve_extra)).await;
+    let (zed_id, zed) = person(
+        app,
+        admin,
+        with(
+            json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+            zed_extra,
+        ),
+    )
+    .await;
+    Crew {
+        max_id,
+        max,
+        eve_id,
+        eve,
+        zed_id,
+        zed,
+    }
+}
+
 /// Creates a task as `token`, which must succeed: the task.
 pub async fn create_task(app: &TestApp, token: &str, body: Value) -> Value {
     let made = app.post("/api/v1/tasks", token, &body).await;
@@ -47,24 +100,14 @@ async fn tasks_follow_their_workflow_and_their_people(topology: Topology) {
     };
     let acme = sign_up(&app, "Acme", "ada@acme.test").await;
     let admin = acme.admin.as_str();
-    let (max_id, max) = person(
-        &app,
-        admin,
-        json!({"email": "max@acme.test", "name": "Max", "role": "manager"}),
-    )
-    .await;
-    let (eve_id, eve) = person(
-        &app,
-        admin,
-        json!({"email": "eve@acme.test", "name": "Eve", "role": "employee", "manager_id": max_id}),
-    )
-    .await;
-    let (zed_id, zed) = person(
-        &app,
-        admin,
-        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
-    )
-    .await;
+    let Crew {
+        max,
+        eve_id,
+        eve,
+        zed_id,
+        zed,
+        ..
+    } = crew(&app, admin, [json!({}), json!({}), json!({})]).await;
     in_step(&app).await;
 
     // An administrator assigns Eve a task.

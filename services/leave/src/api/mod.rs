@@ -1,8 +1,10 @@
 //! The leave service's routes, under `/api/v1/leave`. Administrators define leave
-//! types and adjust balances; anyone sees their own balance and its ledger (a manager
-//! also their reports', an administrator everyone's).
+//! types and adjust balances; anyone requests leave and sees their own balance, its
+//! ledger and their requests (a manager also their reports', which they decide; an
+//! administrator everyone's).
 
 mod balances;
+mod requests;
 mod types;
 
 use roster_http::access::{ADMIN, MEMBER, Rule, rule};
@@ -16,6 +18,11 @@ pub const ACCESS: &[Rule] = &[
     rule("GET", "/api/v1/leave/balances", MEMBER),
     rule("GET", "/api/v1/leave/balances/{employee_id}/ledger", MEMBER),
     rule("POST", "/api/v1/leave/adjustments", ADMIN),
+    rule("POST", "/api/v1/leave/requests", MEMBER),
+    rule("GET", "/api/v1/leave/requests", MEMBER),
+    rule("POST", "/api/v1/leave/requests/{id}/approve", MEMBER),
+    rule("POST", "/api/v1/leave/requests/{id}/reject", MEMBER),
+    rule("POST", "/api/v1/leave/requests/{id}/cancel", MEMBER),
 ];
 
 pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
@@ -24,5 +31,9 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
         .routes(routes!(balances::list_balances))
         .routes(routes!(balances::ledger))
         .routes(routes!(balances::adjust))
+        .routes(routes!(requests::create_request, requests::list_requests))
+        .routes(routes!(requests::approve))
+        .routes(routes!(requests::reject))
+        .routes(routes!(requests::cancel))
         .with_state(ctx)
 }

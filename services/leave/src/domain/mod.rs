@@ -267,6 +267,56 @@ pub fn working_days(
     Ok(days)
 }
 
+/// Where a request stands: `pending -> approved | rejected`, and `cancelled` from
+/// `pending` or `approved` (which gives the days back). `rejected` and `cancelled`
+/// are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Rejected,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Whether a request may go from this status to `next`.
+    pub fn may_become(self, next: Self) -> bool {
+        matches!(
+            (self, next),
+            (
+                Self::Pending,
+                Self::Approved | Self::Rejected | Self::Cancelled
+            ) | (Self::Approved, Self::Cancelled)
+        )
+    }
+
+    /// Whether the request holds days: pending ones are set aside, approved ones taken.
+    pub fn holds_days(self) -> bool {
+        matches!(self, Self::Pending | Self::Approved)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;
@@ -415,6 +465,28 @@ mod tests {
         assert!(Days::parse("d", f64::NAN, Days::MAX_ALLOWANCE).is_err());
         assert!(Days::parse("d", 400.0, Days::MAX_ALLOWANCE).is_err());
         assert_eq!(days(1.5).to_string(), "1.5");
+    }
+
+    #[test]
+    fn requests_are_decided_once_and_cancelled_while_they_hold_days() {
+        use Status::*;
+        let allowed: Vec<(Status, Status)> = Status::ALL
+            .into_iter()
+            .flat_map(|from| Status::ALL.into_iter().map(move |to| (from, to)))
+            .filter(|(from, to)| from.may_become(*to))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                (Pending, Approved),
+                (Pending, Rejected),
+                (Pending, Cancelled),
+                (Approved, Cancelled)
+            ]
+        );
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The leave service's migrations: its replica of people's employees (with the inbox
 //! that feeds it), its copy of org's companies and holiday calendars, then the leave
-//! types, the ledger of balances and the log of accrual runs.
+//! types, the ledger of balances and the log of accrual runs, then the requests.
 
 mod m20261202_000003_create_leave;
+mod m20261202_000005_create_requests;
 
 use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
@@ -19,8 +20,18 @@ pub fn all() -> Migrations {
         name: "m20261202_000004_leave_policies",
         tables: &TENANT_TABLES,
     }));
+    all.push(Box::new(m20261202_000005_create_requests::Migration));
+    all.push(Box::new(TenantPolicies {
+        name: "m20261202_000006_request_policies",
+        tables: &REQUEST_TABLES,
+    }));
     all
 }
+
+const REQUEST_TABLES: [TenantTable; 1] = [TenantTable::Company {
+    table: "leave_requests",
+    column: "company_id",
+}];
 
 /// The service's own tables of company data, under row-level security in the
 /// PostgreSQL modes (the replicas' are their own migrations'). The accrual runs span

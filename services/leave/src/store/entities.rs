@@ -86,3 +86,36 @@ pub mod accrual_run {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod request {
+    use sea_orm::entity::prelude::*;
+
+    /// A request for leave; `days` (thousandths) are the working days it takes.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "leave_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub company_id: Uuid,
+        pub employee_id: Uuid,
+        pub leave_type_id: Uuid,
+        pub start_date: TimeDate,
+        pub end_date: TimeDate,
+        pub start_afternoon: bool,
+        pub end_morning: bool,
+        pub days: i64,
+        /// `pending`, `approved`, `rejected` or `cancelled`.
+        pub status: String,
+        pub reason: Option<String>,
+        pub decided_by: Option<Uuid>,
+        pub decided_at: Option<TimeDateTimeWithTimeZone>,
+        pub comment: Option<String>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub updated_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

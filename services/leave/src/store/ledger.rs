@@ -80,6 +80,24 @@ pub async fn entries(
         .await?)
 }
 
+/// The balance of one employee and type: the sum of its lines.
+pub(crate) async fn balance_of(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    leave_type_id: Uuid,
+) -> Result<Days, StoreError> {
+    Ok(ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::CompanyId.eq(tenant.company_id()))
+        .filter(ledger_entry::Column::EmployeeId.eq(employee_id))
+        .filter(ledger_entry::Column::LeaveTypeId.eq(leave_type_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|line| Days::from_thousandths(line.amount))
+        .sum())
+}
+
 /// Every balance of `employee_id`, one per leave type of the company, by type name.
 pub async fn balances(
     db: &ServiceDb,
@@ -108,17 +126,23 @@ pub async fn balances(
             _ => *entitled = *entitled + amount,
         }
     }
+    let mut pending: BTreeMap<Uuid, Days> = BTreeMap::new();
+    for (kind, days) in super::requests::pending_days(&txn, tenant, employee_id, None).await? {
+        let held = pending.entry(kind).or_default();
+        *held = *held + days;
+    }
     Ok(types
         .into_iter()
         .map(|t| {
             let (entitled, taken) = sums.remove(&t.id).unwrap_or_default();
+            let pending = pending.remove(&t.id).unwrap_or_default();
             Balance {
                 leave_type_id: t.id,
                 name: t.name,
                 entitled,
                 taken,
-                pending: Days::ZERO,
-                available: entitled - taken,
+                pending,
+                available: entitled - taken - pending,
             }
         })
         .collect())

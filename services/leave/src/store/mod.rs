@@ -6,4 +6,5 @@
 pub mod accrual;
 pub mod entities;
 pub mod ledger;
+pub mod requests;
 pub mod types;

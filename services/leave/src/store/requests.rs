@@ -1,0 +1,365 @@
+//! Leave requests: counted over the company's working days and holidays, checked
+//! against overlaps and the balance, decided by the employee's manager or an
+//! administrator, cancelled with their days given back. An approved request's days are
+//! a `taken` line of the ledger; its cancellation a line that gives them back.
+
+use roster_http::{Cursor, StoreError, Viewer};
+use roster_storage::{ServiceDb, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, Select, Set,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::entities::{leave_type, ledger_entry, request};
+use super::ledger::{TAKEN, balance_of};
+use crate::domain::{Days, Halves, Invalid, Status, working_days};
+
+/// A request as the employee makes it.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub leave_type_id: Uuid,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub halves: Halves,
+    pub reason: Option<String>,
+}
+
+/// What a filter on the list keeps.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RequestFilter {
+    pub status: Option<Status>,
+    pub employee_id: Option<Uuid>,
+}
+
+fn of_company(tenant: &Tenant) -> Select<request::Entity> {
+    request::Entity::find().filter(request::Column::CompanyId.eq(tenant.company_id()))
+}
+
+/// The requests `viewer` sees: an administrator every one of the company; anyone
+/// else their own, and a manager those of their direct reports.
+fn seen_by(viewer: Viewer) -> Condition {
+    match viewer {
+        Viewer::Admin => Condition::all(),
+        Viewer::Member { employee_id } => Condition::any()
+            .add(request::Column::EmployeeId.eq(employee_id))
+            .add(request::Column::EmployeeId.in_subquery(roster_replica::reports_of(employee_id))),
+    }
+}
+
+/// The days of the employee's requests of `leave_type_id` that are pending.
+pub(crate) async fn pending_days(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    leave_type_id: Option<Uuid>,
+) -> Result<Vec<(Uuid, Days)>, StoreError> {
+    let mut query = of_company(tenant)
+        .filter(request::Column::EmployeeId.eq(employee_id))
+        .filter(request::Column::Status.eq(Status::Pending.as_str()));
+    if let Some(id) = leave_type_id {
+        query = query.filter(request::Column::LeaveTypeId.eq(id));
+    }
+    Ok(query
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.leave_type_id, Days::from_thousandths(r.days)))
+        .collect())
+}
+
+/// Requests leave for `employee_id` (the caller): pending, or approved at once when
+/// its type needs no approval.
+#[tracing::instrument(skip(db))]
+pub async fn create(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    new: NewRequest,
+) -> Result<request::Model, StoreError> {
+    let txn = db.begin_write(tenant).await?;
+    if !roster_replica::is_active(&txn, tenant.company_id(), employee_id).await? {
+        return Err(StoreError::NotFound("employee"));
+    }
+    let kind = leave_type::Entity::find_by_id(new.leave_type_id)
+        .filter(leave_type::Column::CompanyId.eq(tenant.company_id()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            Invalid::new("leave_type_id", "no leave type of this company has this id")
+        })?;
+    let rules = roster_replica::company_rules(&txn, tenant.company_id())
+        .await?
+        .ok_or(StoreError::Conflict(
+            "leave has not yet received this company's settings from org; try again in a moment",
+        ))?;
+    let holidays =
+        roster_replica::holidays(&txn, tenant.company_id(), new.start_date, new.end_date).await?;
+    let days = working_days(
+        new.start_date,
+        new.end_date,
+        new.halves,
+        &rules.working_days,
+        &holidays,
+    )?;
+    // Locks the employee's requests: two requests at once are checked one after the
+    // other (on SQLite the write transaction does).
+    let theirs = of_company(tenant)
+        .filter(request::Column::EmployeeId.eq(employee_id))
+        .filter(request::Column::EndDate.gte(new.start_date))
+        .filter(request::Column::StartDate.lte(new.end_date))
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    let overlapping = theirs
+        .iter()
+        .any(|r| Status::parse(&r.status).is_some_and(Status::holds_days) && overlaps(r, &new));
+    if overlapping {
+        return Err(Invalid::new(
+            "start_date",
+            "another request of yours, pending or approved, covers some of these days",
+        )
+        .into());
+    }
+    if kind.paid {
+        let balance = balance_of(&txn, tenant, employee_id, kind.id).await?;
+        let pending: Days = pending_days(&txn, tenant, employee_id, Some(kind.id))
+            .await?
+            .into_iter()
+            .map(|(_, d)| d)
+            .sum();
+        let available = balance - pending;
+        if days > available {
+            return Err(Invalid::new(
+                "end_date",
+                format!(
+                    "{days} days exceed the {available} available of {}",
+                    kind.name
+                ),
+            )
+            .into());
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let status = match kind.requires_approval {
+        true => Status::Pending,
+        false => Status::Approved,
+    };
+    let row = request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(tenant.company_id()),
+        employee_id: Set(employee_id),
+        leave_type_id: Set(kind.id),
+        start_date: Set(new.start_date),
+        end_date: Set(new.end_date),
+        start_afternoon: Set(new.halves.start_afternoon),
+        end_morning: Set(new.halves.end_morning),
+        days: Set(days.thousandths()),
+        status: Set(status.as_str().to_owned()),
+        reason: Set(new.reason),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        comment: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    if status == Status::Approved {
+        take(&txn, &row, None).await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Whether two requests share a day, halves considered: an afternoon that starts one
+/// and a morning that ends the other on the same day do not meet.
+fn overlaps(held: &request::Model, new: &NewRequest) -> bool {
+    if held.end_date < new.start_date || new.end_date < held.start_date {
+        return false;
+    }
+    let morning_then_afternoon =
+        held.end_date == new.start_date && held.end_morning && new.halves.start_afternoon;
+    let afternoon_then_morning =
+        new.end_date == held.start_date && new.halves.end_morning && held.start_afternoon;
+    !(morning_then_afternoon || afternoon_then_morning)
+}
+
+/// The ledger line of an approved request's days (negative), or of their return
+/// (positive) when `returned` names who cancelled it.
+async fn take(
+    txn: &DatabaseTransaction,
+    row: &request::Model,
+    returned: Option<Option<Uuid>>,
+) -> Result<(), StoreError> {
+    let (amount, note, by) = match returned {
+        None => (-row.days, "approved".to_owned(), row.decided_by),
+        Some(by) => (
+            row.days,
+            "cancelled: the days are given back".to_owned(),
+            by,
+        ),
+    };
+    ledger_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(row.company_id),
+        employee_id: Set(row.employee_id),
+        leave_type_id: Set(row.leave_type_id),
+        kind: Set(TAKEN.to_owned()),
+        amount: Set(amount),
+        effective_date: Set(row.start_date),
+        period: Set(None),
+        request_id: Set(Some(row.id)),
+        note: Set(Some(note)),
+        recorded_by: Set(by),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// A page of the requests `viewer` may see, in the order they were made.
+pub async fn list(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    filter: RequestFilter,
+    cursor: &Cursor<Uuid>,
+) -> Result<Vec<request::Model>, StoreError> {
+    let mut query = of_company(tenant).filter(seen_by(viewer));
+    if let Some(status) = filter.status {
+        query = query.filter(request::Column::Status.eq(status.as_str()));
+    }
+    if let Some(employee_id) = filter.employee_id {
+        query = query.filter(request::Column::EmployeeId.eq(employee_id));
+    }
+    Ok(cursor
+        .page_by(query, request::Column::Id)
+        .all(&db.read(tenant).await?)
+        .await?)
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Cancel,
+}
+
+impl Decision {
+    fn outcome(self) -> Status {
+        match self {
+            Self::Approve => Status::Approved,
+            Self::Reject => Status::Rejected,
+            Self::Cancel => Status::Cancelled,
+        }
+    }
+}
+
+/// Approves, rejects or cancels request `id` as `by` (seeing as `viewer`): approval
+/// and rejection by the employee's manager or an administrator, never by the
+/// employee; cancellation by any of them.
+#[tracing::instrument(skip(db))]
+pub async fn decide(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+    by: Uuid,
+    id: Uuid,
+    decision: Decision,
+    comment: Option<String>,
+) -> Result<request::Model, StoreError> {
+    let txn = db.begin_write(tenant).await?;
+    let row = of_company(tenant)
+        .filter(request::Column::Id.eq(id))
+        .filter(seen_by(viewer))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound("leave request"))?;
+    let own = row.employee_id == by;
+    let approver = match viewer {
+        Viewer::Admin => true,
+        Viewer::Member { employee_id } => {
+            roster_replica::manages(&txn, employee_id, row.employee_id).await?
+        }
+    };
+    match decision {
+        Decision::Approve | Decision::Reject if own || !approver => {
+            return Err(StoreError::Forbidden(
+                "only the employee's manager or an administrator decides a request, never its employee",
+            ));
+        }
+        Decision::Cancel if !own && !approver => {
+            return Err(StoreError::Forbidden(
+                "only the employee, their manager or an administrator cancels a request",
+            ));
+        }
+        _ => {}
+    }
+    let current = Status::parse(&row.status).unwrap_or(Status::Cancelled);
+    let next = decision.outcome();
+    if !current.may_become(next) {
+        return Err(StoreError::Conflict(match current {
+            Status::Approved => "the request is approved: it can only be cancelled",
+            _ => "the request is decided already",
+        }));
+    }
+    let decided = change_status(&txn, row, next, Some(by), comment).await?;
+    txn.commit().await?;
+    Ok(decided)
+}
+
+/// Moves a request to `next`, writing the ledger line it calls for.
+async fn change_status(
+    txn: &DatabaseTransaction,
+    row: request::Model,
+    next: Status,
+    by: Option<Uuid>,
+    comment: Option<String>,
+) -> Result<request::Model, StoreError> {
+    let was = Status::parse(&row.status);
+    let now = OffsetDateTime::now_utc();
+    let mut change = row.into_active_model();
+    change.status = Set(next.as_str().to_owned());
+    change.updated_at = Set(now);
+    if next != Status::Cancelled {
+        change.decided_by = Set(by);
+        change.decided_at = Set(Some(now));
+    }
+    if comment.is_some() {
+        change.comment = Set(comment);
+    }
+    let row = change.update(txn).await?;
+    match (was, next) {
+        (_, Status::Approved) => take(txn, &row, None).await?,
+        (Some(Status::Approved), Status::Cancelled) => take(txn, &row, Some(by)).await?,
+        _ => {}
+    }
+    Ok(row)
+}
+
+/// Cancels the pending requests of `employee_id`, in the caller's transaction (the one
+/// that records their deactivation in the replica); answers how many.
+pub async fn cancel_pending(
+    txn: &DatabaseTransaction,
+    company_id: Uuid,
+    employee_id: Uuid,
+) -> Result<u64, StoreError> {
+    let pending = request::Entity::find()
+        .filter(request::Column::CompanyId.eq(company_id))
+        .filter(request::Column::EmployeeId.eq(employee_id))
+        .filter(request::Column::Status.eq(Status::Pending.as_str()))
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    let count = pending.len() as u64;
+    for row in pending {
+        let comment = Some("cancelled: the employee left".to_owned());
+        change_status(txn, row, Status::Cancelled, None, comment).await?;
+    }
+    Ok(count)
+}
