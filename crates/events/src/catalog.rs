@@ -33,6 +33,8 @@ pub const CATALOG: &[(&str, &[u16])] = &[
     ("people.employee.reactivated", &[1]),
     ("tasks.task.created", &[1]),
     ("tasks.task.updated", &[1]),
+    ("leave.request.created", &[1]),
+    ("leave.request.updated", &[1]),
 ];
 
 /// An employee as people holds them, without what is secret (the salary).
@@ -142,6 +144,30 @@ pub struct Task {
     pub changed_by: Option<Uuid>,
 }
 
+/// A leave request as it now is, with the status it had before this change, who made
+/// the change, and whom it awaits: enough for a consumer to tell a new request from a
+/// decision or a cancellation, and to know whom to tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaveRequest {
+    pub id: Uuid,
+    pub employee_id: Uuid,
+    pub leave_type_id: Uuid,
+    pub leave_type_name: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    /// Working days, in thousandths of a day.
+    pub days: i64,
+    /// `pending`, `approved`, `rejected` or `cancelled`.
+    pub status: String,
+    /// The status before this change (for a new request, none).
+    pub previous_status: Option<String>,
+    /// The employee's manager when the request was made: who is to decide it (an
+    /// administrator may too).
+    pub manager_id: Option<Uuid>,
+    /// Who made the change; none when Roster did (the employee left).
+    pub changed_by: Option<Uuid>,
+}
+
 /// The aggregate that an event removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removed {
@@ -174,6 +200,8 @@ pub enum Event {
     EmployeeReactivated(Employee),
     TaskCreated(Task),
     TaskUpdated(Task),
+    LeaveRequested(LeaveRequest),
+    LeaveRequestUpdated(LeaveRequest),
 }
 
 impl Event {
@@ -201,6 +229,8 @@ impl Event {
             Self::EmployeeReactivated(p) => ("people.employee.reactivated", Payload::of(p)),
             Self::TaskCreated(p) => ("tasks.task.created", Payload::of(p)),
             Self::TaskUpdated(p) => ("tasks.task.updated", Payload::of(p)),
+            Self::LeaveRequested(p) => ("leave.request.created", Payload::of(p)),
+            Self::LeaveRequestUpdated(p) => ("leave.request.updated", Payload::of(p)),
         };
         (kind, 1, payload)
     }
@@ -249,6 +279,8 @@ impl Event {
             "people.employee.reactivated" => Self::EmployeeReactivated(payload(e)?),
             "tasks.task.created" => Self::TaskCreated(payload(e)?),
             "tasks.task.updated" => Self::TaskUpdated(payload(e)?),
+            "leave.request.created" => Self::LeaveRequested(payload(e)?),
+            "leave.request.updated" => Self::LeaveRequestUpdated(payload(e)?),
             _ => {
                 return Err(Undecodable::UnknownType {
                     kind: envelope.kind.clone(),

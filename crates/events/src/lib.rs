@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use catalog::{
-    Account, CATALOG, Calendar, Company, CompanySettings, Employee, Event, Holiday, Location,
-    Removed, Task, Team,
+    Account, CATALOG, Calendar, Company, CompanySettings, Employee, Event, Holiday, LeaveRequest,
+    Location, Removed, Task, Team,
 };
 
 /// What travels on the bus: one event and what every consumer needs to handle it

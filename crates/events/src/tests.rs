@@ -73,6 +73,19 @@ fn every_event() -> Vec<Event> {
         previous_assignee_id: None,
         changed_by: Some(Uuid::now_v7()),
     };
+    let leave = LeaveRequest {
+        id: Uuid::now_v7(),
+        employee_id: Uuid::now_v7(),
+        leave_type_id: Uuid::now_v7(),
+        leave_type_name: "Annual".into(),
+        start_date: date!(2026 - 12 - 16),
+        end_date: date!(2026 - 12 - 18),
+        days: 3000,
+        status: "pending".into(),
+        previous_status: None,
+        manager_id: Some(Uuid::now_v7()),
+        changed_by: Some(Uuid::now_v7()),
+    };
     vec![
         Event::AccountCreated(account.clone()),
         Event::AccountUpdated(account),
@@ -99,6 +112,12 @@ fn every_event() -> Vec<Event> {
             previous_assignee_id: task.assignee_id,
             changed_by: None,
             ..task
+        }),
+        Event::LeaveRequested(leave.clone()),
+        Event::LeaveRequestUpdated(LeaveRequest {
+            status: "approved".into(),
+            previous_status: Some("pending".into()),
+            ..leave
         }),
     ]
 }

@@ -545,6 +545,25 @@ pub fn reports_of(manager: Uuid) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+/// The manager of employee `id` of `company_id`, as the replica knows them (for a
+/// replica that keeps [`Field::Manager`]).
+pub async fn manager_of(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Uuid>, DbErr> {
+    let select = Query::select()
+        .column(Alias::new("manager_id"))
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("id")).eq(id))
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+        .to_owned();
+    match conn.query_one(&select).await? {
+        Some(row) => row.try_get("", "manager_id"),
+        None => Ok(None),
+    }
+}
+
 /// Whether `manager` is `employee`'s manager, as the replica knows them.
 pub async fn manages(
     conn: &impl ConnectionTrait,

@@ -21,7 +21,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start,
-    publishes: false,
+    publishes: true,
     consumes: Some(Consumes {
         from: &["people", "org"],
         handler: &HANDLER,

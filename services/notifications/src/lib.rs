@@ -6,13 +6,13 @@ pub mod render;
 pub mod store;
 
 use minijinja::Value;
-use roster_events::{Employee, Envelope, Event, Task};
+use roster_events::{Employee, Envelope, Event, LeaveRequest, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_service::{Consumes, ServiceDef, nothing_to_start};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use render::{TASK_ASSIGNED, TASK_UNASSIGNED, Template, WELCOME};
+use render::{LEAVE_AWAITING, LEAVE_DECIDED, TASK_ASSIGNED, TASK_UNASSIGNED, Template, WELCOME};
 use store::notifications::NewNotification;
 
 /// The notifications service.
@@ -24,7 +24,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start: nothing_to_start,
     publishes: false,
     consumes: Some(Consumes {
-        from: &["people", "tasks"],
+        from: &["people", "tasks", "leave"],
         handler: &HANDLER,
     }),
 };
@@ -55,6 +55,9 @@ impl Reaction for Notify {
         let note = match event {
             Event::EmployeeCreated(employee) if written => Some(welcome(envelope, employee)?),
             Event::TaskCreated(task) | Event::TaskUpdated(task) => about_task(envelope, task)?,
+            Event::LeaveRequested(request) | Event::LeaveRequestUpdated(request) => {
+                about_leave(txn, envelope, request).await?
+            }
             _ => None,
         };
         store::notifications::insert_all(txn, note.into_iter().collect()).await?;
@@ -98,5 +101,46 @@ fn about_task(envelope: &Envelope, task: &Task) -> anyhow::Result<Option<NewNoti
         (None, Some(_)) if task.changed_by.is_none() => (task.creator_id, &TASK_UNASSIGNED),
         _ => return Ok(None),
     };
+    note(envelope, to, template, &context, link).map(Some)
+}
+
+/// Who learns of a leave request's change: the manager who is to decide a new pending
+/// one, and the employee when someone else approved or rejected theirs.
+async fn about_leave(
+    txn: &DatabaseTransaction,
+    envelope: &Envelope,
+    request: &LeaveRequest,
+) -> anyhow::Result<Option<NewNotification>> {
+    let (to, template) = match (request.status.as_str(), request.previous_status.as_deref()) {
+        ("pending", None) => match request.manager_id {
+            Some(manager) => (manager, &LEAVE_AWAITING),
+            None => return Ok(None),
+        },
+        ("approved" | "rejected", Some("pending"))
+            if request.changed_by != Some(request.employee_id) =>
+        {
+            (request.employee_id, &LEAVE_DECIDED)
+        }
+        _ => return Ok(None),
+    };
+    let filter = roster_replica::PeopleFilter {
+        employee_id: Some(request.employee_id),
+        ..Default::default()
+    };
+    let employee = roster_replica::people(txn, envelope.company_id, filter)
+        .await?
+        .into_iter()
+        .next();
+    // Rust prints 3.0 as 3 and 2.5 as 2.5.
+    let days = (request.days as f64 / 1000.0).to_string();
+    let context = minijinja::context! {
+        request => Value::from_serialize(request),
+        employee => minijinja::context! {
+            name => employee.as_ref().map(|e| e.name.clone()),
+            surname => employee.as_ref().map(|e| e.surname.clone()),
+        },
+        days => days,
+    };
+    let link = Some("/api/v1/leave/requests".to_owned());
     note(envelope, to, template, &context, link).map(Some)
 }

@@ -25,6 +25,20 @@ pub const TASK_UNASSIGNED: Template = Template {
     body: "\"{{ task.title }}\" has no assignee any more: the person it was assigned to left. It needs someone new.",
 };
 
+/// A report asks for leave: it awaits your approval.
+pub const LEAVE_AWAITING: Template = Template {
+    kind: "leave.awaiting_approval",
+    title: "Leave to approve: {{ employee.name }} {{ employee.surname }}",
+    body: "{{ employee.name }} {{ employee.surname }} asks for {{ days }} days of {{ request.leave_type_name }}, {{ request.start_date }} to {{ request.end_date }}. It awaits your approval.",
+};
+
+/// Your leave request was approved or rejected.
+pub const LEAVE_DECIDED: Template = Template {
+    kind: "leave.decided",
+    title: "Leave {{ request.status }}: {{ request.leave_type_name }}",
+    body: "Your {{ request.leave_type_name }} from {{ request.start_date }} to {{ request.end_date }} ({{ days }} days) was {{ request.status }}.",
+};
+
 /// Welcome on onboarding.
 pub const WELCOME: Template = Template {
     kind: "welcome",

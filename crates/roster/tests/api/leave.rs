@@ -21,6 +21,29 @@ fn balance_of<'b>(balances: &'b Value, name: &str) -> &'b Value {
         .unwrap_or_else(|| panic!("no {name} in {balances}"))
 }
 
+/// Waits for `token`'s notification of `kind`, failing after 20 s: its body.
+async fn notified(app: &TestApp, token: &str, kind: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let list = app.get("/api/v1/notifications", token).await;
+        let found = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == kind)
+            .map(|n| n["body"].as_str().unwrap().to_owned());
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {kind} notification: {:?}",
+            list.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The accrual runs logged, oldest first: (outcome, credited).
 async fn runs(app: &TestApp) -> Vec<(String, i64)> {
     let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
@@ -314,6 +337,12 @@ async fn requests_are_counted_checked_and_decided(topology: Topology) {
     .await;
     assert_eq!(morning.body["days"], 0.5, "{:?}", morning.body);
     let morning_id = morning.body["id"].as_str().unwrap().to_owned();
+    // Max is told at once that Eve's week awaits him.
+    let awaiting = notified(&app, &max, "leave.awaiting_approval").await;
+    assert!(
+        awaiting.contains("Eve Doe asks for 4 days of Annual, 2027-01-04 to 2027-01-08"),
+        "{awaiting}"
+    );
     let balances = app.get("/api/v1/leave/balances", &eve).await;
     let annual_balance = balance_of(&balances.body, "Annual");
     assert_eq!(annual_balance["pending"], 4.5);
@@ -335,6 +364,8 @@ async fn requests_are_counted_checked_and_decided(topology: Topology) {
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
     assert_eq!(approved.body["status"], "approved");
     assert_eq!(approved.body["decided_by"], max_id.as_str());
+    let decided = notified(&app, &eve, "leave.decided").await;
+    assert!(decided.contains("(4 days) was approved"), "{decided}");
     let twice = app.post(&path(&week_id, "approve"), &max, &json!({})).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     let rejected = app

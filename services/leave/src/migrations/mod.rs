@@ -1,11 +1,13 @@
 //! The leave service's migrations: its replica of people's employees (with the inbox
 //! that feeds it), its copy of org's companies and holiday calendars, then the leave
-//! types, the ledger of balances and the log of accrual runs, then the requests.
+//! types, the ledger of balances and the log of accrual runs, then the requests,
+//! numbered by a revision, and the outbox of their events.
 
 mod m20261202_000003_create_leave;
 mod m20261202_000005_create_requests;
 
-use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+use roster_bus::outbox_migrations;
+use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 use crate::{ORG, REPLICA};
 
@@ -25,6 +27,14 @@ pub fn all() -> Migrations {
         name: "m20261202_000006_request_policies",
         tables: &REQUEST_TABLES,
     }));
+    all.push(Box::new(RevisionColumn {
+        name: "m20261202_000007_request_revisions",
+        table: "leave_requests",
+    }));
+    all.extend(outbox_migrations(
+        "m20261202_000008_outbox",
+        "m20261202_000009_outbox_policies",
+    ));
     all
 }
 

@@ -3,6 +3,8 @@
 //! administrator, cancelled with their days given back. An approved request's days are
 //! a `taken` line of the ledger; its cancellation a line that gives them back.
 
+use roster_bus::outbox;
+use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
@@ -163,14 +165,52 @@ pub async fn create(
         comment: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        revision: Set(1),
     }
     .insert(&txn)
     .await?;
     if status == Status::Approved {
         take(&txn, &row, None).await?;
     }
-    txn.commit().await?;
+    record(&txn, &row, &kind.name, None, Some(employee_id)).await?;
+    outbox::commit(db, txn).await?;
     Ok(row)
+}
+
+/// Records the event of `row` as it now is (created at revision 1, updated after), in
+/// the transaction of the change, naming the manager who is to decide it.
+async fn record(
+    txn: &DatabaseTransaction,
+    row: &request::Model,
+    type_name: &str,
+    previous_status: Option<String>,
+    changed_by: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let manager_id = roster_replica::manager_of(txn, row.company_id, row.employee_id).await?;
+    let payload = events::LeaveRequest {
+        id: row.id,
+        employee_id: row.employee_id,
+        leave_type_id: row.leave_type_id,
+        leave_type_name: type_name.to_owned(),
+        start_date: row.start_date,
+        end_date: row.end_date,
+        days: row.days,
+        status: row.status.clone(),
+        previous_status,
+        manager_id,
+        changed_by,
+    };
+    let event = NewEvent {
+        event: match row.revision {
+            1 => Event::LeaveRequested(payload),
+            _ => Event::LeaveRequestUpdated(payload),
+        },
+        aggregate_id: row.id,
+        sequence: u64::try_from(row.revision).unwrap_or(0),
+        company_id: row.company_id,
+    };
+    outbox::record(txn, [event]).await?;
+    Ok(())
 }
 
 /// Whether two requests share a day, halves considered: an afternoon that starts one
@@ -309,7 +349,7 @@ pub async fn decide(
         }));
     }
     let decided = change_status(&txn, row, next, Some(by), comment).await?;
-    txn.commit().await?;
+    outbox::commit(db, txn).await?;
     Ok(decided)
 }
 
@@ -322,10 +362,13 @@ async fn change_status(
     comment: Option<String>,
 ) -> Result<request::Model, StoreError> {
     let was = Status::parse(&row.status);
+    let previous = row.status.clone();
     let now = OffsetDateTime::now_utc();
+    let revision = row.revision + 1;
     let mut change = row.into_active_model();
     change.status = Set(next.as_str().to_owned());
     change.updated_at = Set(now);
+    change.revision = Set(revision);
     if next != Status::Cancelled {
         change.decided_by = Set(by);
         change.decided_at = Set(Some(now));
@@ -339,6 +382,12 @@ async fn change_status(
         (Some(Status::Approved), Status::Cancelled) => take(txn, &row, Some(by)).await?,
         _ => {}
     }
+    let type_name = leave_type::Entity::find_by_id(row.leave_type_id)
+        .one(txn)
+        .await?
+        .map(|t| t.name)
+        .unwrap_or_default();
+    record(txn, &row, &type_name, Some(previous), by).await?;
     Ok(row)
 }
 
