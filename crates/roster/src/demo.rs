@@ -1,7 +1,8 @@
 //! The demo company: an admin, a manager and two employees reporting to the manager, in
 //! two teams, a task in each status, an office with a tag at its door and the last
 //! working week of check-ins (the last day of one report still open: a forgotten
-//! check-out for the manager to mend). Seeded through the public API of a running Roster, as a client would, so
+//! check-out for the manager to mend), leave types with opening balances, a request
+//! awaiting the manager and one approved. Seeded through the public API of a running Roster, as a client would, so
 //! it goes through every service's own rules and the saga that creates employees, on
 //! any topology.
 
@@ -221,7 +222,69 @@ pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
                           "reason": "Recorded from the paper sign-in sheet"});
         create_when_known(&client, "/api/v1/presence/checkins", &body).await?;
     }
+    seed_leave(base, &client, &people, &password).await?;
     Ok(Seeded::Created { password })
+}
+
+/// Leave: an annual type accruing monthly and a sick type credited yearly without
+/// approval; an opening balance for everyone; a request of Alex's awaiting Maria, and
+/// one of Sam's approved.
+async fn seed_leave(
+    base: &str,
+    admin: &Client,
+    people: &[&str],
+    password: &str,
+) -> anyhow::Result<()> {
+    let annual = admin
+        .create(
+            "/api/v1/leave/types",
+            &json!({"name": "Annual leave", "paid": true, "annual_allowance_days": 25,
+                    "accrual": "monthly", "carry_forward_max_days": 5,
+                    "carry_forward_expiry_months": 3}),
+        )
+        .await?;
+    admin
+        .create(
+            "/api/v1/leave/types",
+            &json!({"name": "Sick leave", "paid": true, "annual_allowance_days": 10,
+                    "accrual": "yearly", "requires_approval": false}),
+        )
+        .await?;
+    for person in people {
+        let body = json!({"employee_id": person, "leave_type_id": annual, "days": 10,
+                          "kind": "allocation", "note": "Opening balance"});
+        create_when_known(admin, "/api/v1/leave/adjustments", &body).await?;
+    }
+    let (first, second) = leave_weeks(time::OffsetDateTime::now_utc().date());
+    let mut requests = Vec::new();
+    for ((person, _), (start, end)) in REPORTS.iter().zip([first, second]) {
+        let mut client = Client::new(base);
+        client.login(person.email, password).await?;
+        let body = json!({"leave_type_id": annual, "start_date": start.to_string(),
+                          "end_date": end.to_string(), "reason": "Family visit"});
+        requests.push(create_when_known(&client, "/api/v1/leave/requests", &body).await?);
+    }
+    let approve = format!("/api/v1/leave/requests/{}/approve", requests[1]);
+    let (status, answer) = admin
+        .send(Method::POST, &approve, &json!({"comment": "Enjoy"}))
+        .await?;
+    if status != StatusCode::OK {
+        bail!("POST {approve} answered {status}: {}", answer["detail"]);
+    }
+    Ok(())
+}
+
+/// Two spans of leave ahead of `today`: Monday to Wednesday of the week after next,
+/// and the Thursday and Friday of the week after that.
+fn leave_weeks(today: time::Date) -> ((time::Date, time::Date), (time::Date, time::Date)) {
+    use time::{Duration, Weekday};
+    let monday = std::iter::successors(Some(today + Duration::days(8)), |d| d.next_day())
+        .find(|d| d.weekday() == Weekday::Monday)
+        .unwrap_or(today);
+    (
+        (monday, monday + Duration::days(2)),
+        (monday + Duration::days(10), monday + Duration::days(11)),
+    )
 }
 
 /// The UID of the tag at the office door.
@@ -328,6 +391,22 @@ mod tests {
                 .iter()
                 .all(|c| !c.0.starts_with("2026-11-28") && !c.0.starts_with("2026-11-29"))
         );
+    }
+
+    #[test]
+    fn leave_falls_on_working_days_ahead() {
+        use time::Weekday;
+        let today = time::macros::date!(2026 - 12 - 01);
+        let ((a, b), (c, d)) = leave_weeks(today);
+        assert_eq!(
+            (a.weekday(), b.weekday()),
+            (Weekday::Monday, Weekday::Wednesday)
+        );
+        assert_eq!(
+            (c.weekday(), d.weekday()),
+            (Weekday::Thursday, Weekday::Friday)
+        );
+        assert!(a > today + time::Duration::days(7));
     }
 
     #[test]

@@ -174,6 +174,30 @@ async fn demo_company_is_there(base: &str, password: &str) {
     let days = day["employees"].as_array().unwrap();
     assert_eq!(days.len(), 4, "{day:?}");
     let sam = id_of(demo::REPORTS[1].0.email);
+    // Leave: two types, opening balances, Alex's request pending, Sam's approved.
+    let types = get("/api/v1/leave/types").await;
+    assert_eq!(types.as_array().unwrap().len(), 2, "{types:?}");
+    let requests = get("/api/v1/leave/requests").await;
+    let mut statuses: Vec<&str> = requests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["approved", "pending"], "{requests:?}");
+    let balances = get(&format!(
+        "/api/v1/leave/balances?employee_id={}",
+        sam.as_str().unwrap()
+    ))
+    .await;
+    let annual = balances
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "Annual leave")
+        .unwrap();
+    assert_eq!(annual["taken"], 2.0, "{balances:?}");
     for person in days {
         let forgotten = person["employee_id"] == sam;
         assert_eq!(person["missing_checkout"], forgotten, "{person:?}");
