@@ -149,7 +149,12 @@ async fn accrual_credits_each_period_once(topology: Topology) {
     );
     let months = |d: time::Date| d.year() * 12 + i32::from(u8::from(d.month()));
     let caught_up = u64::try_from(months(later) - months(today)).unwrap();
-    assert_eq!(a.unwrap().credited + b.unwrap().credited, 4 * caught_up);
+    // Across a New Year, each of the four also gets the line that closes the year.
+    let closed = u64::from(later.year() > today.year());
+    assert_eq!(
+        a.unwrap().credited + b.unwrap().credited,
+        4 * caught_up + 4 * closed
+    );
     let logged = runs(&app).await;
     assert!(logged.len() >= 4, "{logged:?}");
     assert!(
@@ -168,7 +173,13 @@ async fn accrual_credits_each_period_once(topology: Topology) {
     let ledger = app
         .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), &eve)
         .await;
-    let lines = ledger.body.as_array().unwrap();
+    let lines: Vec<&Value> = ledger
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "accrual")
+        .collect();
     assert_eq!(lines.len() as u64, caught_up + 1, "{lines:?}");
     assert!(
         lines
@@ -473,7 +484,122 @@ async fn requests_are_counted_checked_and_decided(topology: Topology) {
     }
 }
 
+/// The turn of the year: what exceeds the carry-forward cap expires on New Year's Day,
+/// and carried days not taken within the policy's months expire then, each once.
+async fn the_year_turns_once(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let Crew {
+        eve_id, eve, max, ..
+    } = crew(
+        &app,
+        admin,
+        [json!({}), json!({"hire_date": "2021-06-01"}), json!({})],
+    )
+    .await;
+    let annual = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Annual", "paid": true, "annual_allowance_days": 24,
+                    "accrual": "monthly", "carry_forward_max_days": 5,
+                    "carry_forward_expiry_months": 2}),
+        )
+        .await;
+    let annual = annual.body["id"].as_str().unwrap().to_owned();
+    in_step(&app).await;
+    let grant = json!({"employee_id": eve_id, "leave_type_id": annual, "days": 10,
+                       "kind": "allocation", "note": "Opening balance"});
+    assert_eq!(
+        app.post("/api/v1/leave/adjustments", admin, &grant)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let db = app.db("leave");
+    let today = OffsetDateTime::now_utc().date();
+    roster_leave::store::accrual::run(db, today).await.unwrap();
+    let year = today.year();
+    let day = |y: i32, m: time::Month, d: u8| time::Date::from_calendar_date(y, m, d).unwrap();
+    let available = || async {
+        let balances = app
+            .get(
+                &format!("/api/v1/leave/balances?employee_id={eve_id}"),
+                admin,
+            )
+            .await;
+        balance_of(&balances.body, "Annual")["available"]
+            .as_f64()
+            .unwrap()
+    };
+
+    // Early January: the months left of this year and January are credited; of the
+    // year's closing balance, 5 days carry and the rest expires. Twice over, once.
+    let january = day(year + 1, time::Month::January, 10);
+    roster_leave::store::accrual::run(db, january)
+        .await
+        .unwrap();
+    let again = roster_leave::store::accrual::run(db, january)
+        .await
+        .unwrap();
+    assert_eq!(again.credited, 0);
+    assert_eq!(available().await, 5.0 + 2.0);
+    let ledger = app
+        .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), &eve)
+        .await;
+    let close = ledger
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "expiry")
+        .unwrap_or_else(|| panic!("no year-end line: {:?}", ledger.body));
+    assert_eq!(close["period"], year.to_string());
+    assert!(
+        close["note"]
+            .as_str()
+            .unwrap()
+            .contains("5 carried forward"),
+        "{close:?}"
+    );
+
+    // Eve takes two January days; at the start of March the carried days she did
+    // not take (3 of 5) expire, and February and March are credited.
+    let monday = std::iter::successors(Some(day(year + 1, time::Month::January, 11)), |d| {
+        d.next_day()
+    })
+    .find(|d| d.weekday() == time::Weekday::Monday)
+    .unwrap();
+    let asked = app
+        .post(
+            "/api/v1/leave/requests",
+            &eve,
+            &json!({"leave_type_id": annual, "start_date": monday.to_string(),
+                    "end_date": monday.next_day().unwrap().to_string()}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{:?}", asked.body);
+    let id = asked.body["id"].as_str().unwrap();
+    let approved = app
+        .post(
+            &format!("/api/v1/leave/requests/{id}/approve"),
+            &max,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK);
+    assert_eq!(available().await, 5.0);
+    let march = day(year + 1, time::Month::March, 5);
+    roster_leave::store::accrual::run(db, march).await.unwrap();
+    roster_leave::store::accrual::run(db, march).await.unwrap();
+    assert_eq!(available().await, 5.0 + 4.0 - 3.0);
+}
+
 topology_tests!(
     accrual_credits_each_period_once,
-    requests_are_counted_checked_and_decided
+    requests_are_counted_checked_and_decided,
+    the_year_turns_once
 );

@@ -213,6 +213,27 @@ pub fn credit(allowance: Days, accrual: Accrual, period: Period, from: Date) -> 
     whole.share(left, span)
 }
 
+/// At the turn of a year, what of `closing` (the balance on its last day) expires: all
+/// above `cap`, which carries into the next year. A balance under the cap (or owed)
+/// carries whole.
+pub fn expires_at_year_end(closing: Days, cap: Days) -> Days {
+    if closing > cap {
+        closing - cap
+    } else {
+        Days::ZERO
+    }
+}
+
+/// What expires of `carried` days once their time is up: what was not taken since
+/// the year began (leave taken draws on carried days first).
+pub fn carried_left(carried: Days, taken_since: Days) -> Days {
+    if carried > taken_since {
+        carried - taken_since
+    } else {
+        Days::ZERO
+    }
+}
+
 /// Which halves of its first and last day a request leaves out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Halves {
@@ -487,6 +508,16 @@ mod tests {
         for status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn what_carries_and_what_expires() {
+        assert_eq!(expires_at_year_end(days(12.5), days(5.0)), days(7.5));
+        assert_eq!(expires_at_year_end(days(3.0), days(5.0)), Days::ZERO);
+        assert_eq!(expires_at_year_end(-days(2.0), days(5.0)), Days::ZERO);
+        assert_eq!(expires_at_year_end(days(4.0), Days::ZERO), days(4.0));
+        assert_eq!(carried_left(days(5.0), days(2.0)), days(3.0));
+        assert_eq!(carried_left(days(5.0), days(8.0)), Days::ZERO);
     }
 
     #[test]

@@ -2,24 +2,26 @@
 //! at every company with an accruing leave type and credits, for each active
 //! employee, every period due since their last credit (so a period a stopped service
 //! missed is caught up on the next run); the ledger's unique index refuses a second
-//! credit of a period, so runs at once or twice over change nothing. Every run is
-//! logged with its outcome.
+//! credit of a period, so runs at once or twice over change nothing. At each New
+//! Year it closes the year before: what exceeds the carry-forward cap expires, and
+//! where the policy says so, carried days not taken within its months expire too.
+//! Every run is logged with its outcome.
 
 use std::collections::HashMap;
 
 use roster_http::StoreError;
 use roster_storage::{DbError, Scope, ServiceDb};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
-use time::{Date, OffsetDateTime};
+use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{accrual_run, leave_type, ledger_entry};
-use super::ledger::ACCRUAL;
-use crate::domain::{Accrual, Days, credit, periods_due};
+use super::ledger::{ACCRUAL, EXPIRY, TAKEN};
+use crate::domain::{Accrual, Days, carried_left, credit, expires_at_year_end, periods_due};
 
 /// Rows per insert statement.
 const CHUNK: usize = 500;
@@ -75,7 +77,6 @@ pub async fn run(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
 async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
     let read = db.read(Scope::AllCompanies).await?;
     let types = leave_type::Entity::find()
-        .filter(leave_type::Column::Accrual.ne(Accrual::None.as_str()))
         .order_by_asc(leave_type::Column::CompanyId)
         .all(&read)
         .await?;
@@ -94,6 +95,161 @@ async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
         report.employees += done.employees;
     }
     Ok(report)
+}
+
+/// Inserts the lines, each (employee, type, kind, period) once; answers how many were
+/// new.
+async fn insert_once(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: Vec<ledger_entry::ActiveModel>,
+) -> Result<u64, DbError> {
+    let mut written = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let mut insert = ledger_entry::Entity::insert_many(chunk.to_vec())
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .into_query();
+        insert.returning_col(ledger_entry::Column::Id);
+        written += txn.query_all(&insert).await?.len() as u64;
+    }
+    Ok(written)
+}
+
+/// The sum of the company's ledger lines that `filter` keeps, per (employee, type).
+async fn sums(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    filter: Condition,
+) -> Result<HashMap<(Uuid, Uuid), Days>, DbError> {
+    let rows = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::EmployeeId)
+        .column(ledger_entry::Column::LeaveTypeId)
+        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+        .filter(ledger_entry::Column::CompanyId.eq(company_id))
+        .filter(filter)
+        .group_by(ledger_entry::Column::EmployeeId)
+        .group_by(ledger_entry::Column::LeaveTypeId)
+        .into_tuple::<(Uuid, Uuid, Option<i64>)>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(employee, kind, total)| {
+            ((employee, kind), Days::from_thousandths(total.unwrap_or(0)))
+        })
+        .collect())
+}
+
+/// The first day of the month `months` after January of `year`.
+fn months_into(year: i32, months: i32) -> Option<Date> {
+    let (year, month) = (year + months.div_euclid(12), months.rem_euclid(12) + 1);
+    Date::from_calendar_date(year, Month::try_from(u8::try_from(month).ok()?).ok()?, 1).ok()
+}
+
+/// The expiry lines due at the turns of the years since each type began: at each
+/// New Year what of the closing balance exceeds the carry-forward cap, and, where the
+/// policy sets a time, what of the carried days was not taken by then. Each is keyed
+/// by its period, so a turn is closed once.
+async fn year_ends(
+    txn: &sea_orm::DatabaseTransaction,
+    company_id: Uuid,
+    types: &[leave_type::Model],
+    employees: &[(Uuid, Option<Date>)],
+    today: Date,
+) -> Result<Vec<ledger_entry::ActiveModel>, DbError> {
+    let first = types.iter().map(|t| t.accrual_start.year() + 1).min();
+    let Some(first) = first.filter(|y| *y <= today.year()) else {
+        return Ok(Vec::new());
+    };
+    let now = OffsetDateTime::now_utc();
+    let line = |employee_id: Uuid,
+                t: &leave_type::Model,
+                amount: Days,
+                on: Date,
+                period: String,
+                note: String| {
+        ledger_entry::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            company_id: Set(company_id),
+            employee_id: Set(employee_id),
+            leave_type_id: Set(t.id),
+            kind: Set(EXPIRY.to_owned()),
+            amount: Set((-amount).thousandths()),
+            effective_date: Set(on),
+            period: Set(Some(period)),
+            request_id: Set(None),
+            note: Set(Some(note)),
+            recorded_by: Set(None),
+            created_at: Set(now),
+        }
+    };
+    let mut lines = Vec::new();
+    for year in first..=today.year() {
+        let (Some(new_year), Some(last_day)) = (
+            months_into(year, 0),
+            Date::from_calendar_date(year - 1, Month::December, 31).ok(),
+        ) else {
+            continue;
+        };
+        let closing = sums(
+            txn,
+            company_id,
+            Condition::all().add(ledger_entry::Column::EffectiveDate.lte(last_day)),
+        )
+        .await?;
+        for t in types.iter().filter(|t| t.accrual_start < new_year) {
+            let cap = Days::from_thousandths(t.carry_forward_max);
+            let until = t
+                .carry_forward_expiry_months
+                .and_then(|months| months_into(year, months))
+                .filter(|until| *until <= today);
+            let taken_since = match until {
+                Some(until) => {
+                    let taken = Condition::all()
+                        .add(ledger_entry::Column::LeaveTypeId.eq(t.id))
+                        .add(ledger_entry::Column::Kind.eq(TAKEN))
+                        .add(ledger_entry::Column::EffectiveDate.gte(new_year))
+                        .add(ledger_entry::Column::EffectiveDate.lt(until));
+                    sums(txn, company_id, taken).await?
+                }
+                None => HashMap::new(),
+            };
+            for (employee_id, _) in employees {
+                let Some(closed) = closing.get(&(*employee_id, t.id)).copied() else {
+                    continue;
+                };
+                let expired = expires_at_year_end(closed, cap);
+                let carried = closed - expired;
+                lines.push(line(
+                    *employee_id,
+                    t,
+                    expired,
+                    new_year,
+                    (year - 1).to_string(),
+                    format!(
+                        "{} closed at {closed} days: {carried} carried forward, {expired} expired",
+                        year - 1
+                    ),
+                ));
+                if let Some(until) = until {
+                    let taken = -taken_since
+                        .get(&(*employee_id, t.id))
+                        .copied()
+                        .unwrap_or_default();
+                    let left = carried_left(carried, taken);
+                    lines.push(line(
+                        *employee_id,
+                        t,
+                        left,
+                        until,
+                        format!("{}-carried", year - 1),
+                        format!("{left} of the {carried} days carried from {} were not taken by {until}", year - 1),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// The latest period credited to each (employee, type) of the company.
@@ -160,14 +316,11 @@ async fn credit_company(
             }
         }
     }
-    let mut credited = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let mut insert = ledger_entry::Entity::insert_many(chunk.to_vec())
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .into_query();
-        insert.returning_col(ledger_entry::Column::Id);
-        credited += txn.query_all(&insert).await?.len() as u64;
-    }
+    let mut credited = insert_once(&txn, rows).await?;
+    // The turns of the years since each type began, after this run's credits (a
+    // December caught up belongs to the year it closes).
+    let closes = year_ends(&txn, company_id, types, &employees, today).await?;
+    credited += insert_once(&txn, closes).await?;
     txn.commit().await?;
     let looked_at = employees.len() * types.len();
     Ok(Report {

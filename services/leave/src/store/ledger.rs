@@ -18,6 +18,7 @@ pub const ALLOCATION: &str = "allocation";
 pub const ACCRUAL: &str = "accrual";
 pub const TAKEN: &str = "taken";
 pub const ADJUSTMENT: &str = "adjustment";
+pub const EXPIRY: &str = "expiry";
 
 /// Refuses, as unknown, an employee whose balances `viewer` may not see: an
 /// administrator sees every employee of the company; anyone else themselves, and a
