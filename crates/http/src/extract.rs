@@ -48,8 +48,9 @@ where
     }
 }
 
-/// A body a route may go without: none when the request has no body (no content
-/// type, or an empty one); otherwise as [`Json`] reads it.
+/// A body a route may go without: none when the request carries no body (whatever
+/// its content type says); a body without a JSON content type is 415, as [`Json`]
+/// answers.
 impl<T, S> OptionalFromRequest<S> for Json<T>
 where
     T: DeserializeOwned,
@@ -61,13 +62,22 @@ where
         let empty = req
             .headers()
             .get(header::CONTENT_LENGTH)
-            .is_some_and(|l| l == "0");
-        if empty || !req.headers().contains_key(header::CONTENT_TYPE) {
+            .is_some_and(|length| length == "0");
+        if empty {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state)
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return <Self as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some);
+        }
+        let bytes = Bytes::from_request(req, state)
             .await
-            .map(Some)
+            .map_err(|rejection| ApiError::bad_request("body", rejection.body_text()))?;
+        match bytes.is_empty() {
+            true => Ok(None),
+            false => Err(ApiError::UnsupportedMediaType),
+        }
     }
 }
 

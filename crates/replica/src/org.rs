@@ -345,7 +345,7 @@ impl OrgReplica {
         let want = self.project(sources);
         let mut written = 0;
         for (company_id, revision, event) in sources {
-            let Some((table, id)) = Self::row_of(event) else {
+            let Some((table, aggregate, id)) = Self::row_of(event) else {
                 continue;
             };
             let (Some(wanted), Some(held)) = (want.get(table), have.get(table)) else {
@@ -361,8 +361,6 @@ impl OrgReplica {
                 over: Over::NotNewer,
             };
             self.write(&txn, at, event).await?;
-            let (kind, _, _) = event.encode();
-            let aggregate = kind.rsplit_once('.').map_or(kind, |(a, _)| a);
             roster_bus::advance_position(&txn, aggregate, id, *revision).await?;
             txn.commit().await?;
             written += 1;
@@ -404,12 +402,19 @@ impl OrgReplica {
         Ok((written, deleted))
     }
 
-    /// The table and id of the row an event of org's writes.
-    fn row_of(event: &Event) -> Option<(&'static str, Uuid)> {
+    /// The table, aggregate kind (as positions name it) and id of the row an event of
+    /// org's writes.
+    fn row_of(event: &Event) -> Option<(&'static str, &'static str, Uuid)> {
         match event {
-            Event::CompanyCreated(c) | Event::CompanyUpdated(c) => Some((COMPANIES, c.id)),
-            Event::LocationCreated(l) | Event::LocationUpdated(l) => Some((LOCATIONS, l.id)),
-            Event::CalendarCreated(c) | Event::CalendarUpdated(c) => Some((CALENDARS, c.id)),
+            Event::CompanyCreated(c) | Event::CompanyUpdated(c) => {
+                Some((COMPANIES, "org.company", c.id))
+            }
+            Event::LocationCreated(l) | Event::LocationUpdated(l) => {
+                Some((LOCATIONS, "org.location", l.id))
+            }
+            Event::CalendarCreated(c) | Event::CalendarUpdated(c) => {
+                Some((CALENDARS, "org.holiday_calendar", c.id))
+            }
             _ => None,
         }
     }

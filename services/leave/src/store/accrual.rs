@@ -7,11 +7,11 @@
 //! where the policy says so, carried days not taken within its months expire too.
 //! Every run is logged with its outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use roster_http::StoreError;
 use roster_storage::{DbError, Scope, ServiceDb};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Set,
@@ -20,7 +20,7 @@ use time::{Date, Month, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{accrual_run, leave_type, ledger_entry};
-use super::ledger::{ACCRUAL, EXPIRY, TAKEN};
+use super::ledger::{ACCRUAL, EXPIRY, TAKEN, sums};
 use crate::domain::{Accrual, Days, carried_left, credit, expires_at_year_end, periods_due};
 
 /// Rows per insert statement.
@@ -114,32 +114,6 @@ async fn insert_once(
     Ok(written)
 }
 
-/// The sum of the company's ledger lines that `filter` keeps, per (employee, type).
-async fn sums(
-    conn: &impl ConnectionTrait,
-    company_id: Uuid,
-    filter: Condition,
-) -> Result<HashMap<(Uuid, Uuid), Days>, DbError> {
-    let rows = ledger_entry::Entity::find()
-        .select_only()
-        .column(ledger_entry::Column::EmployeeId)
-        .column(ledger_entry::Column::LeaveTypeId)
-        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
-        .filter(ledger_entry::Column::CompanyId.eq(company_id))
-        .filter(filter)
-        .group_by(ledger_entry::Column::EmployeeId)
-        .group_by(ledger_entry::Column::LeaveTypeId)
-        .into_tuple::<(Uuid, Uuid, Option<i64>)>()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(employee, kind, total)| {
-            ((employee, kind), Days::from_thousandths(total.unwrap_or(0)))
-        })
-        .collect())
-}
-
 /// The first day of the month `months` after January of `year`.
 fn months_into(year: i32, months: i32) -> Option<Date> {
     let (year, month) = (year + months.div_euclid(12), months.rem_euclid(12) + 1);
@@ -183,6 +157,9 @@ async fn year_ends(
             created_at: Set(now),
         }
     };
+    // A turn is closed for a type in one transaction for all its employees: a type
+    // whose line of that period exists is done, and costs no more queries.
+    let done = closed_periods(txn, company_id).await?;
     let mut lines = Vec::new();
     for year in first..=today.year() {
         let (Some(new_year), Some(last_day)) = (
@@ -191,18 +168,31 @@ async fn year_ends(
         ) else {
             continue;
         };
+        let (closing_key, carried_key) = ((year - 1).to_string(), format!("{}-carried", year - 1));
+        let due: Vec<(&leave_type::Model, bool, Option<Date>)> = types
+            .iter()
+            .filter(|t| t.accrual_start < new_year)
+            .filter_map(|t| {
+                let close = !done.contains(&(t.id, closing_key.clone()));
+                let until = t
+                    .carry_forward_expiry_months
+                    .and_then(|months| months_into(year, months))
+                    .filter(|until| *until <= today)
+                    .filter(|_| !done.contains(&(t.id, carried_key.clone())));
+                (close || until.is_some()).then_some((t, close, until))
+            })
+            .collect();
+        if due.is_empty() {
+            continue;
+        }
         let closing = sums(
             txn,
             company_id,
             Condition::all().add(ledger_entry::Column::EffectiveDate.lte(last_day)),
         )
         .await?;
-        for t in types.iter().filter(|t| t.accrual_start < new_year) {
+        for (t, close, until) in due {
             let cap = Days::from_thousandths(t.carry_forward_max);
-            let until = t
-                .carry_forward_expiry_months
-                .and_then(|months| months_into(year, months))
-                .filter(|until| *until <= today);
             let taken_since = match until {
                 Some(until) => {
                     let taken = Condition::all()
@@ -220,17 +210,19 @@ async fn year_ends(
                 };
                 let expired = expires_at_year_end(closed, cap);
                 let carried = closed - expired;
-                lines.push(line(
-                    *employee_id,
-                    t,
-                    expired,
-                    new_year,
-                    (year - 1).to_string(),
-                    format!(
-                        "{} closed at {closed} days: {carried} carried forward, {expired} expired",
-                        year - 1
-                    ),
-                ));
+                if close {
+                    lines.push(line(
+                        *employee_id,
+                        t,
+                        expired,
+                        new_year,
+                        closing_key.clone(),
+                        format!(
+                            "{} closed at {closed} days: {carried} carried forward, {expired} expired",
+                            year - 1
+                        ),
+                    ));
+                }
                 if let Some(until) = until {
                     let taken = -taken_since
                         .get(&(*employee_id, t.id))
@@ -242,7 +234,7 @@ async fn year_ends(
                         t,
                         left,
                         until,
-                        format!("{}-carried", year - 1),
+                        carried_key.clone(),
                         format!("{left} of the {carried} days carried from {} were not taken by {until}", year - 1),
                     ));
                 }
@@ -250,6 +242,27 @@ async fn year_ends(
         }
     }
     Ok(lines)
+}
+
+/// The (type, period) of every expiry line the company has: the turns closed.
+async fn closed_periods(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+) -> Result<HashSet<(Uuid, String)>, DbError> {
+    let rows = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::LeaveTypeId)
+        .column(ledger_entry::Column::Period)
+        .distinct()
+        .filter(ledger_entry::Column::CompanyId.eq(company_id))
+        .filter(ledger_entry::Column::Kind.eq(EXPIRY))
+        .into_tuple::<(Uuid, Option<String>)>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, period)| Some((kind, period?)))
+        .collect())
 }
 
 /// The latest period credited to each (employee, type) of the company.

@@ -1,11 +1,13 @@
 //! The ledger: every line of every balance, and the balances it sums to.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roster_http::{StoreError, Viewer};
-use roster_storage::{ServiceDb, Tenant};
+use roster_storage::{DbError, ServiceDb, Tenant};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -81,22 +83,47 @@ pub async fn entries(
         .await?)
 }
 
-/// The balance of one employee and type: the sum of its lines.
+/// The sum of the company's ledger lines that `filter` keeps, per (employee, type).
+pub(crate) async fn sums(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    filter: Condition,
+) -> Result<HashMap<(Uuid, Uuid), Days>, DbError> {
+    let rows = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::EmployeeId)
+        .column(ledger_entry::Column::LeaveTypeId)
+        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+        .filter(ledger_entry::Column::CompanyId.eq(company_id))
+        .filter(filter)
+        .group_by(ledger_entry::Column::EmployeeId)
+        .group_by(ledger_entry::Column::LeaveTypeId)
+        .into_tuple::<(Uuid, Uuid, Option<i64>)>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(employee, kind, total)| {
+            ((employee, kind), Days::from_thousandths(total.unwrap_or(0)))
+        })
+        .collect())
+}
+
+/// The balance of one employee and type: the sum of its lines, summed by the database.
 pub(crate) async fn balance_of(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     employee_id: Uuid,
     leave_type_id: Uuid,
 ) -> Result<Days, StoreError> {
-    Ok(ledger_entry::Entity::find()
-        .filter(ledger_entry::Column::CompanyId.eq(tenant.company_id()))
-        .filter(ledger_entry::Column::EmployeeId.eq(employee_id))
-        .filter(ledger_entry::Column::LeaveTypeId.eq(leave_type_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|line| Days::from_thousandths(line.amount))
-        .sum())
+    let only = Condition::all()
+        .add(ledger_entry::Column::EmployeeId.eq(employee_id))
+        .add(ledger_entry::Column::LeaveTypeId.eq(leave_type_id));
+    let sums = sums(conn, tenant.company_id(), only).await?;
+    Ok(sums
+        .get(&(employee_id, leave_type_id))
+        .copied()
+        .unwrap_or_default())
 }
 
 /// Every balance of `employee_id`, one per leave type of the company, by type name.
