@@ -481,6 +481,9 @@ impl Consumer {
         // A handler may have recorded events of its own: the service's relay (if it
         // has one) publishes them at once.
         outbox::commit(&self.db, txn).await?;
+        if !applying.is_empty() {
+            self.db.applied_signal().send_replace(());
+        }
         let now = OffsetDateTime::now_utc();
         let mut lags = HashMap::new();
         for (job, outcome) in jobs.iter().zip(&outcomes) {
@@ -583,6 +586,7 @@ impl Consumer {
             .exec(&txn)
             .await?;
         outbox::commit(&self.db, txn).await?;
+        self.db.applied_signal().send_replace(());
         Ok(match applied_before {
             true => Retried::AlreadyApplied,
             false => Retried::Applied,

@@ -2,6 +2,7 @@
 
 mod error;
 mod events;
+mod notifications;
 mod secret;
 mod security;
 mod storage;
@@ -16,7 +17,8 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 pub use events::{BusConfig, BusKind, EventsConfig};
-pub use secret::{DatabaseUrl, NatsUrl, Secret};
+pub use notifications::{EmailTransport, NotificationsConfig};
+pub use secret::{DatabaseUrl, NatsUrl, Secret, SmtpUrl};
 pub use security::{
     Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
 };
@@ -37,6 +39,7 @@ pub struct Config {
     pub bus: BusConfig,
     pub events: EventsConfig,
     pub security: SecurityConfig,
+    pub notifications: NotificationsConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
     /// over `[storage]`, resolved and validated at load.
@@ -207,6 +210,7 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
     config.bus.validate()?;
     config.events.validate(&config.bus)?;
     config.security.validate()?;
+    config.notifications.validate()?;
     for (name, service) in &config.services {
         if service.storage.is_none() {
             continue;

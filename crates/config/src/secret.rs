@@ -5,31 +5,75 @@ use serde::{Deserialize, Deserializer};
 /// A secret string: its `Debug` shows `[REDACTED]`, never the value.
 pub type Secret = secrecy::SecretString;
 
-/// A PostgreSQL URL. It may carry a password, so it prints with the password masked.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(url::Url);
+/// Declares a URL type that may carry a password and so prints with it masked:
+/// `parse` accepts the schemes named, `expose` hands the URL to a client.
+macro_rules! masked_url {
+    ($(#[$doc:meta])* $name:ident, [$($scheme:literal),+], $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(url::Url);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, String> {
+                parse_url(s, &[$($scheme),+], $expected).map(Self)
+            }
+
+            /// The URL with its password; pass it to a client, never to a log.
+            pub fn expose(&self) -> &url::Url {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_masked(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({self})", stringify!($name))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+masked_url!(
+    /// A PostgreSQL URL.
+    DatabaseUrl,
+    ["postgres", "postgresql"],
+    "postgres://"
+);
 
 impl DatabaseUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        parse_url(s, &["postgres", "postgresql"], "postgres://").map(Self)
-    }
-
-    /// The URL with its password; pass it to a driver, never to a log.
-    pub fn expose(&self) -> &url::Url {
-        &self.0
-    }
-
     /// The database the URL names, if any.
     pub fn database(&self) -> Option<&str> {
         self.0.path().strip_prefix('/').filter(|db| !db.is_empty())
     }
 }
 
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_masked(&self.0, f)
-    }
-}
+masked_url!(
+    /// A NATS server URL (`nats://` or `tls://`).
+    NatsUrl,
+    ["nats", "tls"],
+    "nats:// or tls://"
+);
+
+masked_url!(
+    /// An SMTP server URL with the user and password to log in with, if any:
+    /// `smtps://` for TLS from the start, `smtp://...?tls=required` for STARTTLS,
+    /// plain `smtp://` unencrypted (a local relay only).
+    SmtpUrl,
+    ["smtp", "smtps"],
+    "smtp:// or smtps://"
+);
 
 /// A URL with one of `schemes` and a host.
 fn parse_url(s: &str, schemes: &[&str], expected: &str) -> Result<url::Url, String> {
@@ -54,54 +98,6 @@ fn write_masked(url: &url::Url, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let _ = masked.set_password(Some("********"));
     }
     f.write_str(masked.as_str())
-}
-
-/// A NATS server URL (`nats://` or `tls://`). It may carry a user and password, so it
-/// prints with the password masked.
-#[derive(Clone, PartialEq, Eq)]
-pub struct NatsUrl(url::Url);
-
-impl NatsUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        parse_url(s, &["nats", "tls"], "nats:// or tls://").map(Self)
-    }
-
-    /// The URL with its password; pass it to a client, never to a log.
-    pub fn expose(&self) -> &url::Url {
-        &self.0
-    }
-}
-
-impl fmt::Display for NatsUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_masked(&self.0, f)
-    }
-}
-
-impl fmt::Debug for NatsUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "NatsUrl({self})")
-    }
-}
-
-impl<'de> Deserialize<'de> for NatsUrl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({self})")
-    }
-}
-
-impl<'de> Deserialize<'de> for DatabaseUrl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]

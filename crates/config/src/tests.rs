@@ -229,3 +229,37 @@ fn retries_back_off_doubling_up_to_ten_seconds() {
         [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]
     );
 }
+
+#[test]
+fn smtp_needs_a_server_and_its_password_never_prints() {
+    Jail::expect_with(|jail| {
+        jail.set_env("ROSTER_NOTIFICATIONS__EMAIL", "smtp");
+        let missing = load(None, &[]).unwrap_err().to_string();
+        assert!(missing.contains("notifications.smtp_url"), "{missing}");
+        jail.set_env(
+            "ROSTER_NOTIFICATIONS__SMTP_URL",
+            "smtps://hr:hunter2@smtp.example.com",
+        );
+        let config = load(None, &[]).unwrap();
+        let url = config.notifications.smtp_url.as_ref().unwrap();
+        assert!(!format!("{url} {url:?} {config:?}").contains("hunter2"));
+        assert_eq!(url.expose().password(), Some("hunter2"));
+        jail.set_env("ROSTER_NOTIFICATIONS__SMTP_URL", "http://smtp.example.com");
+        assert!(load(None, &[]).is_err());
+        Ok(())
+    });
+}
+
+#[test]
+fn deliveries_back_off_doubling_up_to_the_maximum() {
+    let config = NotificationsConfig {
+        retry_base_ms: 1_000,
+        retry_max_ms: 10_000,
+        ..NotificationsConfig::default()
+    };
+    let waits: Vec<u64> = (1..=6)
+        .map(|n| config.backoff(n).as_millis() as u64)
+        .collect();
+    assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+    assert_eq!(config.backoff(200).as_millis(), 10_000);
+}

@@ -552,14 +552,39 @@ pub async fn manager_of(
     company_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Uuid>, DbErr> {
-    let select = Query::select()
-        .column(Alias::new("manager_id"))
+    column_of(conn, company_id, id, "manager_id", false).await
+}
+
+/// Where to email active employee `id` of `company_id`, if they have an address (for
+/// a replica that keeps [`Field::Email`]).
+pub async fn email_of(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+) -> Result<Option<String>, DbErr> {
+    column_of(conn, company_id, id, "email", true).await
+}
+
+/// One nullable column of employee `id` of `company_id` (only while active, with
+/// `active`).
+async fn column_of<T: sea_orm::TryGetable>(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    id: Uuid,
+    column: &str,
+    active: bool,
+) -> Result<Option<T>, DbErr> {
+    let mut select = Query::select();
+    select
+        .column(Alias::new(column))
         .from(Alias::new(EMPLOYEES))
         .and_where(Expr::col(Alias::new("id")).eq(id))
-        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
-        .to_owned();
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id));
+    if active {
+        select.and_where(Expr::col(Alias::new("status")).eq(Employee::ACTIVE));
+    }
     match conn.query_one(&select).await? {
-        Some(row) => row.try_get("", "manager_id"),
+        Some(row) => row.try_get("", column),
         None => Ok(None),
     }
 }

@@ -36,6 +36,7 @@ pub struct ServiceDb {
     place: String,
     ping_timeout: std::time::Duration,
     outbox: std::sync::Arc<tokio::sync::Notify>,
+    applied: std::sync::Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl fmt::Debug for ServiceDb {
@@ -112,6 +113,7 @@ impl ServiceDb {
             place,
             ping_timeout: config.acquire_timeout(),
             outbox: std::sync::Arc::default(),
+            applied: std::sync::Arc::new(tokio::sync::watch::Sender::new(())),
         })
     }
 
@@ -183,6 +185,13 @@ impl ServiceDb {
     /// relay publishes at once rather than at its next poll. Shared by every clone.
     pub fn outbox_signal(&self) -> &tokio::sync::Notify {
         &self.outbox
+    }
+
+    /// Raised after this process's consumer commits the effects of events, so what
+    /// shows them (a notification stream, a sender) looks again at once. Shared by
+    /// every clone; subscribe to wait for it.
+    pub fn applied_signal(&self) -> &tokio::sync::watch::Sender<()> {
+        &self.applied
     }
 
     /// Answers within the acquire timeout whether the database takes queries.

@@ -36,13 +36,14 @@ impl Topology {
     }
 }
 
-/// One test's configuration and data. Dropping it removes the data: the SQLite
-/// directory, or the PostgreSQL databases, schemas and roles under its prefix.
+/// One test's configuration and data. Dropping it removes the data: its directory
+/// (SQLite databases, email written as files) and the PostgreSQL databases, schemas
+/// and roles under its prefix.
 pub struct Installation {
     topology: Topology,
     config: Config,
     services: Vec<&'static str>,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
 }
 
 impl fmt::Debug for Installation {
@@ -112,12 +113,19 @@ impl Installation {
             iterations: 1,
             parallelism: 1,
         };
-        let dir = match topology {
-            Topology::Sqlite => {
-                let dir = tempfile::tempdir().expect("cannot create a temporary directory");
-                config.storage.dir = dir.path().to_owned();
-                Some(dir)
-            }
+        // Notifications are tried again soon and may post to this machine's test
+        // receivers.
+        config.notifications.retry_base_ms = 100;
+        config.notifications.retry_max_ms = 400;
+        config.notifications.max_attempts = 3;
+        config.notifications.webhook_timeout_ms = 5_000;
+        config.notifications.webhook_private_networks = true;
+        // The installation's files (SQLite databases, email written as files) are
+        // its own.
+        let dir = tempfile::tempdir().expect("cannot create a temporary directory");
+        config.storage.dir = dir.path().to_owned();
+        match topology {
+            Topology::Sqlite => {}
             Topology::PgPerService | Topology::PgSchemas => {
                 let url = postgres_url()?;
                 let id = uuid::Uuid::new_v4().simple().to_string();
@@ -137,9 +145,8 @@ impl Installation {
                     config.bus.url = Some(url);
                     config.bus.prefix = prefix;
                 }
-                None
             }
-        };
+        }
         Some(Self {
             topology,
             config,

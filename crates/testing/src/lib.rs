@@ -339,10 +339,18 @@ impl TestApp {
         Self::read(request.send().await.expect("the request failed")).await
     }
 
+    /// The answer with its body, except a stream of server-sent events, which never
+    /// ends: its body is left unread (null).
     async fn read(response: reqwest::Response) -> TestResponse {
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.expect("cannot read the body");
+        let streams = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+        let text = match streams {
+            true => String::new(),
+            false => response.text().await.expect("cannot read the body"),
+        };
         let body = match text.is_empty() {
             true => Value::Null,
             false => serde_json::from_str(&text).unwrap_or(Value::String(text)),

@@ -3,16 +3,24 @@
 mod api;
 mod migrations;
 pub mod render;
+pub mod send;
 pub mod store;
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use minijinja::Value;
-use roster_events::{Employee, Envelope, Event, LeaveRequest, Task};
+use roster_events::{Envelope, Event, LeaveRequest, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef, nothing_to_start};
+use roster_secrets::DataKey;
+use roster_service::{Background, Consumes, ServiceContext, ServiceDef};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use render::{LEAVE_AWAITING, LEAVE_DECIDED, TASK_ASSIGNED, TASK_UNASSIGNED, Template, WELCOME};
+use send::Sender;
+use send::mail::Mailer;
+use store::deliveries::{Channel, NewDelivery};
 use store::notifications::NewNotification;
 
 /// The notifications service.
@@ -21,13 +29,40 @@ pub const SERVICE: ServiceDef = ServiceDef {
     migrations: migrations::all,
     routes: api::routes,
     access: api::ACCESS,
-    start: nothing_to_start,
+    start,
     publishes: false,
     consumes: Some(Consumes {
         from: &["people", "tasks", "leave"],
         handler: &HANDLER,
     }),
 };
+
+/// What the routes need that start builds: the key that seals webhooks' secrets.
+#[derive(Debug)]
+pub(crate) struct Keys {
+    pub(crate) data_key: DataKey,
+}
+
+/// Starts the sender of email and webhook deliveries.
+fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
+    Box::pin(async move {
+        metrics::describe_counter!(
+            send::DELIVERIES,
+            "Email and webhook deliveries settled, by channel and the status they reached."
+        );
+        let config = &ctx.config.notifications;
+        let data_key = DataKey::from_config(&ctx.config.security)
+            .map_err(|e| anyhow::anyhow!("notifications: {e}"))?;
+        let mailer = Mailer::new(config, &ctx.config.storage_for(SERVICE.name).dir)?;
+        if let Some(dir) = mailer.dir() {
+            tracing::info!(dir = %dir.display(), "email is written as .eml files, not sent");
+        }
+        let sender = Sender::new(ctx.db.clone(), config.clone(), mailer, data_key.clone())?;
+        ctx.provide(Arc::new(Keys { data_key }))?;
+        let run: BoxFuture<'static, ()> = Box::pin(sender.run());
+        Ok(vec![run])
+    })
+}
 
 /// The employees notifications keeps a copy of, and what of them.
 pub const REPLICA: Replica = Replica {
@@ -38,8 +73,9 @@ static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &NOTIFY);
 static NOTIFY: Notify = Notify;
 
 /// Turns the events that concern someone into their notifications: a welcome to a
-/// new employee, a task to its new assignee (unless they assigned it themselves), and
-/// to a task's creator the news that it lost its assignee, who left.
+/// new employee, a task to its new assignee (unless they assigned it themselves), to
+/// a task's creator the news that it lost its assignee, who left, to a manager a
+/// report's leave request to decide, and to an employee the decision on theirs.
 #[derive(Debug)]
 struct Notify;
 
@@ -52,56 +88,121 @@ impl Reaction for Notify {
         event: &Event,
         written: bool,
     ) -> anyhow::Result<()> {
-        let note = match event {
-            Event::EmployeeCreated(employee) if written => Some(welcome(envelope, employee)?),
-            Event::TaskCreated(task) | Event::TaskUpdated(task) => about_task(envelope, task)?,
+        let notice = match event {
+            Event::EmployeeCreated(employee) if written => Some(Notice {
+                to: employee.id,
+                template: &WELCOME,
+                context: render::employee_context(employee),
+                link: None,
+            }),
+            Event::TaskCreated(task) | Event::TaskUpdated(task) => about_task(task),
             Event::LeaveRequested(request) | Event::LeaveRequestUpdated(request) => {
                 about_leave(txn, envelope, request).await?
             }
             _ => None,
         };
-        store::notifications::insert_all(txn, note.into_iter().collect()).await?;
-        Ok(())
+        match notice {
+            Some(notice) => give(txn, envelope, notice).await,
+            None => Ok(()),
+        }
     }
 }
 
-fn note(
-    envelope: &Envelope,
-    employee_id: Uuid,
-    template: &Template,
-    context: &Value,
+/// A notification to give: to whom, of which kind, with what its template is given.
+struct Notice {
+    to: Uuid,
+    template: &'static Template,
+    context: Value,
     link: Option<String>,
-) -> anyhow::Result<NewNotification> {
-    let (title, body) = render::render(template, context)?;
-    Ok(NewNotification {
-        company_id: envelope.company_id,
-        employee_id,
-        kind: template.kind,
-        title,
-        body,
-        link,
-        event_id: envelope.id,
-    })
 }
 
-fn welcome(envelope: &Envelope, employee: &Employee) -> anyhow::Result<NewNotification> {
-    let context = minijinja::context! { employee => Value::from_serialize(employee) };
-    note(envelope, employee.id, &WELCOME, &context, None)
+/// Gives `notice` by every channel its recipient has on for its kind, in the
+/// company's wording: in-app at once, email and webhooks queued for the sender.
+async fn give(
+    txn: &DatabaseTransaction,
+    envelope: &Envelope,
+    notice: Notice,
+) -> anyhow::Result<()> {
+    let company_id = envelope.company_id;
+    let kind = notice.template.kind;
+    let wording = store::templates::wording(txn, company_id, notice.template).await?;
+    let (title, body) = render::render(&wording.title, &wording.body, &notice.context)?;
+    let title: String = title.chars().take(render::MAX_TITLE).collect();
+    let on = store::preferences::channels(txn, company_id, notice.to, kind).await?;
+    let mut deliveries = Vec::new();
+    if on.email
+        && let Some(address) = roster_replica::email_of(txn, company_id, notice.to).await?
+    {
+        deliveries.push(NewDelivery {
+            company_id,
+            employee_id: notice.to,
+            event_id: envelope.id,
+            kind,
+            channel: Channel::Email,
+            target: address,
+            webhook_id: None,
+            subject: title.clone(),
+            body: body.clone(),
+        });
+    }
+    for hook in store::webhooks::receiving(txn, company_id, kind).await? {
+        let payload = serde_json::json!({
+            "kind": kind,
+            "event_id": envelope.id,
+            "company_id": company_id,
+            "employee_id": notice.to,
+            "title": title,
+            "body": body,
+            "link": notice.link,
+            "occurred_at": envelope.occurred_at.format(&time::format_description::well_known::Rfc3339)?,
+        });
+        deliveries.push(NewDelivery {
+            company_id,
+            employee_id: notice.to,
+            event_id: envelope.id,
+            kind,
+            channel: Channel::Webhook,
+            target: hook.url,
+            webhook_id: Some(hook.id),
+            subject: title.clone(),
+            body: payload.to_string(),
+        });
+    }
+    store::deliveries::queue(txn, deliveries).await?;
+    if on.in_app {
+        store::notifications::insert_all(
+            txn,
+            vec![NewNotification {
+                company_id,
+                employee_id: notice.to,
+                kind,
+                title,
+                body,
+                link: notice.link,
+                event_id: envelope.id,
+            }],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Who learns of a task's change: its new assignee, or its creator when it lost its
 /// assignee to a departure.
-fn about_task(envelope: &Envelope, task: &Task) -> anyhow::Result<Option<NewNotification>> {
-    let context = minijinja::context! { task => Value::from_serialize(task) };
-    let link = Some(format!("/api/v1/tasks/{}", task.id));
+fn about_task(task: &Task) -> Option<Notice> {
     let (to, template) = match (task.assignee_id, task.previous_assignee_id) {
         (Some(to), before) if before != Some(to) && task.changed_by != Some(to) => {
             (to, &TASK_ASSIGNED)
         }
         (None, Some(_)) if task.changed_by.is_none() => (task.creator_id, &TASK_UNASSIGNED),
-        _ => return Ok(None),
+        _ => return None,
     };
-    note(envelope, to, template, &context, link).map(Some)
+    Some(Notice {
+        to,
+        template,
+        context: render::task_context(task),
+        link: Some(format!("/api/v1/tasks/{}", task.id)),
+    })
 }
 
 /// Who learns of a leave request's change: the manager who is to decide a new pending
@@ -110,7 +211,7 @@ async fn about_leave(
     txn: &DatabaseTransaction,
     envelope: &Envelope,
     request: &LeaveRequest,
-) -> anyhow::Result<Option<NewNotification>> {
+) -> anyhow::Result<Option<Notice>> {
     let (to, template) = match (request.status.as_str(), request.previous_status.as_deref()) {
         ("pending", None) => match request.manager_id {
             Some(manager) => (manager, &LEAVE_AWAITING),
@@ -131,16 +232,10 @@ async fn about_leave(
         .await?
         .into_iter()
         .next();
-    // Rust prints 3.0 as 3 and 2.5 as 2.5.
-    let days = (request.days as f64 / 1000.0).to_string();
-    let context = minijinja::context! {
-        request => Value::from_serialize(request),
-        employee => minijinja::context! {
-            name => employee.as_ref().map(|e| e.name.clone()),
-            surname => employee.as_ref().map(|e| e.surname.clone()),
-        },
-        days => days,
-    };
-    let link = Some("/api/v1/leave/requests".to_owned());
-    note(envelope, to, template, &context, link).map(Some)
+    Ok(Some(Notice {
+        to,
+        template,
+        context: render::leave_context(request, employee.as_ref()),
+        link: Some("/api/v1/leave/requests".to_owned()),
+    }))
 }

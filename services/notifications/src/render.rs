@@ -1,21 +1,34 @@
 //! What a notification says, rendered from a template with the event's data (never
-//! by pasting strings together). Each kind has a default title and body.
+//! by pasting strings together). Each kind has a default title and body; a company
+//! may word any kind its own way (`store::templates`).
 
-use minijinja::{Environment, Value};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+use roster_events::{Employee, LeaveRequest, Task};
+use roster_replica::Person;
+use time::{Date, Month};
+use uuid::Uuid;
 
 /// A kind of notification and its default templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Template {
     pub kind: &'static str,
     pub title: &'static str,
     pub body: &'static str,
+    /// What the templates of this kind are given, with made-up values: a company's
+    /// own wording is checked against it before it is kept.
+    pub sample: fn() -> Value,
 }
+
+/// The longest title and body a company may write.
+pub const MAX_TITLE: usize = 300;
+pub const MAX_BODY: usize = 10_000;
 
 /// A task was assigned to you.
 pub const TASK_ASSIGNED: Template = Template {
     kind: "task.assigned",
     title: "New task: {{ task.title }}",
     body: "You were assigned \"{{ task.title }}\"{% if task.due_date %}, due {{ task.due_date }}{% endif %}.",
+    sample: task_sample,
 };
 
 /// A task you created lost its assignee, who left.
@@ -23,6 +36,7 @@ pub const TASK_UNASSIGNED: Template = Template {
     kind: "task.unassigned",
     title: "Unassigned: {{ task.title }}",
     body: "\"{{ task.title }}\" has no assignee any more: the person it was assigned to left. It needs someone new.",
+    sample: task_sample,
 };
 
 /// A report asks for leave: it awaits your approval.
@@ -30,6 +44,7 @@ pub const LEAVE_AWAITING: Template = Template {
     kind: "leave.awaiting_approval",
     title: "Leave to approve: {{ employee.name }} {{ employee.surname }}",
     body: "{{ employee.name }} {{ employee.surname }} asks for {{ days }} days of {{ request.leave_type_name }}, {{ request.start_date }} to {{ request.end_date }}. It awaits your approval.",
+    sample: leave_sample,
 };
 
 /// Your leave request was approved or rejected.
@@ -37,6 +52,7 @@ pub const LEAVE_DECIDED: Template = Template {
     kind: "leave.decided",
     title: "Leave {{ request.status }}: {{ request.leave_type_name }}",
     body: "Your {{ request.leave_type_name }} from {{ request.start_date }} to {{ request.end_date }} ({{ days }} days) was {{ request.status }}.",
+    sample: leave_sample,
 };
 
 /// Welcome on onboarding.
@@ -44,34 +60,177 @@ pub const WELCOME: Template = Template {
     kind: "welcome",
     title: "Welcome, {{ employee.name }}!",
     body: "Your Roster account is ready, {{ employee.name }} {{ employee.surname }}. Your tasks, leave and check-ins are all here.",
+    sample: employee_sample,
 };
 
-/// Renders a template's title and body with `context`.
-pub fn render(template: &Template, context: &Value) -> Result<(String, String), minijinja::Error> {
+/// Every kind of notification.
+pub const ALL: [&Template; 5] = [
+    &WELCOME,
+    &TASK_ASSIGNED,
+    &TASK_UNASSIGNED,
+    &LEAVE_AWAITING,
+    &LEAVE_DECIDED,
+];
+
+/// The kind named `kind`, if there is one.
+pub fn kind(kind: &str) -> Option<&'static Template> {
+    ALL.into_iter().find(|t| t.kind == kind)
+}
+
+/// What a welcome is given: the employee.
+pub fn employee_context(employee: &Employee) -> Value {
+    context! { employee => Value::from_serialize(employee) }
+}
+
+/// What a task's notification is given: the task.
+pub fn task_context(task: &Task) -> Value {
+    context! { task => Value::from_serialize(task) }
+}
+
+/// What a leave request's notification is given: the request, the employee's names
+/// and the days as a person writes them (3, 2.5).
+pub fn leave_context(request: &LeaveRequest, employee: Option<&Person>) -> Value {
+    context! {
+        request => Value::from_serialize(request),
+        employee => context! {
+            name => employee.map(|e| e.name.clone()),
+            surname => employee.map(|e| e.surname.clone()),
+        },
+        // Rust prints 3.0 as 3 and 2.5 as 2.5.
+        days => (request.days as f64 / 1000.0).to_string(),
+    }
+}
+
+const SAMPLE_ID: Uuid = Uuid::from_u128(0x0192_f0c8_0000_7000_8000_0000_0000_0001);
+
+fn sample_date() -> Date {
+    Date::from_calendar_date(2026, Month::December, 21).unwrap_or(Date::MIN)
+}
+
+fn employee_sample() -> Value {
+    employee_context(&Employee {
+        id: SAMPLE_ID,
+        company_id: SAMPLE_ID,
+        email: "sam@example.com".to_owned(),
+        name: "Sam".to_owned(),
+        surname: "Rivera".to_owned(),
+        role: "employee".to_owned(),
+        position: Some("Engineer".to_owned()),
+        phone: Some("+44 20 7946 0000".to_owned()),
+        manager_id: Some(SAMPLE_ID),
+        hire_date: Some(sample_date()),
+        status: "active".to_owned(),
+        team_ids: vec![SAMPLE_ID],
+    })
+}
+
+fn task_sample() -> Value {
+    task_context(&Task {
+        id: SAMPLE_ID,
+        title: "Fix the front door".to_owned(),
+        status: "todo".to_owned(),
+        assignee_id: Some(SAMPLE_ID),
+        creator_id: SAMPLE_ID,
+        due_date: Some(sample_date()),
+        previous_assignee_id: Some(SAMPLE_ID),
+        changed_by: Some(SAMPLE_ID),
+    })
+}
+
+fn leave_sample() -> Value {
+    let request = LeaveRequest {
+        id: SAMPLE_ID,
+        employee_id: SAMPLE_ID,
+        leave_type_id: SAMPLE_ID,
+        leave_type_name: "Annual leave".to_owned(),
+        start_date: sample_date(),
+        end_date: sample_date(),
+        days: 3000,
+        status: "approved".to_owned(),
+        previous_status: Some("pending".to_owned()),
+        manager_id: Some(SAMPLE_ID),
+        changed_by: Some(SAMPLE_ID),
+    };
+    let employee = Person {
+        id: SAMPLE_ID,
+        name: "Sam".to_owned(),
+        surname: "Rivera".to_owned(),
+    };
+    leave_context(&request, Some(&employee))
+}
+
+/// Renders a title and body with `context`; a name the context lacks renders empty.
+pub fn render(
+    title: &str,
+    body: &str,
+    context: &Value,
+) -> Result<(String, String), minijinja::Error> {
     let env = Environment::new();
     Ok((
-        env.render_str(template.title, context)?,
-        env.render_str(template.body, context)?,
+        env.render_str(title, context)?,
+        env.render_str(body, context)?,
     ))
+}
+
+/// Checks a company's own wording of `template`'s kind: each part within its length,
+/// valid syntax, and only names the kind's templates are given (tried on its sample,
+/// where an unknown name is an error rather than an empty string).
+pub fn check(template: &Template, title: &str, body: &str) -> Result<(), String> {
+    if title.trim().is_empty() || title.chars().count() > MAX_TITLE {
+        return Err(format!("title: must be 1 to {MAX_TITLE} characters"));
+    }
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY {
+        return Err(format!("body: must be 1 to {MAX_BODY} characters"));
+    }
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let sample = (template.sample)();
+    for (part, text) in [("title", title), ("body", body)] {
+        env.render_str(text, &sample)
+            .map_err(|e| format!("{part}: {}", e.detail().unwrap_or(&e.to_string())))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use minijinja::context;
-
     use super::*;
 
     #[test]
     fn templates_render_what_they_are_given_as_it_is() {
         let task = context! { title => "Fix \"the\" <door>", due_date => "2026-12-15" };
-        let (title, body) = render(&TASK_ASSIGNED, &context! { task }).unwrap();
+        let (title, body) =
+            render(TASK_ASSIGNED.title, TASK_ASSIGNED.body, &context! { task }).unwrap();
         assert_eq!(title, "New task: Fix \"the\" <door>");
         assert_eq!(
             body,
             "You were assigned \"Fix \"the\" <door>\", due 2026-12-15."
         );
         let task = context! { title => "Plan", due_date => () };
-        let (_, body) = render(&TASK_ASSIGNED, &context! { task }).unwrap();
+        let (_, body) =
+            render(TASK_ASSIGNED.title, TASK_ASSIGNED.body, &context! { task }).unwrap();
         assert_eq!(body, "You were assigned \"Plan\".");
+    }
+
+    #[test]
+    fn every_default_passes_its_own_check() {
+        for template in ALL {
+            assert_eq!(
+                check(template, template.title, template.body),
+                Ok(()),
+                "{}",
+                template.kind
+            );
+        }
+    }
+
+    #[test]
+    fn a_wording_with_an_unknown_name_or_bad_syntax_is_refused() {
+        let unknown = check(&TASK_ASSIGNED, "{{ task.titel }}", "x").unwrap_err();
+        assert!(unknown.starts_with("title: "), "{unknown}");
+        let syntax = check(&WELCOME, "Hi", "{% if %}").unwrap_err();
+        assert!(syntax.starts_with("body: "), "{syntax}");
+        assert!(check(&WELCOME, "", "x").is_err());
+        assert!(check(&WELCOME, "Hi {{ employee.name }}", "Welcome").is_ok());
     }
 }

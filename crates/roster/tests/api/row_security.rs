@@ -6,7 +6,7 @@
 
 use roster::SERVICES;
 use roster_storage::{ALL_COMPANIES_SETTING, COMPANY_SETTING};
-use roster_testing::{StatusCode, TestApp, Topology, pg_location, postgres_topology_tests};
+use roster_testing::{Method, StatusCode, TestApp, Topology, pg_location, postgres_topology_tests};
 use serde_json::json;
 use sqlx::{Connection, PgConnection, Row};
 
@@ -27,7 +27,8 @@ const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 /// Gives the company a row in every table: a team, a location, a holiday, a task, an
 /// employee in the team (with their account and saga), a tag and a manual check-in, a
-/// leave type, days granted and a request.
+/// leave type, days granted and a request, a webhook, a template, preferences and a
+/// delivered email.
 async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
     let post = |path: &'static str, body: serde_json::Value| async move {
         let answer = app.post(path, &company.admin, &body).await;
@@ -90,6 +91,45 @@ async fn fill(app: &TestApp, company: &SignedUp, domain: &str) {
         json!({"leave_type_id": remote, "start_date": "2027-01-04", "end_date": "2027-01-05"}),
     )
     .await;
+    // Notifications: a webhook, a template, preferences, and a delivered email (the
+    // admin's welcome) with its attempt.
+    post(
+        "/api/v1/notifications/webhooks",
+        json!({"url": "https://hooks.example.com/roster", "kinds": ["leave.decided"]}),
+    )
+    .await;
+    for (path, body) in [
+        (
+            "/api/v1/notifications/templates/welcome",
+            json!({"title": "Hello {{ employee.name }}", "body": "Welcome aboard."}),
+        ),
+        (
+            "/api/v1/notifications/preferences",
+            json!({"kinds": {"task.assigned": {"email_enabled": false}}}),
+        ),
+    ] {
+        let answer = app
+            .request(Method::PUT, path, Some(&company.admin), Some(&body))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {:?}", answer.body);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .get(
+            "/api/v1/notifications/deliveries?status=delivered",
+            &company.admin,
+        )
+        .await
+        .body["items"]
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no email was delivered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Runs `sql` in a transaction scoped as the services scope theirs, then rolls back.
@@ -216,7 +256,7 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // checkin_changes; tasks' tasks and outbox; leave's org_companies, org_calendars,
     // org_holidays, leave_types, leave_ledger, leave_requests and outbox;
     // notifications' notifications.
-    assert_eq!(checked, 38, "tables checked for writes");
+    assert_eq!(checked, 43, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

@@ -1,7 +1,9 @@
 //! The notifications service's migrations: its replica of people's employees (with
-//! the inbox that feeds it), then the notifications.
+//! the inbox that feeds it), then the notifications, then their deliveries by email
+//! and webhook, the companies' templates and webhooks and each person's preferences.
 
 mod m20261201_000001_create_notifications;
+mod m20261203_000001_create_deliveries;
 
 use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
@@ -14,6 +16,11 @@ pub fn all() -> Migrations {
         name: "m20261201_000002_notifications_policies",
         tables: &TENANT_TABLES,
     }));
+    all.push(Box::new(m20261203_000001_create_deliveries::Migration));
+    all.push(Box::new(TenantPolicies {
+        name: "m20261203_000002_delivery_policies",
+        tables: &DELIVERY_TABLES,
+    }));
     all
 }
 
@@ -23,3 +30,27 @@ const TENANT_TABLES: [TenantTable; 1] = [TenantTable::Company {
     table: "notifications",
     column: "company_id",
 }];
+
+/// The tables of delivery, templates, preferences and webhooks, each company's own.
+const DELIVERY_TABLES: [TenantTable; 5] = [
+    TenantTable::Company {
+        table: "deliveries",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "delivery_attempts",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "templates",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "preferences",
+        column: "company_id",
+    },
+    TenantTable::Company {
+        table: "webhooks",
+        column: "company_id",
+    },
+];

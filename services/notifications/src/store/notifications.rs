@@ -5,7 +5,8 @@ use roster_http::{Cursor, StoreError};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -122,4 +123,21 @@ pub async fn mark_read(
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Up to `limit` of `employee_id`'s notifications with an id above `after`, oldest
+/// first: what a stream has not shown yet.
+pub async fn after(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    after: Uuid,
+    limit: u64,
+) -> Result<Vec<notification::Model>, StoreError> {
+    Ok(of(tenant, employee_id)
+        .filter(notification::Column::Id.gt(after))
+        .order_by_asc(notification::Column::Id)
+        .limit(limit)
+        .all(&db.read(tenant).await?)
+        .await?)
 }
