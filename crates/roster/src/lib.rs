@@ -100,6 +100,14 @@ pub enum Command {
         #[command(subcommand)]
         action: ReplicasAction,
     },
+    /// Checks how the installation stands: the bus, each service's database and
+    /// migrations, outboxes, dead letters, leave's accrual runs, notifications'
+    /// deliveries. Exits 1 when a check fails.
+    Doctor {
+        /// Only this service.
+        #[arg(long, value_parser = service_parser())]
+        service: Option<String>,
+    },
     /// Starts a Roster of its own in a topology, drives load at it and prints what it
     /// measured.
     Bench(bench::BenchArgs),

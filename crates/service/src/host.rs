@@ -284,6 +284,7 @@ pub async fn serve_router(
         }
     });
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let router = router.layer(axum::Extension(roster_http::Stopping(stopping_rx.clone())));
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod doctor;
 pub mod fault;
 mod health;
 mod host;

@@ -10,7 +10,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use roster_events::{Envelope, Event};
 use roster_replica::{Field, OrgPart, OrgReplica, Reaction, Replica, ReplicaHandler};
-use roster_service::{Background, Consumes, ServiceContext, ServiceDef};
+use roster_service::doctor::Finding;
+use roster_service::{Background, Consumes, ServiceContext, ServiceDb, ServiceDef};
 use sea_orm::DatabaseTransaction;
 use time::OffsetDateTime;
 
@@ -92,6 +93,40 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
         });
         Ok(vec![job])
     })
+}
+
+/// What `roster doctor` says of leave: how the accrual job's latest run went. A
+/// failed run, or one that never finished, fails; none for two intervals warns.
+pub async fn doctor(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
+    let Some(run) = store::accrual::latest_run(db).await? else {
+        return Ok(vec![Finding::warn(
+            "the accrual job has never run (it runs when leave starts, then hourly)",
+        )]);
+    };
+    let at = run
+        .started_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| run.started_at.to_string());
+    let age = OffsetDateTime::now_utc() - run.started_at;
+    let stale = age > ACCRUAL_INTERVAL * 2;
+    let finding = match run.outcome.as_str() {
+        "failed" => Finding::fail(format!(
+            "the accrual run of {at} failed: {}; the next run catches up what it missed",
+            run.error.as_deref().unwrap_or("no error recorded")
+        )),
+        "running" if stale => Finding::fail(format!(
+            "the accrual run of {at} never finished (the process stopped mid-run?); the next run catches up"
+        )),
+        "running" => Finding::ok(format!("an accrual run is under way since {at}")),
+        _ if stale => Finding::warn(format!(
+            "the accrual job last ran at {at}, over two hours ago: is leave running?"
+        )),
+        _ => Finding::ok(format!(
+            "the accrual run of {at} succeeded: {} ledger lines over {} employees",
+            run.credited, run.employees
+        )),
+    };
+    Ok(vec![finding])
 }
 
 async fn accrue(ctx: &ServiceContext) {

@@ -13,7 +13,8 @@ use minijinja::Value;
 use roster_events::{Envelope, Event, LeaveRequest, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_secrets::DataKey;
-use roster_service::{Background, Consumes, ServiceContext, ServiceDef};
+use roster_service::doctor::Finding;
+use roster_service::{Background, Consumes, ServiceContext, ServiceDb, ServiceDef};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
@@ -62,6 +63,36 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
         let run: BoxFuture<'static, ()> = Box::pin(sender.run());
         Ok(vec![run])
     })
+}
+
+/// What `roster doctor` says of notifications: deliveries that failed or bounced in
+/// the last day (a warning: the far end refused), and deliveries overdue by more than
+/// five minutes (a failure: nothing is sending them).
+pub async fn doctor(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
+    let now = time::OffsetDateTime::now_utc();
+    let standing = store::deliveries::standing(
+        db,
+        now - time::Duration::DAY,
+        now - time::Duration::minutes(5),
+    )
+    .await?;
+    let mut findings = Vec::new();
+    if standing.overdue > 0 {
+        findings.push(Finding::fail(format!(
+            "{} email and webhook deliveries are overdue by more than five minutes: is notifications running?",
+            standing.overdue
+        )));
+    }
+    if standing.failed + standing.bounced > 0 {
+        findings.push(Finding::warn(format!(
+            "{} deliveries failed and {} bounced in the last 24 hours (GET /api/v1/notifications/deliveries?status=failed)",
+            standing.failed, standing.bounced
+        )));
+    }
+    if findings.is_empty() {
+        findings.push(Finding::ok("every email and webhook delivery is on time"));
+    }
+    Ok(findings)
 }
 
 /// The employees notifications keeps a copy of, and what of them.

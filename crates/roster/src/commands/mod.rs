@@ -2,6 +2,7 @@
 //! go to stderr.
 #![allow(clippy::print_stdout)]
 
+mod doctor;
 mod events;
 mod migrate;
 mod replicas;
@@ -30,6 +31,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         | Command::Seed
         | Command::Events { .. }
         | Command::Replicas { .. }
+        | Command::Doctor { .. }
         | Command::Bench(_) => None,
     };
     if let Some(port) = port {
@@ -72,6 +74,7 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
         } => rotate_keys(config).await,
         Command::Events { action } => events::run(&config, action).await,
         Command::Replicas { action } => replicas::run(&config, action).await,
+        Command::Doctor { service } => doctor::run(&config, service.as_deref()).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }

@@ -3,12 +3,14 @@
 
 use std::process::Command;
 
-use roster_testing::{Installation, StatusCode, Topology, topology_tests};
+use roster_storage::Scope;
+use roster_testing::{Installation, StatusCode, TestApp, Topology, topology_tests};
+use sea_orm::{ActiveModelTrait, Set};
 
 use roster::demo;
 use serde_json::{Value, json};
 
-use crate::process::{Server, installation_env, roster, run};
+use crate::process::{Server, installation_env, roster, roster_on, run};
 
 #[test]
 fn an_unknown_service_exits_2_with_the_list() {
@@ -47,12 +49,7 @@ async fn migrate_commands_report_and_exit_0(topology: Topology) {
         return;
     };
     let config = installation.config();
-    let migrate = |args: &[&str]| {
-        let mut command = roster();
-        command.arg("migrate").args(args);
-        installation_env(&mut command, config);
-        run(&mut command)
-    };
+    let migrate = |args: &[&str]| roster_on(config, &[&["migrate"], args].concat());
     let (code, stdout, stderr) = migrate(&["down", "--service", "org"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
@@ -215,7 +212,10 @@ async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topol
     };
     let start = || {
         let mut command = roster();
-        command.args(["up", "--port", "0"]);
+        // Longer than `exit` waits: the drain must not wait for its grace.
+        command
+            .args(["up", "--port", "0"])
+            .env("ROSTER_SERVER__SHUTDOWN_GRACE_SECS", "60");
         installation_env(&mut command, installation.config());
         Server::start(&mut command)
     };
@@ -229,6 +229,25 @@ async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topol
     // A new installation gets the demo company.
     let password = demo_password(server.lines.by_ref().map(Result::unwrap));
     demo_company_is_there(&server.url(""), &password).await;
+    // A notification stream is open: it ends with the server rather than holding
+    // the drain up.
+    let login = reqwest::Client::new()
+        .post(server.url("/api/v1/auth/login"))
+        .json(&json!({"email": demo::ADMIN.email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let mut stream = reqwest::Client::new()
+        .get(server.url("/api/v1/notifications/stream"))
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.chunk().await.unwrap().is_some());
 
     // Ctrl-C: the server drains and exits 0.
     let stop = |server: &Server| {
@@ -242,6 +261,7 @@ async fn up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c(topology: Topol
     assert_eq!(server.exit().await.code(), Some(0));
     let rest: Vec<String> = server.lines.by_ref().map(Result::unwrap).collect();
     assert_eq!(rest, ["Roster stopped."]);
+    while let Ok(Some(_)) = stream.chunk().await {}
 
     // Started again, it has a company already: nothing is seeded.
     let mut server = start();
@@ -255,12 +275,7 @@ async fn seed_makes_the_demo_company_once(topology: Topology) {
     let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
         return;
     };
-    let seed = || {
-        let mut command = roster();
-        command.arg("seed");
-        installation_env(&mut command, installation.config());
-        run(&mut command)
-    };
+    let seed = || roster_on(installation.config(), &["seed"]);
     let (code, stdout, stderr) = seed();
     assert_eq!(code, 0, "{stderr}");
     let password = demo_password(stdout.lines().map(str::to_owned));
@@ -275,7 +290,105 @@ async fn seed_makes_the_demo_company_once(topology: Topology) {
     demo_company_is_there(&server.url(""), &password).await;
 }
 
+/// Waits until leave's accrual job has logged a run that finished.
+async fn accrual_ran(app: &TestApp) {
+    use roster_leave::store::entities::accrual_run;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let conn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
+        let done = accrual_run::Entity::find()
+            .filter(accrual_run::Column::Outcome.ne("running"))
+            .one(&conn)
+            .await
+            .unwrap();
+        if done.is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the accrual job never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn doctor_says_how_the_installation_stands(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    crate::accounts::sign_up(&app, "Acme", "ada@acme.test").await;
+    accrual_ran(&app).await;
+    // Every event published.
+    for service in roster::SERVICES.iter().filter(|s| s.publishes) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while roster_bus::outbox::backlog(app.db(service.name))
+            .await
+            .unwrap()
+            > 0
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} never published",
+                service.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let doctor = || roster_on(app.config(), &["doctor"]);
+    let (code, stdout, stderr) = doctor();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for line in [
+        "ok    org            its database answers",
+        "ok    people         every event it recorded is published",
+        "ok    tasks          no event in dead letters",
+        "ok    notifications  every email and webhook delivery is on time",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ok    leave          the accrual run of")
+                && l.ends_with("employees")),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("nothing failed, 0 warnings\n"), "{stdout}");
+
+    // An accrual run fails: the doctor says so, with the error, and exits 1.
+    let failed = roster_leave::store::entities::accrual_run::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        started_at: Set(time::OffsetDateTime::now_utc() + time::Duration::seconds(1)),
+        finished_at: Set(Some(time::OffsetDateTime::now_utc())),
+        outcome: Set("failed".to_owned()),
+        credited: Set(0),
+        employees: Set(0),
+        error: Set(Some("database: connection reset".to_owned())),
+    };
+    let leave = app.db("leave");
+    let txn = leave.begin_write(Scope::AllCompanies).await.unwrap();
+    failed.insert(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    let (code, stdout, stderr) = doctor();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL  leave          the accrual run of")
+                && l.contains("failed: database: connection reset; the next run catches up")),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.trim_end(),
+        "roster: doctor: 1 checks failed, 0 warnings"
+    );
+    let (code, stdout, _) = roster_on(app.config(), &["doctor", "--service", "org"]);
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("leave"), "{stdout}");
+}
+
 topology_tests!(
+    doctor_says_how_the_installation_stands,
     migrate_commands_report_and_exit_0,
     up_is_ready_refuses_without_a_token_and_stops_on_ctrl_c,
     seed_makes_the_demo_company_once,

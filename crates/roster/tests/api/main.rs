@@ -20,6 +20,7 @@ mod producers;
 mod replicas;
 mod roles;
 mod row_security;
+mod scenario;
 mod tasks;
 mod tokens;
 

@@ -24,6 +24,15 @@ pub fn installation_env(command: &mut Command, config: &Config) {
     command.envs(config.shared_environment());
 }
 
+/// Runs `roster <args>` on the installation `config` describes, to its end: its exit
+/// code, stdout and stderr.
+pub fn roster_on(config: &Config, args: &[&str]) -> (i32, String, String) {
+    let mut command = roster();
+    command.args(args);
+    installation_env(&mut command, config);
+    run(&mut command)
+}
+
 /// The nats-server binary for tests that run one of their own:
 /// `ROSTER_TEST_NATS_SERVER`, or `None` (and a skip notice) when it is not set. Panics
 /// when the environment requires NATS and names none.

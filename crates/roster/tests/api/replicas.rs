@@ -15,7 +15,7 @@ use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::json;
 
 use crate::accounts::{PASSWORD, hire, sign_up};
-use crate::process::{Follower, installation_env, roster, run};
+use crate::process::{Follower, installation_env, roster, roster_on};
 
 /// Hires Pat Doe under `email`, as an employee; answers their id.
 async fn hire_pat(app: &TestApp, admin: &str, email: &str) -> String {
@@ -292,12 +292,7 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let company = sign_up(&app, "Acme", "ada@acme.test").await;
     let id = hire_pat(&app, &company.admin, "pat@acme.test").await;
     in_step(&app).await;
-    let cli = |args: &[&str]| {
-        let mut command = roster();
-        command.args(args);
-        installation_env(&mut command, app.config());
-        run(&mut command)
-    };
+    let cli = |args: &[&str]| roster_on(app.config(), args);
     let (code, out, err) = cli(&["replicas", "check"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -416,12 +411,7 @@ async fn dead_letters_through_the_binary(topology: Topology) {
         .unwrap();
     outbox::commit(people, txn).await.unwrap();
     let id = envelope.id.to_string();
-    let cli = |args: &[&str]| {
-        let mut command = roster();
-        command.args(args);
-        installation_env(&mut command, app.config());
-        run(&mut command)
-    };
+    let cli = |args: &[&str]| roster_on(app.config(), args);
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let listed = loop {

@@ -74,6 +74,14 @@ pub async fn run(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
     result
 }
 
+/// The latest run of the job, if it ever ran.
+pub async fn latest_run(db: &ServiceDb) -> Result<Option<accrual_run::Model>, DbError> {
+    Ok(accrual_run::Entity::find()
+        .order_by_desc(accrual_run::Column::StartedAt)
+        .one(&db.read(Scope::AllCompanies).await?)
+        .await?)
+}
+
 async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
     let read = db.read(Scope::AllCompanies).await?;
     let types = leave_type::Entity::find()

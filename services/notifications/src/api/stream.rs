@@ -2,11 +2,13 @@ use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
-use roster_http::{ApiResult, Caller};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt as _};
+use roster_http::{ApiResult, Caller, Stopping};
 use roster_service::ServiceContext;
 use roster_storage::{ServiceDb, Tenant};
 use time::OffsetDateTime;
@@ -28,7 +30,8 @@ const BATCH: u64 = 200;
 
 /// The caller's notifications as they arrive, as server-sent events: first `unread`
 /// (`{"unread": n}`), then each new notification as `notification` with its id, so a
-/// client that reconnects with `Last-Event-ID` misses none.
+/// client that reconnects with `Last-Event-ID` misses none. It ends when the server
+/// stops; the client reconnects.
 #[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications",
     security(("bearer" = [])),
     params(("Last-Event-ID" = Option<Uuid>, Header, description = "The id of the last notification seen: the stream goes on after it")),
@@ -39,6 +42,7 @@ pub(super) async fn stream(
     State(ctx): State<ServiceContext>,
     caller: Caller,
     headers: HeaderMap,
+    stopping: Option<Extension<Stopping>>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let tenant = caller.tenant();
     let employee = caller.employee_id();
@@ -65,10 +69,15 @@ pub(super) async fn stream(
         seen: HashSet::new(),
         pending,
     };
+    let stopped: BoxFuture<'static, ()> = match stopping {
+        Some(Extension(stopping)) => Box::pin(stopping.wait()),
+        None => Box::pin(std::future::pending()),
+    };
     let events = futures::stream::unfold(watch, |mut watch| async move {
         let event = watch.next().await;
         Some((Ok(event), watch))
-    });
+    })
+    .take_until(stopped);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 

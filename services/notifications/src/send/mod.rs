@@ -110,7 +110,7 @@ impl Sender {
     }
 
     /// Sends one delivery and settles it.
-    pub async fn deliver(&self, delivery: &delivery::Model) {
+    async fn deliver(&self, delivery: &delivery::Model) {
         let inner = &self.inner;
         let started = OffsetDateTime::now_utc();
         let attempt = match Channel::parse(&delivery.channel) {

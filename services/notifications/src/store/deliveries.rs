@@ -7,7 +7,8 @@ use roster_http::{Cursor, StoreError};
 use roster_storage::{DbError, Scope, ServiceDb, Tenant};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -260,6 +261,49 @@ pub async fn settle(
         .await?;
     txn.commit().await?;
     Ok(status)
+}
+
+/// How the deliveries of every company stand, for `roster doctor`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Failed or bounced since the time asked.
+    pub failed: u64,
+    pub bounced: u64,
+    /// Queued and due since before the time asked: nobody is sending.
+    pub overdue: u64,
+}
+
+/// How deliveries stand: those that failed or bounced since `since`, and those due
+/// before `due_before` still queued.
+pub async fn standing(
+    db: &ServiceDb,
+    since: OffsetDateTime,
+    due_before: OffsetDateTime,
+) -> Result<Standing, DbError> {
+    let conn = db.read(Scope::AllCompanies).await?;
+    let count = |status: Status, column: delivery::Column, bound: OffsetDateTime, after: bool| {
+        let query = delivery::Entity::find().filter(delivery::Column::Status.eq(status.as_str()));
+        match after {
+            true => query.filter(column.gte(bound)),
+            false => query.filter(column.lt(bound)),
+        }
+    };
+    Ok(Standing {
+        failed: count(Status::Failed, delivery::Column::UpdatedAt, since, true)
+            .count(&conn)
+            .await?,
+        bounced: count(Status::Bounced, delivery::Column::UpdatedAt, since, true)
+            .count(&conn)
+            .await?,
+        overdue: count(
+            Status::Queued,
+            delivery::Column::NextAttemptAt,
+            due_before,
+            false,
+        )
+        .count(&conn)
+        .await?,
+    })
 }
 
 /// Which deliveries a listing keeps.
