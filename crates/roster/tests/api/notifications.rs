@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
-use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
+use roster_config::{EmailTransport, SmtpUrl};
+use roster_testing::{Installation, Method, StatusCode, TestApp, Topology, topology_tests};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -590,7 +591,136 @@ async fn the_stream_shows_each_new_notification(topology: Topology) {
     );
 }
 
+/// An SMTP server on this machine that takes mail for everyone but `bounce@...`
+/// (550, refused for good) and `later@...` (451, try again later): the messages it
+/// took, each as it was sent.
+async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = taken.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                let mut message: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = message.as_mut() {
+                        if line == "." {
+                            log.lock().unwrap().push(message.take().unwrap());
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 test\r\n",
+                        "RCPT" if line.contains("bounce@") => b"550 5.1.1 no such mailbox\r\n",
+                        "RCPT" if line.contains("later@") => b"451 4.3.0 try again later\r\n",
+                        "DATA" => {
+                            message = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, taken)
+}
+
+async fn email_through_smtp(topology: Topology) {
+    let Some(mut installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    let (port, taken) = smtp_server().await;
+    let notifications = &mut installation.config_mut().notifications;
+    notifications.email = EmailTransport::Smtp;
+    notifications.smtp_url = Some(SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}")).unwrap());
+    notifications.from = "Acme HR <hr@acme.test>".to_owned();
+    let app = TestApp::spawn_on(installation, roster::SERVICES).await;
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+
+    // Ada's welcome goes through the server.
+    let sent = deliveries(&app, admin, "channel=email&status=delivered", 1).await;
+    assert_eq!(sent[0]["target"], "ada@acme.test");
+    let message = taken.lock().unwrap()[0].clone();
+    assert!(
+        message.contains("From: \"Acme HR\" <hr@acme.test>"),
+        "{message}"
+    );
+    assert!(message.contains("To: ada@acme.test"), "{message}");
+    assert!(message.contains("Subject: Welcome, Ada!"), "{message}");
+    let log = app
+        .get(
+            &format!(
+                "/api/v1/notifications/deliveries/{}",
+                sent[0]["id"].as_str().unwrap()
+            ),
+            admin,
+        )
+        .await;
+    assert!(
+        log.body["log"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("250"),
+        "{:?}",
+        log.body
+    );
+
+    // A mailbox that does not exist bounces at once; one the server cannot take now
+    // is tried again until its tries are spent.
+    for name in ["bounce", "later"] {
+        person(
+            &app,
+            admin,
+            json!({"email": format!("{name}@acme.test"), "name": name, "role": "employee"}),
+        )
+        .await;
+    }
+    let bounced = deliveries(&app, admin, "status=bounced", 1).await;
+    assert_eq!(bounced[0]["target"], "bounce@acme.test");
+    assert_eq!(bounced[0]["attempts"], 1);
+    assert!(
+        bounced[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no such mailbox"),
+        "{:?}",
+        bounced[0]
+    );
+    let failed = deliveries(&app, admin, "status=failed", 1).await;
+    assert_eq!(failed[0]["target"], "later@acme.test");
+    assert_eq!(failed[0]["attempts"], 3);
+    assert!(
+        failed[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("try again later"),
+        "{:?}",
+        failed[0]
+    );
+    assert_eq!(taken.lock().unwrap().len(), 1);
+}
+
 topology_tests!(
+    email_through_smtp,
     events_become_notifications,
     email_and_webhooks,
     preferences_and_templates,
