@@ -189,9 +189,20 @@ impl ServiceDb {
 
     /// Raised after this process's consumer commits the effects of events, so what
     /// shows them (a notification stream, a sender) looks again at once. Shared by
-    /// every clone; subscribe to wait for it.
+    /// every clone; [`ServiceDb::watch_applied`] waits for it.
     pub fn applied_signal(&self) -> &tokio::sync::watch::Sender<()> {
         &self.applied
+    }
+
+    /// Waits for the applied signal, looking at most once per `gap`: under a burst of
+    /// commits (thousands a second while a backlog drains) a waiter looks a few times
+    /// a second rather than once per commit.
+    pub fn watch_applied(&self, gap: std::time::Duration) -> AppliedWatch {
+        AppliedWatch {
+            signal: self.applied.subscribe(),
+            gap,
+            last: tokio::time::Instant::now(),
+        }
     }
 
     /// Answers within the acquire timeout whether the database takes queries.
@@ -233,5 +244,31 @@ impl ServiceDb {
             let _ = writer.close_by_ref().await;
         }
         let _ = self.conn.close_by_ref().await;
+    }
+}
+
+/// A waiter on [`ServiceDb::applied_signal`] that looks at most once per gap.
+#[derive(Debug)]
+pub struct AppliedWatch {
+    signal: tokio::sync::watch::Receiver<()>,
+    gap: std::time::Duration,
+    last: tokio::time::Instant,
+}
+
+impl AppliedWatch {
+    /// Returns once events were applied since the last return (but not sooner than
+    /// the gap after it), or after `poll` whatever happened.
+    pub async fn wait(&mut self, poll: std::time::Duration) {
+        tokio::select! {
+            changed = self.signal.changed() => {
+                if changed.is_ok() {
+                    tokio::time::sleep_until(self.last + self.gap).await;
+                } else {
+                    tokio::time::sleep(poll).await;
+                }
+            }
+            () = tokio::time::sleep(poll) => {}
+        }
+        self.last = tokio::time::Instant::now();
     }
 }

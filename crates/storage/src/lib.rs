@@ -6,7 +6,7 @@ mod location;
 mod provision;
 mod tenant;
 
-pub use db::{Backend, PoolStats, ServiceDb};
+pub use db::{AppliedWatch, Backend, PoolStats, ServiceDb};
 pub use error::DbError;
 pub use location::{Location, PgLocation, ident};
 pub use provision::{checkpoint, provision, remove, remove_all};

@@ -10,9 +10,8 @@ use futures::future::BoxFuture;
 use futures::{Stream, StreamExt as _};
 use roster_http::{ApiResult, Caller, Stopping};
 use roster_service::ServiceContext;
-use roster_storage::{ServiceDb, Tenant};
+use roster_storage::{AppliedWatch, ServiceDb, Tenant};
 use time::OffsetDateTime;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::notifications::{Notification, UnreadCount};
@@ -25,6 +24,8 @@ const LOOKBACK_MS: u64 = 10_000;
 /// The longest wait between two looks when nothing wakes the stream (a notification
 /// written by another process).
 const POLL: Duration = Duration::from_secs(2);
+/// The shortest time between two looks when events keep arriving.
+const GAP: Duration = Duration::from_millis(50);
 /// Rows read at once.
 const BATCH: u64 = 200;
 
@@ -60,7 +61,7 @@ pub(super) async fn stream(
             .unwrap_or_default(),
     );
     let watch = Watch {
-        woken: ctx.db.applied_signal().subscribe(),
+        applied: ctx.db.watch_applied(GAP),
         db: ctx.db,
         tenant,
         employee,
@@ -86,7 +87,7 @@ struct Watch {
     db: ServiceDb,
     tenant: Tenant,
     employee: Uuid,
-    woken: watch::Receiver<()>,
+    applied: AppliedWatch,
     /// Nothing at or below it is shown: what the client saw before, or what was
     /// there when it connected.
     floor: Uuid,
@@ -104,12 +105,7 @@ impl Watch {
                 return event;
             }
             match self.look().await {
-                Ok(0) => {
-                    tokio::select! {
-                        _ = self.woken.changed() => {}
-                        () = tokio::time::sleep(POLL) => {}
-                    }
-                }
+                Ok(0) => self.applied.wait(POLL).await,
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "a notification stream cannot read");

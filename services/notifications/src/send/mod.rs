@@ -31,6 +31,8 @@ pub const SECRET_CONTEXT: &str = "notifications.webhook.secret";
 const BATCH: u64 = 16;
 /// The longest sleep between two looks at the queue.
 const POLL: Duration = Duration::from_secs(1);
+/// The shortest time between two looks when events keep arriving.
+const GAP: Duration = Duration::from_millis(50);
 /// How long a claimed delivery may stay `sending` before another sender takes it.
 const LEASE: time::Duration = time::Duration::minutes(5);
 
@@ -71,7 +73,7 @@ impl Sender {
     /// Sends what is due until the process stops.
     pub async fn run(self) {
         let inner = &self.inner;
-        let mut woken = inner.db.applied_signal().subscribe();
+        let mut applied = inner.db.watch_applied(GAP);
         let mut sweep = tokio::time::interval(Duration::from_secs(60));
         loop {
             match deliveries::claim_due(&inner.db, BATCH).await {
@@ -90,8 +92,7 @@ impl Sender {
                 _ => POLL,
             };
             tokio::select! {
-                _ = woken.changed() => {}
-                () = tokio::time::sleep(wait) => {}
+                () = applied.wait(wait) => {}
                 _ = sweep.tick() => self.requeue_abandoned().await,
             }
         }
