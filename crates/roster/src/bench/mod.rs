@@ -92,12 +92,26 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     println!("Roster bench on {}", args.topology.describe());
     let target = Target::start(args.topology, &backends).await?;
+    // Idle: started, migrated, its background work settled, no request yet.
+    tokio::time::sleep(IDLE).await;
+    let idle = target.memory();
     let (target, results) = match &args.scenario {
         Scenario::Events(scenario) => events::run(target, scenario).await,
     };
+    let loaded = target.memory();
     let stopped = target.stop().await;
-    let results = results?;
+    let mut results = results?;
     stopped?;
+    if let (Some(idle), Some(loaded)) = (idle, loaded) {
+        let mb = |kib: u64| kib as f64 / 1024.0;
+        println!(
+            "\nroster up's resident memory: {:.1} MB idle, {:.1} MB at the most under load",
+            mb(idle.rss_kib),
+            mb(loaded.peak_kib)
+        );
+        results["memory"] =
+            json!({"idle_rss_mb": mb(idle.rss_kib), "peak_rss_mb": mb(loaded.peak_kib)});
+    }
     if let Some(path) = &args.json {
         let document = json!({
             "topology": args.topology.to_possible_value().map(|v| v.get_name().to_owned()),
@@ -109,6 +123,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// How long `roster up` is left alone before its idle memory is read.
+const IDLE: Duration = Duration::from_secs(3);
 
 /// Percentiles of a set of durations, in milliseconds.
 #[derive(Debug, Clone, Copy)]

@@ -103,6 +103,28 @@ impl Target {
             .with_context(|| format!("{service}: cannot open its database"))
     }
 
+    /// `roster up`'s memory now, from `/proc` (Linux): `None` where there is none.
+    pub(crate) fn memory(&self) -> Option<Memory> {
+        let pid = self.roster.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib = |field: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        };
+        Some(Memory {
+            rss_kib: kib("VmRSS:")?,
+            peak_kib: kib("VmHWM:")?,
+        })
+    }
+
     /// The broker, in the topologies that have one.
     pub(crate) fn broker(&mut self) -> Option<&mut Broker> {
         self.broker.as_mut()
@@ -149,6 +171,13 @@ async fn address(stdout: tokio::process::ChildStdout) -> anyhow::Result<String> 
         }
     }
     bail!("roster up stopped before it served")
+}
+
+/// A process's resident memory: now, and the most it ever held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Memory {
+    pub rss_kib: u64,
+    pub peak_kib: u64,
 }
 
 /// A nats-server with JetStream, on loopback ports of its own, keeping its streams in

@@ -68,6 +68,14 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
         assert_eq!(rates.len(), 2, "one rate per backlog run");
         assert!(stdout.contains("Backlog over 2 runs"), "{stdout}");
     }
+    // roster up's memory, idle and at its most.
+    let memory = &results["memory"];
+    let (idle, peak) = (
+        memory["idle_rss_mb"].as_f64().unwrap(),
+        memory["peak_rss_mb"].as_f64().unwrap(),
+    );
+    assert!(idle > 0.0 && peak >= idle, "{memory}");
+    assert!(stdout.contains("roster up's resident memory"), "{stdout}");
 }
 
 topology_tests!(bench_events_runs_and_reports_every_stage);
