@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// How a finding stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
     Ok,
     /// Worth a look; nothing is lost.

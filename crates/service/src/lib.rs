@@ -44,6 +44,9 @@ pub struct ServiceDef {
     pub publishes: bool,
     /// The events it consumes, if any: the host runs its consumer.
     pub consumes: Option<Consumes>,
+    /// What `roster doctor` checks of the service's own data, beyond what every
+    /// service is checked for (its migrations, outbox and dead letters).
+    pub doctor: fn(ServiceDb) -> BoxFuture<'static, anyhow::Result<Vec<doctor::Finding>>>,
 }
 
 /// What a consuming service consumes: every event of the producers named, applied by
@@ -104,6 +107,7 @@ impl ServiceDef {
             start: nothing_to_start,
             publishes: false,
             consumes: Some(consumes),
+            doctor: nothing_to_check,
         }
     }
 }
@@ -114,6 +118,11 @@ fn no_routes(_: ServiceContext) -> OpenApiRouter {
 
 /// For services with nothing to do at start.
 pub fn nothing_to_start(_: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> {
+    Box::pin(async { Ok(Vec::new()) })
+}
+
+/// For services with nothing of their own for `roster doctor` to check.
+pub fn nothing_to_check(_: ServiceDb) -> BoxFuture<'static, anyhow::Result<Vec<doctor::Finding>>> {
     Box::pin(async { Ok(Vec::new()) })
 }
 

@@ -32,6 +32,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start,
     publishes: true,
     consumes: None,
+    doctor: roster_service::nothing_to_check,
 };
 
 /// What auth's routes share beside the configuration: the hasher, the keys, the

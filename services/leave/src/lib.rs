@@ -27,6 +27,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         from: &["people", "org"],
         handler: &HANDLER,
     }),
+    doctor,
 };
 
 /// The employees leave keeps a copy of, and what of them.
@@ -97,7 +98,11 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
 
 /// What `roster doctor` says of leave: how the accrual job's latest run went. A
 /// failed run, or one that never finished, fails; none for two intervals warns.
-pub async fn doctor(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
+fn doctor(db: ServiceDb) -> BoxFuture<'static, anyhow::Result<Vec<Finding>>> {
+    Box::pin(async move { checks(&db).await })
+}
+
+async fn checks(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
     let Some(run) = store::accrual::latest_run(db).await? else {
         return Ok(vec![Finding::warn(
             "the accrual job has never run (it runs when leave starts, then hourly)",

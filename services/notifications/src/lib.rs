@@ -36,6 +36,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         from: &["people", "tasks", "leave"],
         handler: &HANDLER,
     }),
+    doctor,
 };
 
 /// What the routes need that start builds: the key that seals webhooks' secrets.
@@ -68,7 +69,11 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
 /// What `roster doctor` says of notifications: deliveries that failed or bounced in
 /// the last day (a warning: the far end refused), and deliveries overdue by more than
 /// five minutes (a failure: nothing is sending them).
-pub async fn doctor(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
+fn doctor(db: ServiceDb) -> BoxFuture<'static, anyhow::Result<Vec<Finding>>> {
+    Box::pin(async move { checks(&db).await })
+}
+
+async fn checks(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
     let now = time::OffsetDateTime::now_utc();
     let standing = store::deliveries::standing(
         db,

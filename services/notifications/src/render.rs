@@ -174,20 +174,25 @@ pub fn render(
 
 /// Checks a company's own wording of `template`'s kind: each part within its length,
 /// valid syntax, and only names the kind's templates are given (tried on its sample,
-/// where an unknown name is an error rather than an empty string).
-pub fn check(template: &Template, title: &str, body: &str) -> Result<(), String> {
+/// where an unknown name is an error rather than an empty string). The error names
+/// the part at fault.
+pub fn check(template: &Template, title: &str, body: &str) -> Result<(), (&'static str, String)> {
     if title.trim().is_empty() || title.chars().count() > MAX_TITLE {
-        return Err(format!("title: must be 1 to {MAX_TITLE} characters"));
+        return Err(("title", format!("must be 1 to {MAX_TITLE} characters")));
     }
     if body.trim().is_empty() || body.chars().count() > MAX_BODY {
-        return Err(format!("body: must be 1 to {MAX_BODY} characters"));
+        return Err(("body", format!("must be 1 to {MAX_BODY} characters")));
     }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let sample = (template.sample)();
     for (part, text) in [("title", title), ("body", body)] {
-        env.render_str(text, &sample)
-            .map_err(|e| format!("{part}: {}", e.detail().unwrap_or(&e.to_string())))?;
+        env.render_str(text, &sample).map_err(|e| {
+            (
+                part,
+                e.detail().map_or_else(|| e.to_string(), str::to_owned),
+            )
+        })?;
     }
     Ok(())
 }
@@ -227,9 +232,9 @@ mod tests {
     #[test]
     fn a_wording_with_an_unknown_name_or_bad_syntax_is_refused() {
         let unknown = check(&TASK_ASSIGNED, "{{ task.titel }}", "x").unwrap_err();
-        assert!(unknown.starts_with("title: "), "{unknown}");
+        assert_eq!(unknown.0, "title", "{unknown:?}");
         let syntax = check(&WELCOME, "Hi", "{% if %}").unwrap_err();
-        assert!(syntax.starts_with("body: "), "{syntax}");
+        assert_eq!(syntax.0, "body", "{syntax:?}");
         assert!(check(&WELCOME, "", "x").is_err());
         assert!(check(&WELCOME, "Hi {{ employee.name }}", "Welcome").is_ok());
     }

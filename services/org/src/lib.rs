@@ -20,6 +20,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start: nothing_to_start,
     publishes: true,
     consumes: None,
+    doctor: roster_service::nothing_to_check,
 };
 
 /// Creates a company with default settings and its default holiday calendar; answers

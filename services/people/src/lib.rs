@@ -23,6 +23,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     start,
     publishes: true,
     consumes: None,
+    doctor: roster_service::nothing_to_check,
 };
 
 /// What people's routes share: the data key, and the links its sagas call.

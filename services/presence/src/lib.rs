@@ -20,6 +20,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         from: &["people", "org"],
         handler: &HANDLER,
     }),
+    doctor: roster_service::nothing_to_check,
 };
 
 /// The employees presence keeps a copy of, and what of them.

@@ -22,6 +22,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         from: &["people"],
         handler: &HANDLER,
     }),
+    doctor: roster_service::nothing_to_check,
 };
 
 /// The employees tasks keeps a copy of, and what of them: enough to check assignees

@@ -107,12 +107,7 @@ async fn check(config: &Config, def: &ServiceDef) -> Vec<Finding> {
             Err(e) => Finding::fail(format!("cannot read its dead letters: {e}")),
         });
     }
-    let own = match def.name {
-        "leave" => roster_leave::doctor(&db).await,
-        "notifications" => roster_notifications::doctor(&db).await,
-        _ => Ok(Vec::new()),
-    };
-    match own {
+    match (def.doctor)(db.clone()).await {
         Ok(own) => findings.extend(own),
         Err(e) => findings.push(Finding::fail(format!("cannot check: {e:#}"))),
     }

@@ -292,19 +292,12 @@ async fn seed_makes_the_demo_company_once(topology: Topology) {
 
 /// Waits until leave's accrual job has logged a run that finished.
 async fn accrual_ran(app: &TestApp) {
-    use roster_leave::store::entities::accrual_run;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let conn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
-        let done = accrual_run::Entity::find()
-            .filter(accrual_run::Column::Outcome.ne("running"))
-            .one(&conn)
-            .await
-            .unwrap();
-        if done.is_some() {
-            return;
-        }
+    while !crate::leave::runs(app)
+        .await
+        .iter()
+        .any(|(outcome, _)| outcome != "running")
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the accrual job never ran"

@@ -115,6 +115,7 @@ const SOURCE: ServiceDef = ServiceDef {
     start: nothing_to_start,
     publishes: true,
     consumes: None,
+    doctor: roster_service::nothing_to_check,
 };
 
 const PROBE_SERVICE: ServiceDef = ServiceDef::consumer_only(

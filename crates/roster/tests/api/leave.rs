@@ -45,7 +45,7 @@ async fn notified(app: &TestApp, token: &str, kind: &str) -> String {
 }
 
 /// The accrual runs logged, oldest first: (outcome, credited).
-async fn runs(app: &TestApp) -> Vec<(String, i64)> {
+pub async fn runs(app: &TestApp) -> Vec<(String, i64)> {
     let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
     let sql = "SELECT outcome, credited FROM accrual_runs ORDER BY id";
     txn.query_all_raw(Statement::from_string(txn.get_database_backend(), sql))

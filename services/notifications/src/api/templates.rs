@@ -75,10 +75,8 @@ pub(super) async fn put_template(
     Json(change): Json<TemplateChange>,
 ) -> ApiResult<Json<NotificationTemplate>> {
     let template = kind_of(&kind)?;
-    if let Err(message) = render::check(template, &change.title, &change.body) {
-        let (field, message) = message.split_once(": ").unwrap_or(("body", &message));
-        return Err(ApiError::invalid(field, message));
-    }
+    render::check(template, &change.title, &change.body)
+        .map_err(|(field, message)| ApiError::invalid(field, message))?;
     templates::put(
         &ctx.db,
         &caller.tenant(),
