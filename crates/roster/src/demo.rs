@@ -109,7 +109,7 @@ impl fmt::Display for Seeded {
 
 /// A password for the demo accounts: 20 characters from an unambiguous alphabet
 /// (100 bits), in groups of five.
-fn password() -> anyhow::Result<String> {
+pub(crate) fn password() -> anyhow::Result<String> {
     const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes).context("cannot draw a password")?;
@@ -132,10 +132,9 @@ fn employee(person: &Person, password: &str, teams: &[&str], manager: Option<&st
     })
 }
 
-/// Seeds the demo company through the API at `base` (`http://host:port`), unless its
-/// admin exists already.
-pub async fn seed(base: &str) -> anyhow::Result<Seeded> {
-    let password = password()?;
+/// Seeds the demo company through the API at `base` (`http://host:port`), every
+/// account with `password`, unless its admin exists already.
+pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
     let mut client = Client::new(base);
     let signup = json!({
         "company_name": COMPANY, "admin_email": ADMIN.email, "admin_password": password,
@@ -235,21 +234,7 @@ async fn seed_leave(
     people: &[&str],
     password: &str,
 ) -> anyhow::Result<()> {
-    let annual = admin
-        .create(
-            "/api/v1/leave/types",
-            &json!({"name": "Annual leave", "paid": true, "annual_allowance_days": 25,
-                    "accrual": "monthly", "carry_forward_max_days": 5,
-                    "carry_forward_expiry_months": 3}),
-        )
-        .await?;
-    admin
-        .create(
-            "/api/v1/leave/types",
-            &json!({"name": "Sick leave", "paid": true, "annual_allowance_days": 10,
-                    "accrual": "yearly", "requires_approval": false}),
-        )
-        .await?;
+    let annual = leave_types(admin).await?;
     for person in people {
         let body = json!({"employee_id": person, "leave_type_id": annual, "days": 10,
                           "kind": "allocation", "note": "Opening balance"});
@@ -272,6 +257,27 @@ async fn seed_leave(
         bail!("POST {approve} answered {status}: {}", answer["detail"]);
     }
     Ok(())
+}
+
+/// Makes the company's leave types: an annual one accruing monthly, and a sick one
+/// credited yearly without approval; answers the annual type's id.
+pub(crate) async fn leave_types(admin: &Client) -> anyhow::Result<String> {
+    let annual = admin
+        .create(
+            "/api/v1/leave/types",
+            &json!({"name": "Annual leave", "paid": true, "annual_allowance_days": 25,
+                    "accrual": "monthly", "carry_forward_max_days": 5,
+                    "carry_forward_expiry_months": 3}),
+        )
+        .await?;
+    admin
+        .create(
+            "/api/v1/leave/types",
+            &json!({"name": "Sick leave", "paid": true, "annual_allowance_days": 10,
+                    "accrual": "yearly", "requires_approval": false}),
+        )
+        .await?;
+    Ok(annual)
 }
 
 /// Two spans of leave ahead of `today`: Monday to Wednesday of the week after next,
@@ -341,7 +347,11 @@ const REPLICA_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// Creates a record that names people or places made a moment ago, which may not
 /// have reached the service yet (it learns of them through events): a refusal as
 /// unknown (404, 409 or 422) is tried again for a while.
-async fn create_when_known(client: &Client, path: &str, body: &Value) -> anyhow::Result<String> {
+pub(crate) async fn create_when_known(
+    client: &Client,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + REPLICA_WAIT;
     loop {
         let (status, answer) = client.send(Method::POST, path, body).await?;

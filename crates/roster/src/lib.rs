@@ -5,6 +5,7 @@ mod client;
 mod commands;
 pub mod demo;
 mod logging;
+pub mod seed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,8 +84,9 @@ pub enum Command {
         action: MigrateAction,
     },
     /// Seeds the demo company (an admin, a manager, two employees, two teams) unless it
-    /// exists, and prints the accounts and their password.
-    Seed,
+    /// exists, and prints the accounts and their password; with --companies,
+    /// --employees or --days, data at scale instead.
+    Seed(SeedArgs),
     /// Accounts and tokens.
     Auth {
         #[command(subcommand)]
@@ -111,6 +113,41 @@ pub enum Command {
     /// Starts a Roster of its own in a topology, drives load at it and prints what it
     /// measured.
     Bench(bench::BenchArgs),
+}
+
+/// `roster seed`'s scale: any of them given seeds companies at scale rather than the
+/// demo company.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Companies to sign up [default with --employees or --days: 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub companies: Option<u32>,
+    /// Employees in all, each company's administrator included, shared evenly
+    /// [default: 100 per company].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub employees: Option<u32>,
+    /// Days of history before today: check-ins every working day, leave, tasks
+    /// [default: 30].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub days: Option<u32>,
+    /// Every seeded account's password (default: drawn at random and printed).
+    #[arg(long, env = "ROSTER_SEED_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+impl SeedArgs {
+    /// The scale asked, if any.
+    pub fn plan(&self) -> Option<seed::Plan> {
+        if self.companies.is_none() && self.employees.is_none() && self.days.is_none() {
+            return None;
+        }
+        let companies = self.companies.unwrap_or(1);
+        Some(seed::Plan {
+            companies,
+            employees: self.employees.unwrap_or(companies.saturating_mul(100)),
+            days: self.days.unwrap_or(30),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]

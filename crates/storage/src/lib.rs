@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod bulk;
 mod db;
 mod error;
 mod location;
 mod provision;
 mod tenant;
 
+pub use bulk::insert_all;
 pub use db::{AppliedWatch, Backend, PoolStats, ServiceDb};
 pub use error::DbError;
 pub use location::{Location, PgLocation, ident};

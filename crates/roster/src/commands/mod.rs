@@ -17,7 +17,7 @@ use roster_service::{Host, ServiceDb, ServiceDef, serve_router, shutdown_signal}
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
 
-use crate::{AuthAction, Cli, Command, SERVICES, demo, service_names, services_named};
+use crate::{AuthAction, Cli, Command, SERVICES, SeedArgs, demo, service_names, services_named};
 
 /// The configuration, with the command line's flags over it.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
@@ -28,7 +28,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
         | Command::Gateway { listen } => listen.port,
         Command::Migrate { .. }
         | Command::Auth { .. }
-        | Command::Seed
+        | Command::Seed(_)
         | Command::Events { .. }
         | Command::Replicas { .. }
         | Command::Doctor { .. }
@@ -66,7 +66,7 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
             )
             .await
         }
-        Command::Seed => seed(config).await,
+        Command::Seed(args) => seed(config, args).await,
         Command::Gateway { .. } => gateway(&config).await,
         Command::Migrate { action } => migrate::run(&config, action).await,
         Command::Auth {
@@ -191,8 +191,9 @@ async fn host(
     );
     if seed_demo {
         let base = local_url(address);
+        let password = demo::password()?;
         tokio::spawn(async move {
-            match demo::seed(&base).await {
+            match demo::seed(&base, password).await {
                 Ok(seeded) => println!("{seeded}"),
                 Err(e) => eprintln!("roster: cannot seed the demo company: {e:#}"),
             }
@@ -242,10 +243,12 @@ fn local_url(address: SocketAddr) -> String {
 }
 
 /// `roster seed`: every service in this process, on a loopback port of its own, long
-/// enough to seed the demo company through the API.
-async fn seed(mut config: Config) -> anyhow::Result<()> {
+/// enough to seed the demo company, or data at scale, through the API (and, at scale,
+/// the services' imports), and for the events of it to be published.
+async fn seed(mut config: Config, args: SeedArgs) -> anyhow::Result<()> {
     let token = service_token_for_up(&config)?;
     let host = start(&mut config, SERVICES, token).await?;
+    let databases: Vec<ServiceDb> = host.databases().cloned().collect();
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .context("cannot listen on a loopback port")?;
@@ -254,7 +257,20 @@ async fn seed(mut config: Config) -> anyhow::Result<()> {
     let serving = tokio::spawn(host.serve(listener, async move {
         let _ = stopped.await;
     }));
-    let seeded = demo::seed(&base).await;
+    let plan = args.plan();
+    let password = match args.password {
+        Some(password) => password,
+        None => demo::password()?,
+    };
+    let seeded = match plan {
+        None => demo::seed(&base, password).await.map(|s| s.to_string()),
+        Some(plan) => match crate::seed::seed(&base, &databases, plan, &password).await {
+            Ok(seeded) => crate::seed::settle(&databases)
+                .await
+                .map(|()| seeded.to_string()),
+            Err(e) => Err(e),
+        },
+    };
     let _ = stop.send(());
     serving.await.context("the services stopped abnormally")??;
     println!("{}", seeded?);

@@ -21,6 +21,7 @@ mod replicas;
 mod roles;
 mod row_security;
 mod scenario;
+mod seed;
 mod tasks;
 mod tokens;
 

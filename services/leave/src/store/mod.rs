@@ -5,6 +5,7 @@
 
 pub mod accrual;
 pub mod entities;
+pub mod import;
 pub mod ledger;
 pub mod requests;
 pub mod types;

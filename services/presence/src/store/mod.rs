@@ -6,4 +6,5 @@
 pub mod attendance;
 pub mod checkins;
 pub mod entities;
+pub mod import;
 pub mod nfc_tags;

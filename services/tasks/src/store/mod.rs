@@ -4,4 +4,5 @@
 //! [`Tenant`]: roster_storage::Tenant
 
 pub mod entities;
+pub mod import;
 pub mod tasks;
