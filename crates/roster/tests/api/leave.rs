@@ -462,6 +462,49 @@ async fn requests_are_counted_checked_and_decided(topology: Topology) {
     )
     .await;
     assert_eq!(pending.body["status"], "pending");
+
+    // The report of every balance: each one's as their own list says; the
+    // administrator sees everyone, Max himself and Eve, Eve herself.
+    let report = app.get("/api/v1/leave/balances/report", admin).await;
+    assert_eq!(report.status, StatusCode::OK, "{:?}", report.body);
+    let everyone = report.body["employees"].as_array().unwrap();
+    assert_eq!(everyone.len(), 4, "{everyone:?}");
+    let hers = everyone
+        .iter()
+        .find(|e| e["employee_id"] == eve_id)
+        .unwrap();
+    let listed = app
+        .get(
+            &format!("/api/v1/leave/balances?employee_id={eve_id}"),
+            admin,
+        )
+        .await;
+    assert_eq!(hers["balances"], listed.body);
+    assert!(
+        balance_of(&hers["balances"], "Annual")["pending"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let seen = |token: &str| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            let report = app.get("/api/v1/leave/balances/report", &token).await;
+            let mut ids: Vec<String> = report.body["employees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["employee_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut max_and_eve = vec![max_id.clone(), eve_id.clone()];
+    max_and_eve.sort();
+    assert_eq!(seen(&max).await, max_and_eve);
+    assert_eq!(seen(&eve).await, vec![eve_id.clone()]);
+
     let gone = app
         .delete(&format!("/api/v1/people/employees/{eve_id}"), admin)
         .await;

@@ -60,6 +60,44 @@ pub(super) async fn list_balances(
     Ok(Json(rows.into_iter().map(LeaveBalance::from).collect()))
 }
 
+/// One employee's balances, in a report.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EmployeeBalances {
+    pub employee_id: Uuid,
+    pub name: String,
+    pub surname: String,
+    /// One per leave type of the company, by type name.
+    pub balances: Vec<LeaveBalance>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BalanceReport {
+    /// Every active employee the caller may see, by surname.
+    pub employees: Vec<EmployeeBalances>,
+}
+
+/// Every balance of every active employee the caller may see: an administrator the
+/// whole company, a manager themselves and their direct reports, anyone else
+/// themselves.
+#[utoipa::path(get, path = "/api/v1/leave/balances/report", tag = "leave", security(("bearer" = [])),
+    responses((status = 200, body = BalanceReport), (status = 401, body = Problem)))]
+pub(super) async fn report(
+    State(ctx): State<ServiceContext>,
+    caller: Caller,
+) -> ApiResult<Json<BalanceReport>> {
+    let rows = ledger::report(&ctx.db, &caller.tenant(), caller.viewer()).await?;
+    let employees = rows
+        .into_iter()
+        .map(|row| EmployeeBalances {
+            employee_id: row.person.id,
+            name: row.person.name,
+            surname: row.person.surname,
+            balances: row.balances.into_iter().map(LeaveBalance::from).collect(),
+        })
+        .collect();
+    Ok(Json(BalanceReport { employees }))
+}
+
 /// A line of a balance.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEntry {

@@ -16,6 +16,7 @@ pub const ACCESS: &[Rule] = &[
     rule("POST", "/api/v1/leave/types", ADMIN),
     rule("GET", "/api/v1/leave/types", MEMBER),
     rule("GET", "/api/v1/leave/balances", MEMBER),
+    rule("GET", "/api/v1/leave/balances/report", MEMBER),
     rule("GET", "/api/v1/leave/balances/{employee_id}/ledger", MEMBER),
     rule("POST", "/api/v1/leave/adjustments", ADMIN),
     rule("POST", "/api/v1/leave/requests", MEMBER),
@@ -29,6 +30,7 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(types::create_type, types::list_types))
         .routes(routes!(balances::list_balances))
+        .routes(routes!(balances::report))
         .routes(routes!(balances::ledger))
         .routes(routes!(balances::adjust))
         .routes(routes!(requests::create_request, requests::list_requests))

@@ -7,7 +7,7 @@ use roster_storage::{DbError, ServiceDb, Tenant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Select, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -89,15 +89,34 @@ pub(crate) async fn sums(
     company_id: Uuid,
     filter: Condition,
 ) -> Result<HashMap<(Uuid, Uuid), Days>, DbError> {
-    let rows = ledger_entry::Entity::find()
-        .select_only()
-        .column(ledger_entry::Column::EmployeeId)
-        .column(ledger_entry::Column::LeaveTypeId)
-        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+    let lines = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::CompanyId.eq(company_id))
-        .filter(filter)
-        .group_by(ledger_entry::Column::EmployeeId)
-        .group_by(ledger_entry::Column::LeaveTypeId)
+        .filter(filter);
+    let columns = (
+        ledger_entry::Column::EmployeeId,
+        ledger_entry::Column::LeaveTypeId,
+    );
+    Ok(sum_per_employee_and_type(conn, lines, columns, "amount").await?)
+}
+
+/// The sum of `amount` (thousandths of a day) over the rows `query` keeps, per
+/// (employee, type) as `columns` name them, summed by the database.
+pub(crate) async fn sum_per_employee_and_type<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    query: Select<E>,
+    (employee, kind): (E::Column, E::Column),
+    amount: &str,
+) -> Result<HashMap<(Uuid, Uuid), Days>, sea_orm::DbErr> {
+    let rows = query
+        .select_only()
+        .column(employee)
+        .column(kind)
+        .column_as(
+            Expr::cust(format!("CAST(SUM({amount}) AS BIGINT)")),
+            "total",
+        )
+        .group_by(employee)
+        .group_by(kind)
         .into_tuple::<(Uuid, Uuid, Option<i64>)>()
         .all(conn)
         .await?;
@@ -233,4 +252,65 @@ pub async fn record(
     .await?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// One employee's balances, in a company's report.
+#[derive(Debug, Clone)]
+pub struct EmployeeBalances {
+    pub person: roster_replica::Person,
+    /// One per leave type of the company, by type name.
+    pub balances: Vec<Balance>,
+}
+
+/// Every balance of every active employee `viewer` may see (an administrator the
+/// whole company, a manager themselves and their direct reports, anyone else
+/// themselves), by surname: three grouped sums over the company, whatever its size.
+pub async fn report(
+    db: &ServiceDb,
+    tenant: &Tenant,
+    viewer: Viewer,
+) -> Result<Vec<EmployeeBalances>, StoreError> {
+    let txn = db.read(tenant).await?;
+    let company_id = tenant.company_id();
+    let filter = roster_replica::PeopleFilter {
+        seen_by_manager: match viewer {
+            Viewer::Admin => None,
+            Viewer::Member { employee_id } => Some(employee_id),
+        },
+        ..Default::default()
+    };
+    let people = roster_replica::people(&txn, company_id, filter).await?;
+    let types = leave_type::Entity::find()
+        .filter(leave_type::Column::CompanyId.eq(company_id))
+        .order_by_asc(leave_type::Column::Name)
+        .all(&txn)
+        .await?;
+    let kind = ledger_entry::Column::Kind;
+    let entitled = sums(&txn, company_id, Condition::all().add(kind.ne(TAKEN))).await?;
+    let taken = sums(&txn, company_id, Condition::all().add(kind.eq(TAKEN))).await?;
+    let pending = super::requests::pending_sums(&txn, tenant).await?;
+    Ok(people
+        .into_iter()
+        .map(|person| {
+            let balances = types
+                .iter()
+                .map(|t| {
+                    let key = (person.id, t.id);
+                    let entitled = entitled.get(&key).copied().unwrap_or_default();
+                    // Taken lines are negative: what was taken is their opposite.
+                    let taken = -taken.get(&key).copied().unwrap_or_default();
+                    let pending = pending.get(&key).copied().unwrap_or_default();
+                    Balance {
+                        leave_type_id: t.id,
+                        name: t.name.clone(),
+                        entitled,
+                        taken,
+                        pending,
+                        available: entitled - taken - pending,
+                    }
+                })
+                .collect();
+            EmployeeBalances { person, balances }
+        })
+        .collect())
 }

@@ -3,6 +3,8 @@
 //! administrator, cancelled with their days given back. An approved request's days are
 //! a `taken` line of the ledger; its cancellation a line that gives them back.
 
+use std::collections::HashMap;
+
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
@@ -15,7 +17,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
-use super::ledger::{TAKEN, balance_of};
+use super::ledger::{TAKEN, balance_of, sum_per_employee_and_type};
 use crate::domain::{Days, Halves, Invalid, Status, working_days};
 
 /// A request as the employee makes it.
@@ -69,6 +71,17 @@ pub(crate) async fn pending_days(
         .into_iter()
         .map(|r| (r.leave_type_id, Days::from_thousandths(r.days)))
         .collect())
+}
+
+/// The days of the company's pending requests, per (employee, type), summed by the
+/// database.
+pub(crate) async fn pending_sums(
+    conn: &impl ConnectionTrait,
+    tenant: &Tenant,
+) -> Result<HashMap<(Uuid, Uuid), Days>, StoreError> {
+    let pending = of_company(tenant).filter(request::Column::Status.eq(Status::Pending.as_str()));
+    let columns = (request::Column::EmployeeId, request::Column::LeaveTypeId);
+    Ok(sum_per_employee_and_type(conn, pending, columns, "days").await?)
 }
 
 /// Requests leave for `employee_id` (the caller): pending, or approved at once when
