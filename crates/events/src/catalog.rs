@@ -5,7 +5,7 @@
 //! and dead letters still decode, and encode the new one.
 
 use serde::{Deserialize, Serialize};
-use time::Date;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{Envelope, Payload, Undecodable, payload};
@@ -31,6 +31,8 @@ pub const CATALOG: &[(&str, &[u16])] = &[
     ("people.employee.updated", &[1]),
     ("people.employee.deactivated", &[1]),
     ("people.employee.reactivated", &[1]),
+    ("presence.checkin.recorded", &[1]),
+    ("presence.checkin.corrected", &[1]),
     ("tasks.task.created", &[1]),
     ("tasks.task.updated", &[1]),
     ("leave.request.created", &[1]),
@@ -127,6 +129,32 @@ pub struct Account {
     pub active: bool,
 }
 
+/// A check-in or check-out as it now is: recorded, or corrected (with when it was
+/// before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkin {
+    pub id: Uuid,
+    pub employee_id: Uuid,
+    /// `in` or `out`.
+    pub kind: String,
+    /// `nfc`, `geo` or `manual`.
+    pub method: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The day its shift counts on, in the company's time zone.
+    pub local_date: Date,
+    /// For an `out`, the `in` it closes.
+    pub shift_id: Option<Uuid>,
+    pub nfc_tag_id: Option<Uuid>,
+    pub location_id: Option<Uuid>,
+    /// Who recorded or corrected it: the employee, or their manager or an
+    /// administrator by hand.
+    pub changed_by: Uuid,
+    /// For a correction, the time it had before.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub previous_at: Option<OffsetDateTime>,
+}
+
 /// A task as it now is, with who changed it and whom it was assigned to before, so a
 /// consumer can tell an assignment or an unassignment from any other change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +226,8 @@ pub enum Event {
     EmployeeDeactivated(Employee),
     /// The employee is back: their status is `active` again.
     EmployeeReactivated(Employee),
+    CheckinRecorded(Checkin),
+    CheckinCorrected(Checkin),
     TaskCreated(Task),
     TaskUpdated(Task),
     LeaveRequested(LeaveRequest),
@@ -227,6 +257,8 @@ impl Event {
             Self::EmployeeUpdated(p) => ("people.employee.updated", Payload::of(p)),
             Self::EmployeeDeactivated(p) => ("people.employee.deactivated", Payload::of(p)),
             Self::EmployeeReactivated(p) => ("people.employee.reactivated", Payload::of(p)),
+            Self::CheckinRecorded(p) => ("presence.checkin.recorded", Payload::of(p)),
+            Self::CheckinCorrected(p) => ("presence.checkin.corrected", Payload::of(p)),
             Self::TaskCreated(p) => ("tasks.task.created", Payload::of(p)),
             Self::TaskUpdated(p) => ("tasks.task.updated", Payload::of(p)),
             Self::LeaveRequested(p) => ("leave.request.created", Payload::of(p)),
@@ -277,6 +309,8 @@ impl Event {
             "people.employee.updated" => Self::EmployeeUpdated(payload(e)?),
             "people.employee.deactivated" => Self::EmployeeDeactivated(payload(e)?),
             "people.employee.reactivated" => Self::EmployeeReactivated(payload(e)?),
+            "presence.checkin.recorded" => Self::CheckinRecorded(payload(e)?),
+            "presence.checkin.corrected" => Self::CheckinCorrected(payload(e)?),
             "tasks.task.created" => Self::TaskCreated(payload(e)?),
             "tasks.task.updated" => Self::TaskUpdated(payload(e)?),
             "leave.request.created" => Self::LeaveRequested(payload(e)?),

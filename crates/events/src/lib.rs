@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use catalog::{
-    Account, CATALOG, Calendar, Company, CompanySettings, Employee, Event, Holiday, LeaveRequest,
-    Location, Removed, Task, Team,
+    Account, CATALOG, Calendar, Checkin, Company, CompanySettings, Employee, Event, Holiday,
+    LeaveRequest, Location, Removed, Task, Team,
 };
 
 /// What travels on the bus: one event and what every consumer needs to handle it
@@ -152,7 +152,31 @@ pub struct NewEvent {
     pub company_id: Uuid,
 }
 
+/// What an aggregate numbered by a revision becomes: its first event, and the event of
+/// each change after.
+pub type Revisions<P> = (fn(P) -> Event, fn(P) -> Event);
+
 impl NewEvent {
+    /// The event of an aggregate at `revision` (1 for the first): `made` at the first,
+    /// `changed` after, numbered by the revision.
+    pub fn at_revision<P>(
+        revision: i64,
+        (made, changed): Revisions<P>,
+        payload: P,
+        aggregate_id: Uuid,
+        company_id: Uuid,
+    ) -> Self {
+        Self {
+            event: match revision {
+                1 => made(payload),
+                _ => changed(payload),
+            },
+            aggregate_id,
+            sequence: u64::try_from(revision).unwrap_or(0),
+            company_id,
+        }
+    }
+
     /// Wraps the event in an envelope with a new id, now, and the trace given.
     pub fn into_envelope(self, trace: Option<TraceContext>) -> Envelope {
         let (kind, version, payload) = self.event.encode();

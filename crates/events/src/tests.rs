@@ -63,6 +63,19 @@ fn every_event() -> Vec<Event> {
         active: true,
     };
     let removed = Removed { id: Uuid::now_v7() };
+    let checkin = Checkin {
+        id: Uuid::now_v7(),
+        employee_id: Uuid::now_v7(),
+        kind: "in".into(),
+        method: "nfc".into(),
+        at: time::macros::datetime!(2026-12-01 08:30 UTC),
+        local_date: date!(2026 - 12 - 01),
+        shift_id: None,
+        nfc_tag_id: Some(Uuid::now_v7()),
+        location_id: None,
+        changed_by: Uuid::now_v7(),
+        previous_at: None,
+    };
     let task = Task {
         id: Uuid::now_v7(),
         title: "File the report".into(),
@@ -106,6 +119,12 @@ fn every_event() -> Vec<Event> {
         Event::EmployeeUpdated(employee("active")),
         Event::EmployeeDeactivated(employee("inactive")),
         Event::EmployeeReactivated(employee("active")),
+        Event::CheckinRecorded(checkin.clone()),
+        Event::CheckinCorrected(Checkin {
+            previous_at: Some(checkin.at),
+            at: checkin.at + time::Duration::minutes(5),
+            ..checkin
+        }),
         Event::TaskCreated(task.clone()),
         Event::TaskUpdated(Task {
             assignee_id: None,

@@ -74,6 +74,10 @@ pub struct Company {
     pub departments: Vec<Uuid>,
     /// Everyone, the administrator first.
     pub people: Vec<Member>,
+    /// Everyone's email, in the same order.
+    pub emails: Vec<String>,
+    /// The UID of the tag at the office door.
+    pub tag_uid: String,
 }
 
 /// Someone of a seeded company, and whom they report to.
@@ -95,11 +99,11 @@ pub struct Seeded {
     pub took: Duration,
 }
 
-impl std::fmt::Display for Seeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Seeded {
+    /// What was made, and how long it took, on one line.
+    pub fn summary(&self) -> String {
         let people: usize = self.companies.iter().map(|c| c.people.len()).sum();
-        writeln!(
-            f,
+        format!(
             "Seeded {} compan{}, {people} employees, {} check-ins, {} tasks and {} leave records in {:.1} s.",
             self.companies.len(),
             if self.companies.len() == 1 {
@@ -111,7 +115,13 @@ impl std::fmt::Display for Seeded {
             self.tasks,
             self.leave,
             self.took.as_secs_f64()
-        )?;
+        )
+    }
+}
+
+impl std::fmt::Display for Seeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", self.summary())?;
         write!(f, "Every account's password: {}", self.password)?;
         for company in &self.companies {
             write!(f, "\n  admin  {}", company.admin_email)?;
@@ -279,10 +289,11 @@ async fn company(
             &json!({"name": "Head office", "latitude": 38.7197, "longitude": -9.1426, "radius_m": 150}),
         )
         .await?;
+    let tag_uid = format!("04{:010X}", c + 1);
     let tag = create_when_known(
         &client,
         "/api/v1/presence/nfc-tags",
-        &json!({"uid": format!("04{:010X}", c + 1), "label": "Front door", "location_id": office}),
+        &json!({"uid": tag_uid, "label": "Front door", "location_id": office}),
     )
     .await?;
     // Everyone but the administrator, in squads within departments.
@@ -317,14 +328,23 @@ async fn company(
         )
         .await?;
     }
+    let names = |i: usize| (FIRST_NAMES[i % 24], SURNAMES[(i / 24) % 24]);
+    let email = |i: usize| {
+        let (first, surname) = names(i);
+        format!(
+            "{}.{}.{i}@{domain}",
+            first.to_lowercase(),
+            surname.to_lowercase()
+        )
+    };
     let person = |i: usize, manager: &str| {
         let (department, squad) = &squad_teams[i / SQUAD];
-        let (first, surname) = (FIRST_NAMES[i % 24], SURNAMES[(i / 24) % 24]);
+        let (first, surname) = names(i);
         let lead = i.is_multiple_of(SQUAD);
         let hired = OffsetDateTime::now_utc().date()
             - time::Duration::days(400 + (mix(i as u64) % 2000) as i64);
         json!({
-            "email": format!("{}.{}.{i}@{domain}", first.to_lowercase(), surname.to_lowercase()),
+            "email": email(i),
             "name": first, "surname": surname, "password": password,
             "role": if lead { "manager" } else { "employee" },
             "position": if lead { "Team lead" } else { "Associate" },
@@ -369,12 +389,19 @@ async fn company(
         manager_id: Some(admin_id),
     }));
     people.extend(reports);
+    // In the order of `people`: the administrator, the leads, their reports.
+    let emails = std::iter::once(admin_email.clone())
+        .chain((0..staff).step_by(SQUAD).map(email))
+        .chain((0..staff).filter(|i| !i.is_multiple_of(SQUAD)).map(email))
+        .collect();
     let company = Company {
         id: company_id,
         admin_email,
         admin_id,
         departments: departments.iter().filter_map(|d| d.parse().ok()).collect(),
         people,
+        emails,
+        tag_uid,
     };
     Ok((company, client, tag.parse().context("a tag id")?))
 }

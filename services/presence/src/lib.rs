@@ -15,7 +15,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     routes: api::routes,
     access: api::ACCESS,
     start: nothing_to_start,
-    publishes: false,
+    publishes: true,
     consumes: Some(Consumes {
         from: &["people", "org"],
         handler: &HANDLER,

@@ -4,6 +4,8 @@
 // A command that reports on standard output.
 #![allow(clippy::print_stdout)]
 
+mod api;
+mod baseline;
 mod events;
 mod target;
 
@@ -44,6 +46,15 @@ pub struct BenchArgs {
         global = true
     )]
     nats_server: PathBuf,
+    /// pgbench, for the PostgreSQL baselines (psql is run beside it).
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "ROSTER_BENCH_PGBENCH",
+        default_value = "pgbench",
+        global = true
+    )]
+    pgbench: PathBuf,
     /// Also writes the results to this file, as JSON.
     #[arg(long, value_name = "FILE", global = true)]
     json: Option<PathBuf>,
@@ -51,6 +62,10 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 enum Scenario {
+    /// Reads and writes over HTTP on data seeded at scale (p50, p99, requests per
+    /// second), then a department's month of attendance, every balance of a company
+    /// and one accrual run.
+    Api(api::ApiArgs),
     /// Event lag from a change in people to its effect in every replica, at a fixed
     /// rate; then the highest rate the events sustain.
     Events(events::EventsArgs),
@@ -89,6 +104,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let backends = Backends {
         postgres: args.postgres.clone(),
         nats_server: args.nats_server.clone(),
+        pgbench: args.pgbench.clone(),
     };
     println!("Roster bench on {}", args.topology.describe());
     let target = Target::start(args.topology, &backends).await?;
@@ -96,6 +112,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     tokio::time::sleep(IDLE).await;
     let idle = target.memory();
     let (target, results) = match &args.scenario {
+        Scenario::Api(scenario) => api::run(target, scenario, &backends).await,
         Scenario::Events(scenario) => events::run(target, scenario).await,
     };
     let loaded = target.memory();

@@ -24,6 +24,7 @@ const READY_WITHIN: Duration = Duration::from_secs(60);
 pub(crate) struct Backends {
     pub postgres: DatabaseUrl,
     pub nats_server: PathBuf,
+    pub pgbench: PathBuf,
 }
 
 #[derive(Debug)]

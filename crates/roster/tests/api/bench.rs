@@ -1,5 +1,6 @@
-//! `roster bench` keeps working: a small run on every topology, its JSON read back.
-//! No figure is asserted, only that every change was timed through every stage.
+//! `roster bench` keeps working: small runs on every topology, their JSON read back.
+//! No figure is asserted, only that every change was timed through every stage and
+//! every request, query and baseline was measured.
 
 use roster_testing::{Topology, postgres_url, topology_tests};
 use serde_json::Value;
@@ -8,12 +9,7 @@ use crate::process::{nats_server, roster, run};
 
 async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
     let mut command = roster();
-    let name = match topology {
-        Topology::Sqlite => "sqlite",
-        Topology::PgPerService => "postgres-per-service",
-        Topology::PgSchemas => "postgres-schemas",
-    };
-    command.args(["bench", "events", "--topology", name]);
+    command.args(["bench", "events", "--topology", name(topology)]);
     if topology != Topology::Sqlite {
         let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
             return;
@@ -78,4 +74,79 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
     assert!(stdout.contains("roster up's resident memory"), "{stdout}");
 }
 
-topology_tests!(bench_events_runs_and_reports_every_stage);
+async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
+    let mut command = roster();
+    command.args(["bench", "api", "--topology", name(topology)]);
+    if topology != Topology::Sqlite {
+        let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
+            return;
+        };
+        command.args(["--postgres", url.expose().as_str()]);
+        command.arg("--nats-server").arg(nats);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("api.json");
+    command.args([
+        "--companies",
+        "2",
+        "--employees",
+        "24",
+        "--days",
+        "7",
+        "--concurrency",
+        "2",
+        "--seconds",
+        "1",
+        "--pgbench-scale",
+        "1",
+    ]);
+    command.arg("--json").arg(&json);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = &report["results"];
+    assert_eq!(results["seed"]["employees"], 24);
+    assert!(results["seed"]["checkins"].as_u64().unwrap() > 0);
+    let requests = results["requests"].as_object().unwrap();
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    for (name, row) in requests {
+        assert_eq!(row["errors"], 0, "{name}: {row}");
+        assert!(row["answered"].as_u64().unwrap() > 0, "{name}: {row}");
+        assert!(row["p99_ms"].as_f64().unwrap() >= row["p50_ms"].as_f64().unwrap());
+        assert!(results["ratios"][name].as_f64().unwrap() > 0.0, "{name}");
+    }
+    let heavy = &results["heavy"];
+    // The first company has 12 people, all in its one department.
+    assert_eq!(
+        heavy["every leave balance of the company"]["rows"], 12,
+        "{heavy}"
+    );
+    let attendance = heavy
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| name.starts_with("a department's attendance"))
+        .unwrap()
+        .1;
+    assert_eq!(attendance["rows"], 12, "{heavy}");
+    // Both companies' people, for each accruing type.
+    assert_eq!(heavy["accrual run"]["rows"], 48, "{heavy}");
+    for figure in ["reads", "writes"] {
+        assert!(results["baseline"][figure]["per_sec"].as_f64().unwrap() > 0.0);
+    }
+    assert!(results["memory"]["peak_rss_mb"].as_f64().unwrap() > 0.0);
+}
+
+fn name(topology: Topology) -> &'static str {
+    match topology {
+        Topology::Sqlite => "sqlite",
+        Topology::PgPerService => "postgres-per-service",
+        Topology::PgSchemas => "postgres-schemas",
+    }
+}
+
+topology_tests!(
+    bench_events_runs_and_reports_every_stage,
+    bench_api_runs_and_reports_every_figure,
+);

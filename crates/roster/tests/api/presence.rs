@@ -5,9 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+use roster_events::Event;
 use roster_storage::Scope;
 use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
 use serde_json::{Value, json};
+use time::macros::datetime;
 use uuid::Uuid;
 
 use crate::accounts::sign_up;
@@ -72,6 +74,7 @@ async fn presence_is_checked_and_counted(topology: Topology) {
         .await;
     let team_id = team.body["id"].as_str().unwrap().to_owned();
     let Crew {
+        max_id,
         max,
         eve_id,
         eve,
@@ -277,6 +280,38 @@ async fn presence_is_checked_and_counted(topology: Topology) {
         ]
     );
     assert_eq!(history.body[1]["previous_at"], "2026-11-21T05:45:00Z");
+    // Each recording and correction is an event, numbered in the check-in's order.
+    let morning_uuid: Uuid = morning_id.parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let events: Vec<Event> = crate::producers::published(&app, "presence", 1)
+            .await
+            .iter()
+            .filter(|e| e.aggregate_id == morning_uuid)
+            .map(|e| Event::decode(e).unwrap())
+            .collect();
+        if events.len() >= 2 || Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let [
+        Event::CheckinRecorded(recorded),
+        Event::CheckinCorrected(corrected),
+    ] = &events[..]
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        (recorded.kind.as_str(), recorded.method.as_str()),
+        ("out", "manual")
+    );
+    assert_eq!(recorded.at, datetime!(2026-11-21 05:45 UTC));
+    assert_eq!(corrected.at, datetime!(2026-11-21 06:00 UTC));
+    assert_eq!(corrected.previous_at, Some(recorded.at));
+    assert!(recorded.shift_id.is_some());
+    assert_eq!(recorded.changed_by.to_string(), max_id);
+    assert_eq!(corrected.changed_by.to_string(), max_id);
 
     let day = app
         .get("/api/v1/presence/attendance?date=2026-11-20", &max)

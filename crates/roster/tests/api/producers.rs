@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::accounts::sign_up;
 
-/// Org's published events, once `count` of them are there.
-async fn published(app: &TestApp, count: usize) -> Vec<Envelope> {
+/// A service's published events, once `count` of them are there.
+pub async fn published(app: &TestApp, service: &str, count: usize) -> Vec<Envelope> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let events: Vec<Envelope> = outbox::published_after(app.db("org"), None, 1000)
+        let events: Vec<Envelope> = outbox::published_after(app.db(service), None, 1000)
             .await
             .unwrap()
             .into_iter()
@@ -86,7 +86,7 @@ async fn org_records_every_change(topology: Topology) {
     // company created, calendar "Public holidays" created; team created, updated;
     // Lisbon created and the old default updated; location created; Lisbon updated
     // (its holiday); company updated; team deleted.
-    let events = published(&app, 10).await;
+    let events = published(&app, "org", 10).await;
     let summary: Vec<(String, String, u64)> = events
         .iter()
         .map(|e| (e.kind.clone(), e.aggregate_id.to_string(), e.sequence))

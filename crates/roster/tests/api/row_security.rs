@@ -252,11 +252,11 @@ async fn row_security_backs_every_tenant_query(topology: Topology) {
     // Org's companies, company_settings, teams, holiday_calendars, holidays, locations,
     // outbox; people's employees, employee_teams, sagas, outbox; auth's accounts,
     // sessions, outbox; each consumer's employees and dead_letters, and presence's
-    // employee_teams, org_companies, org_locations, nfc_tags, checkins and
-    // checkin_changes; tasks' tasks and outbox; leave's org_companies, org_calendars,
+    // employee_teams, org_companies, org_locations, nfc_tags, checkins,
+    // checkin_changes and outbox; tasks' tasks and outbox; leave's org_companies, org_calendars,
     // org_holidays, leave_types, leave_ledger, leave_requests and outbox;
     // notifications' notifications.
-    assert_eq!(checked, 43, "tables checked for writes");
+    assert_eq!(checked, 44, "tables checked for writes");
 }
 
 /// Waits for the consumer's replica to hold both companies' employees, then gives it a

@@ -213,15 +213,13 @@ async fn record(
         manager_id,
         changed_by,
     };
-    let event = NewEvent {
-        event: match row.revision {
-            1 => Event::LeaveRequested(payload),
-            _ => Event::LeaveRequestUpdated(payload),
-        },
-        aggregate_id: row.id,
-        sequence: u64::try_from(row.revision).unwrap_or(0),
-        company_id: row.company_id,
-    };
+    let event = NewEvent::at_revision(
+        row.revision,
+        (Event::LeaveRequested, Event::LeaveRequestUpdated),
+        payload,
+        row.id,
+        row.company_id,
+    );
     outbox::record(txn, [event]).await?;
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! The presence service's migrations: its replica of people's employees (with the
 //! inbox that feeds it), its copy of org's companies and locations, then the tag
-//! registry and the check-ins with the history of their changes.
+//! registry and the check-ins with the history of their changes, numbered by a
+//! revision, and the outbox of their events.
 
 mod m20261202_000003_create_presence;
 
-use roster_migrate::{Migrations, TenantPolicies, TenantTable};
+use roster_bus::outbox_migrations;
+use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
 
 use crate::{ORG, REPLICA};
 
@@ -19,6 +21,14 @@ pub fn all() -> Migrations {
         name: "m20261202_000004_presence_policies",
         tables: &TENANT_TABLES,
     }));
+    all.push(Box::new(RevisionColumn {
+        name: "m20261202_000005_checkin_revisions",
+        table: "checkins",
+    }));
+    all.extend(outbox_migrations(
+        "m20261202_000006_outbox",
+        "m20261202_000007_outbox_policies",
+    ));
     all
 }
 

@@ -1,7 +1,11 @@
 //! Check-ins and check-outs: recorded along each employee's state (one open shift at
 //! most, no "out" without an "in"), listed as the caller may see them, corrected by a
-//! manager or an administrator with the change kept in history.
+//! manager or an administrator with the change kept in history. Each recording and
+//! correction is an event (`presence.checkin.recorded`, `.corrected`), numbered by
+//! the check-in's revision, in the transaction of the change.
 
+use roster_bus::outbox;
+use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
 use roster_replica::{CompanyRules, Place};
 use roster_storage::{ServiceDb, Tenant};
@@ -307,6 +311,7 @@ pub async fn record(
         ended_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        revision: Set(1),
     }
     .insert(&txn)
     .await
@@ -337,8 +342,40 @@ pub async fn record(
     if let Proof::Manual { reason, .. } = new.proof {
         log_change(&txn, &row, "recorded", None, by, reason).await?;
     }
-    txn.commit().await?;
+    record_event(&txn, &row, by, None).await?;
+    outbox::commit(db, txn).await?;
     Ok(row)
+}
+
+/// Records the event of `checkin` as it now is (recorded at revision 1, corrected
+/// after), in the transaction of the change.
+async fn record_event(
+    conn: &impl ConnectionTrait,
+    checkin: &checkin::Model,
+    changed_by: Uuid,
+    previous_at: Option<OffsetDateTime>,
+) -> Result<(), sea_orm::DbErr> {
+    let payload = events::Checkin {
+        id: checkin.id,
+        employee_id: checkin.employee_id,
+        kind: checkin.kind.clone(),
+        method: checkin.method.clone(),
+        at: checkin.at,
+        local_date: checkin.local_date,
+        shift_id: checkin.shift_id,
+        nfc_tag_id: checkin.nfc_tag_id,
+        location_id: checkin.location_id,
+        changed_by,
+        previous_at,
+    };
+    let event = NewEvent::at_revision(
+        checkin.revision,
+        (Event::CheckinRecorded, Event::CheckinCorrected),
+        payload,
+        checkin.id,
+        checkin.company_id,
+    );
+    outbox::record(conn, [event]).await
 }
 
 async fn log_change(
@@ -459,10 +496,12 @@ pub async fn correct(
     let now = OffsetDateTime::now_utc();
     let local_date = zone.date_of(start);
     let previous_at = row.at;
+    let revision = row.revision + 1;
     let mut changed = row.into_active_model();
     changed.at = Set(at);
     changed.local_date = Set(local_date);
     changed.updated_at = Set(now);
+    changed.revision = Set(revision);
     let changed = changed.update(&txn).await?;
     // The other half of the shift follows: the "in" learns its end, the "out" its day.
     let other = match Kind::parse(&changed.kind) {
@@ -480,7 +519,8 @@ pub async fn correct(
         update.exec(&txn).await?;
     }
     log_change(&txn, &changed, "corrected", Some(previous_at), by, reason).await?;
-    txn.commit().await?;
+    record_event(&txn, &changed, by, Some(previous_at)).await?;
+    outbox::commit(db, txn).await?;
     Ok(changed)
 }
 

@@ -1,6 +1,7 @@
 //! Attendance recorded elsewhere (a former system, paper sheets, or the history
 //! `roster seed` makes) brought in as whole shifts of the past, in bulk: each a
 //! check-in and its check-out, as [`super::checkins::record`] would have left them.
+//! They publish no events: imported history was told where it happened.
 
 use std::collections::HashMap;
 
@@ -92,6 +93,7 @@ pub async fn shifts(
             ended_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            revision: Set(1),
         };
         let mut started = row(in_id, Kind::In, shift.started_at);
         started.closed_by = Set(Some(out_id));

@@ -140,15 +140,13 @@ async fn record(
         previous_assignee_id,
         changed_by,
     };
-    let event = NewEvent {
-        event: match task.revision {
-            1 => Event::TaskCreated(payload),
-            _ => Event::TaskUpdated(payload),
-        },
-        aggregate_id: task.id,
-        sequence: u64::try_from(task.revision).unwrap_or(0),
-        company_id: task.company_id,
-    };
+    let event = NewEvent::at_revision(
+        task.revision,
+        (Event::TaskCreated, Event::TaskUpdated),
+        payload,
+        task.id,
+        task.company_id,
+    );
     outbox::record(conn, [event]).await
 }
 

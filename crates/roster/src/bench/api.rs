@@ -1,0 +1,439 @@
+//! The API on data at scale: reads (an employee by id, the tasks of an assignee) and
+//! writes (a check-in, a task), each by `concurrency` clients that send their next
+//! request once answered, for a fixed time; then the heavy queries of a company: a
+//! department's month of attendance, every balance, and one accrual run.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use time::{Date, OffsetDateTime};
+use tokio::task::JoinSet;
+
+use super::baseline::{self, Baseline};
+use super::{Backends, Summary, Target};
+use crate::client::Client;
+use crate::seed::{self, Company, Plan};
+
+const PASSWORD: &str = "bench-password-1234";
+/// Heavy queries are run this many times each, one after the other.
+const HEAVY_RUNS: usize = 5;
+
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// Companies seeded.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    companies: u32,
+    /// Employees seeded, in all.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    employees: u32,
+    /// Days of history seeded.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=366))]
+    days: u32,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    concurrency: u32,
+    /// Seconds each request is measured for, after a second of warm-up.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    seconds: u32,
+    /// pgbench's scale for the select-only baseline on PostgreSQL (100,000 accounts
+    /// each).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pgbench_scale: u32,
+}
+
+/// Runs the scenario; hands the target back for stopping whatever happened.
+pub(crate) async fn run(
+    target: Target,
+    args: &ApiArgs,
+    backends: &Backends,
+) -> (Target, anyhow::Result<Value>) {
+    let result = measure(&target, args, backends).await;
+    (target, result)
+}
+
+async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow::Result<Value> {
+    let mut databases = Vec::with_capacity(crate::SERVICES.len());
+    for service in crate::SERVICES {
+        databases.push(target.database(service.name).await?);
+    }
+    let plan = Plan {
+        companies: args.companies,
+        employees: args.employees,
+        days: args.days,
+    };
+    let seeded = seed::seed(&target.base, &databases, plan, PASSWORD).await?;
+    seed::settle(&databases).await?;
+    println!("{}", seeded.summary());
+    let company = seeded.companies.first().context("nothing was seeded")?;
+    let mut admin = Client::new(&target.base);
+    admin.login(&company.admin_email, PASSWORD).await?;
+    let people: Arc<Vec<String>> =
+        Arc::new(company.people.iter().map(|p| p.id.to_string()).collect());
+    let mut results = json!({"seed": {
+        "companies": args.companies, "employees": args.employees, "days": args.days,
+        "seconds": seeded.took.as_secs_f64(), "checkins": seeded.checkins,
+        "tasks": seeded.tasks, "leave": seeded.leave,
+    }});
+
+    let load = Load {
+        clients: args.concurrency as usize,
+        duration: Duration::from_secs(u64::from(args.seconds)),
+    };
+    println!(
+        "\n{} clients, {} s each after 1 s of warm-up:\n  {:<36} {:>9} {:>7} {:>8} {:>8} {:>9}",
+        load.clients, args.seconds, "request", "answered", "errors", "p50 ms", "p99 ms", "per sec"
+    );
+    let mut requests = serde_json::Map::new();
+    let by_id = |id: &str| format!("/api/v1/people/employees/{id}");
+    let tasks_of = |id: &str| format!("/api/v1/tasks?assignee_id={id}");
+    for (name, path) in [
+        (
+            "GET /api/v1/people/employees/{id}",
+            by_id as fn(&str) -> String,
+        ),
+        ("GET /api/v1/tasks?assignee_id=", tasks_of),
+    ] {
+        let (admin, people) = (admin.clone(), Arc::clone(&people));
+        let measured = load
+            .run(move |_, n| {
+                let (admin, people) = (admin.clone(), Arc::clone(&people));
+                async move {
+                    let id = &people[(n % people.len() as u64) as usize];
+                    expect(&admin, Method::GET, &path(id), &Value::Null, StatusCode::OK).await
+                }
+            })
+            .await;
+        requests.insert(name.to_owned(), measured.report(name));
+    }
+
+    let walkers = Arc::new(Walkers::sign_in(&target.base, company, load.clients).await?);
+    let measured = load
+        .run(move |client, _| {
+            let walkers = Arc::clone(&walkers);
+            async move { walkers.step(client).await }
+        })
+        .await;
+    let name = "POST /api/v1/presence/checkins";
+    requests.insert(name.to_owned(), measured.report(name));
+
+    let (admin_client, people_ids) = (admin.clone(), Arc::clone(&people));
+    let measured = load
+        .run(move |_, n| {
+            let (admin, people) = (admin_client.clone(), Arc::clone(&people_ids));
+            async move {
+                let assignee = &people[(n % people.len() as u64) as usize];
+                let body = json!({"title": format!("Bench task {n}"), "assignee_id": assignee});
+                expect(
+                    &admin,
+                    Method::POST,
+                    "/api/v1/tasks",
+                    &body,
+                    StatusCode::CREATED,
+                )
+                .await
+            }
+        })
+        .await;
+    let name = "POST /api/v1/tasks";
+    requests.insert(name.to_owned(), measured.report(name));
+    results["heavy"] = heavy(target, &admin, company).await?;
+
+    let base = baseline::measure(
+        target,
+        &backends.pgbench,
+        args.pgbench_scale,
+        args.concurrency,
+        load.duration,
+    )
+    .await?;
+    results["ratios"] = ratios(&requests, &base);
+    results["requests"] = Value::Object(requests);
+    results["baseline"] = base.to_json();
+    Ok(results)
+}
+
+/// Prints each request's rate against the database's own; answers them as JSON.
+fn ratios(requests: &serde_json::Map<String, Value>, base: &Baseline) -> Value {
+    println!(
+        "\nAgainst the database alone, same concurrency, same run:\n  reads:  {:.0}/s, {}\n  writes: {:.0}/s, {}",
+        base.reads_per_sec, base.reads, base.writes_per_sec, base.writes
+    );
+    let mut ratios = serde_json::Map::new();
+    for (name, row) in requests {
+        let against = match name.starts_with("GET") {
+            true => base.reads_per_sec,
+            false => base.writes_per_sec,
+        };
+        let ratio = row["per_sec"].as_f64().unwrap_or(0.0) / against.max(f64::EPSILON);
+        println!(
+            "  {name:<36} {:>6.1}% of the database's rate",
+            ratio * 100.0
+        );
+        ratios.insert(name.clone(), json!(ratio));
+    }
+    Value::Object(ratios)
+}
+
+/// A department's month of attendance, every balance of the company, and one run of
+/// the accrual job over every company.
+async fn heavy(target: &Target, admin: &Client, company: &Company) -> anyhow::Result<Value> {
+    let department = company
+        .departments
+        .first()
+        .context("the company has no department")?;
+    let month = report_month(OffsetDateTime::now_utc().date());
+    let attendance =
+        format!("/api/v1/presence/attendance/month?month={month}&team_id={department}");
+    println!(
+        "\nHeavy queries, {HEAVY_RUNS} runs each one after the other:\n  {:<52} {:>9} {:>8} {:>8}",
+        "query", "rows", "p50 ms", "max ms"
+    );
+    let mut heavy = serde_json::Map::new();
+    for (name, path, rows) in [
+        (
+            format!("a department's attendance for {month}"),
+            attendance,
+            "employees",
+        ),
+        (
+            "every leave balance of the company".to_owned(),
+            "/api/v1/leave/balances/report".to_owned(),
+            "employees",
+        ),
+    ] {
+        let mut times = Vec::with_capacity(HEAVY_RUNS);
+        let mut count = 0;
+        for _ in 0..HEAVY_RUNS {
+            let started = Instant::now();
+            let (status, body) = admin.send(Method::GET, &path, &Value::Null).await?;
+            times.push(started.elapsed());
+            if status != StatusCode::OK {
+                bail!("GET {path} answered {status}: {}", body["detail"]);
+            }
+            count = body[rows].as_array().map_or(0, Vec::len);
+        }
+        heavy.insert(name.clone(), heavy_row(&name, count, times));
+    }
+
+    // The accrual job as of the first of next month: a period due for everyone.
+    let leave = target.database(roster_leave::SERVICE.name).await?;
+    let due = first_of_next_month(OffsetDateTime::now_utc().date());
+    let started = Instant::now();
+    let report = roster_leave::store::accrual::run(&leave, due)
+        .await
+        .map_err(|e| anyhow::anyhow!("the accrual run failed: {e}"))?;
+    let took = started.elapsed();
+    let name = format!("an accrual run as of {due} ({} credits)", report.credited);
+    heavy.insert(
+        "accrual run".to_owned(),
+        heavy_row(&name, report.employees as usize, vec![took]),
+    );
+    Ok(Value::Object(heavy))
+}
+
+fn heavy_row(name: &str, rows: usize, times: Vec<Duration>) -> Value {
+    let Some(s) = Summary::of(times) else {
+        return Value::Null;
+    };
+    println!("  {name:<52} {rows:>9} {:>8.1} {:>8.1}", s.p50, s.max);
+    json!({"rows": rows, "runs": s.count, "p50_ms": s.p50, "max_ms": s.max})
+}
+
+/// The month a report covers: the last whole one.
+fn report_month(today: Date) -> String {
+    let last = today
+        .replace_day(1)
+        .ok()
+        .and_then(Date::previous_day)
+        .unwrap_or(today);
+    format!("{}-{:02}", last.year(), u8::from(last.month()))
+}
+
+fn first_of_next_month(today: Date) -> Date {
+    let next = today.month().next();
+    let year = today.year() + i32::from(next == time::Month::January);
+    Date::from_calendar_date(year, next, 1).unwrap_or(today)
+}
+
+/// Sends and expects `status`.
+async fn expect(
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: &Value,
+    status: StatusCode,
+) -> anyhow::Result<()> {
+    let (answered, answer) = client.send(method.clone(), path, body).await?;
+    if answered != status {
+        bail!("{method} {path} answered {answered}: {}", answer["detail"]);
+    }
+    Ok(())
+}
+
+/// Employees who check in and out by the door's tag, one per client, each alternating.
+struct Walkers {
+    people: Vec<(Client, AtomicBool)>,
+    tag: String,
+}
+
+impl Walkers {
+    async fn sign_in(base: &str, company: &Company, clients: usize) -> anyhow::Result<Self> {
+        let mut people = Vec::with_capacity(clients);
+        for email in company.emails.iter().skip(1).cycle().take(clients) {
+            let mut client = Client::new(base);
+            client.login(email, PASSWORD).await?;
+            people.push((client, AtomicBool::new(false)));
+        }
+        Ok(Self {
+            people,
+            tag: company.tag_uid.clone(),
+        })
+    }
+
+    /// The client's employee checks in, or out if they are in.
+    async fn step(&self, client: usize) -> anyhow::Result<()> {
+        let (walker, inside) = &self.people[client % self.people.len()];
+        let kind = if inside.load(Ordering::Relaxed) {
+            "out"
+        } else {
+            "in"
+        };
+        let body = json!({"kind": kind, "method": "nfc", "nfc_tag_uid": self.tag});
+        expect(
+            walker,
+            Method::POST,
+            "/api/v1/presence/checkins",
+            &body,
+            StatusCode::CREATED,
+        )
+        .await?;
+        inside.store(kind == "in", Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Clients that each send their next request once answered.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    clients: usize,
+    duration: Duration,
+}
+
+/// What a load measured.
+#[derive(Debug, Default)]
+struct Measured {
+    times: Vec<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+    took: Duration,
+}
+
+impl Load {
+    /// A second of warm-up, then `duration` measured: `request(client, n)` with `n`
+    /// counting every request of the run.
+    async fn run<F, Fut>(&self, request: F) -> Measured
+    where
+        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send,
+    {
+        let _ = self.drive(request.clone(), Duration::from_secs(1)).await;
+        self.drive(request, self.duration).await
+    }
+
+    async fn drive<F, Fut>(&self, request: F, duration: Duration) -> Measured
+    where
+        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send,
+    {
+        let started = Instant::now();
+        let until = started + duration;
+        let counter = Arc::new(AtomicU64::new(0));
+        let mut running = JoinSet::new();
+        for client in 0..self.clients {
+            let (request, counter) = (request.clone(), Arc::clone(&counter));
+            running.spawn(async move {
+                let mut measured = Measured::default();
+                while Instant::now() < until {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let sent = Instant::now();
+                    match request(client, n).await {
+                        Ok(()) => measured.times.push(sent.elapsed()),
+                        Err(e) => {
+                            measured.errors += 1;
+                            measured.first_error.get_or_insert_with(|| format!("{e:#}"));
+                        }
+                    }
+                }
+                measured
+            });
+        }
+        let mut all = Measured::default();
+        while let Some(part) = running.join_next().await {
+            match part {
+                Ok(part) => {
+                    all.times.extend(part.times);
+                    all.errors += part.errors;
+                    if all.first_error.is_none() {
+                        all.first_error = part.first_error;
+                    }
+                }
+                Err(e) => {
+                    all.errors += 1;
+                    all.first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        all.took = started.elapsed();
+        all
+    }
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        self.times.len() as f64 / self.took.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// Prints its row; answers it as JSON.
+    fn report(self, name: &str) -> Value {
+        let per_second = self.per_second();
+        let (errors, first_error) = (self.errors, self.first_error.clone());
+        let summary = Summary::of(self.times);
+        let (answered, p50, p99) = summary.map_or((0, 0.0, 0.0), |s| (s.count, s.p50, s.p99));
+        println!("  {name:<36} {answered:>9} {errors:>7} {p50:>8.2} {p99:>8.2} {per_second:>9.0}");
+        if let Some(error) = &first_error {
+            println!("    first error: {error}");
+        }
+        json!({
+            "answered": answered, "errors": errors, "first_error": first_error,
+            "p50_ms": p50, "p99_ms": p99, "max_ms": summary.map(|s| s.max),
+            "per_sec": per_second,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn the_report_month_is_the_last_whole_one() {
+        assert_eq!(report_month(date!(2026 - 12 - 02)), "2026-11");
+        assert_eq!(report_month(date!(2027 - 01 - 31)), "2026-12");
+        assert_eq!(
+            first_of_next_month(date!(2026 - 12 - 02)),
+            date!(2027 - 01 - 01)
+        );
+        assert_eq!(
+            first_of_next_month(date!(2026 - 02 - 28)),
+            date!(2026 - 03 - 01)
+        );
+    }
+}
