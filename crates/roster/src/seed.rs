@@ -581,35 +581,49 @@ impl History {
 const SETTLE_WITHIN: Duration = Duration::from_secs(600);
 
 /// Waits until every service's outbox is published (on the embedded bus, applied by
-/// every consumer), so that what was seeded is everywhere when the command ends.
-/// Past [`SETTLE_WITHIN`], says what is left, which goes on once Roster runs again.
+/// every consumer) and notifications has sent what it queued (the welcome of every
+/// hire), so that what was seeded is everywhere, and Roster idle, when the command
+/// ends. Past [`SETTLE_WITHIN`], says what is left, which goes on once Roster runs
+/// again.
 pub async fn settle(databases: &[ServiceDb]) -> anyhow::Result<()> {
-    let spinner = ProgressBar::new_spinner().with_prefix("events");
+    let spinner = ProgressBar::new_spinner().with_prefix("settling");
     let deadline = Instant::now() + SETTLE_WITHIN;
     loop {
-        let mut left = 0;
+        let mut events = 0;
         let publishing = databases.iter().filter(|db| {
             crate::SERVICES
                 .iter()
                 .any(|s| s.name == db.service() && s.publishes)
         });
         for db in publishing {
-            left += roster_bus::outbox::backlog(db)
+            events += roster_bus::outbox::backlog(db)
                 .await
                 .with_context(|| format!("{}: cannot read its outbox", db.service()))?;
         }
-        if left == 0 {
+        let mut sending = false;
+        let notifications = databases
+            .iter()
+            .find(|db| db.service() == roster_notifications::SERVICE.name);
+        if let Some(db) = notifications {
+            sending = roster_notifications::store::deliveries::next_due(db)
+                .await
+                .context("notifications: cannot read its deliveries")?
+                .is_some();
+        }
+        if events == 0 && !sending {
             spinner.finish_and_clear();
             return Ok(());
         }
+        let left = format!(
+            "{events} events to publish{}",
+            if sending { ", deliveries to send" } else { "" }
+        );
         if Instant::now() > deadline {
             spinner.finish_and_clear();
-            eprintln!(
-                "roster: {left} events are still to be published; they are once Roster runs again"
-            );
+            eprintln!("roster: {left} still; they go once Roster runs again");
             return Ok(());
         }
-        spinner.set_message(format!("{left} to publish"));
+        spinner.set_message(left);
         spinner.tick();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

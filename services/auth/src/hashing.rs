@@ -1,4 +1,7 @@
-//! Password hashing with argon2id, off the async threads.
+//! Password hashing with argon2id, off the async threads, as many at once as the
+//! machine has cores.
+
+use std::sync::Arc;
 
 use argon2::password_hash::{
     Output, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
@@ -10,10 +13,16 @@ use roster_config::Argon2Config;
 /// same as a known one's: [`Hasher::verify`] runs against a decoy hash with the same
 /// parameters, random salt and random output, which no password matches. Making the
 /// decoy costs nothing: it is written, not computed.
+///
+/// Each hash holds `memory_kib` (19 MiB by default) while it runs, and a hash is all
+/// CPU: more of them at once than there are cores would finish none sooner, only hold
+/// more memory (a burst of logins or hires could otherwise take hundreds of MiB). So
+/// they take turns, one per core.
 #[derive(Debug, Clone)]
 pub struct Hasher {
     params: Params,
     decoy: String,
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl Hasher {
@@ -37,7 +46,12 @@ impl Hasher {
             SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?,
             Output::new(&output).map_err(|e| anyhow::anyhow!("output: {e}"))?,
         );
-        Ok(Self { params, decoy })
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Ok(Self {
+            params,
+            decoy,
+            turns: Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -57,8 +71,15 @@ impl Hasher {
 
     /// The PHC string of a new hash of `password`.
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        // The turn goes with the work: a caller that gives up does not free it early.
+        let turn = Arc::clone(&self.turns).acquire_owned().await?;
         let hasher = self.clone();
-        tokio::task::spawn_blocking(move || hasher.hash_now(&password)).await?
+        tokio::task::spawn_blocking(move || {
+            let hashed = hasher.hash_now(&password);
+            drop(turn);
+            hashed
+        })
+        .await?
     }
 
     /// Whether `password` matches `hash` (a PHC string, with its own parameters), or,
@@ -67,9 +88,14 @@ impl Hasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy.clone());
         let argon2 = self.argon2();
+        let Ok(turn) = Arc::clone(&self.turns).acquire_owned().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+            let matched = PasswordHash::new(&hash)
+                .is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok());
+            drop(turn);
+            matched
         })
         .await
         .unwrap_or(false);
