@@ -1,6 +1,8 @@
 //! A client of a running Roster's public API, as an application would use it: for
 //! seeding the demo company and for `roster bench`.
 
+use std::time::{Duration, Instant};
+
 use anyhow::{Context as _, bail};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -74,6 +76,46 @@ impl Client {
         Ok(())
     }
 
+    /// Sends what names people or places made a moment ago, which may not have reached
+    /// the service yet (it learns of them through events): a refusal as unknown (404,
+    /// 409 or 422) is tried again for a while. Expects `expected`: the answer's body.
+    pub(crate) async fn send_when_known(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        expected: StatusCode,
+    ) -> anyhow::Result<Value> {
+        let deadline = Instant::now() + REPLICA_WAIT;
+        loop {
+            let (status, answer) = self.send(method.clone(), path, body).await?;
+            match status {
+                _ if status == expected => return Ok(answer),
+                StatusCode::NOT_FOUND | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+                    if Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                _ => bail!("{method} {path} answered {status}: {}", answer["detail"]),
+            }
+        }
+    }
+
+    /// [`Self::send_when_known`] for a new record: its `id`.
+    pub(crate) async fn create_when_known(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<String> {
+        let answer = self
+            .send_when_known(Method::POST, path, body, StatusCode::CREATED)
+            .await?;
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("POST {path} answered no id"))
+    }
+
     /// Signs in; later requests carry the access token.
     pub(crate) async fn login(&mut self, email: &str, password: &str) -> anyhow::Result<()> {
         let login = json!({"email": email, "password": password});
@@ -87,3 +129,6 @@ impl Client {
         Ok(())
     }
 }
+
+/// How long what was just made elsewhere may take to reach a service's replica.
+const REPLICA_WAIT: Duration = Duration::from_secs(30);

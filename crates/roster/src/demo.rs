@@ -189,7 +189,7 @@ pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
     ];
     for ((title, steps), assignee) in TASKS.iter().zip(assignees) {
         let body = json!({"title": title, "assignee_id": assignee});
-        let task = create_when_known(&client, "/api/v1/tasks", &body).await?;
+        let task = client.create_when_known("/api/v1/tasks", &body).await?;
         for status in *steps {
             client
                 .update(&format!("/api/v1/tasks/{task}"), &json!({"status": status}))
@@ -203,12 +203,12 @@ pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
                     "latitude": 38.7197, "longitude": -9.1426, "radius_m": 150}),
         )
         .await?;
-    create_when_known(
-        &client,
-        "/api/v1/presence/nfc-tags",
-        &json!({"uid": DOOR_TAG, "label": "Front door", "location_id": office}),
-    )
-    .await?;
+    client
+        .create_when_known(
+            "/api/v1/presence/nfc-tags",
+            &json!({"uid": DOOR_TAG, "label": "Front door", "location_id": office}),
+        )
+        .await?;
     let people = [
         admin.as_str(),
         manager.as_str(),
@@ -219,7 +219,9 @@ pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
     for (at, kind, who) in week_of_checkins(time::OffsetDateTime::now_utc(), &people, forgetful) {
         let body = json!({"kind": kind, "method": "manual", "employee_id": who, "at": at,
                           "reason": "Recorded from the paper sign-in sheet"});
-        create_when_known(&client, "/api/v1/presence/checkins", &body).await?;
+        client
+            .create_when_known("/api/v1/presence/checkins", &body)
+            .await?;
     }
     seed_leave(base, &client, &people, &password).await?;
     Ok(Seeded::Created { password })
@@ -238,7 +240,9 @@ async fn seed_leave(
     for person in people {
         let body = json!({"employee_id": person, "leave_type_id": annual, "days": 10,
                           "kind": "allocation", "note": "Opening balance"});
-        create_when_known(admin, "/api/v1/leave/adjustments", &body).await?;
+        admin
+            .create_when_known("/api/v1/leave/adjustments", &body)
+            .await?;
     }
     let (first, second) = leave_weeks(time::OffsetDateTime::now_utc().date());
     let mut requests = Vec::new();
@@ -247,7 +251,11 @@ async fn seed_leave(
         client.login(person.email, password).await?;
         let body = json!({"leave_type_id": annual, "start_date": start.to_string(),
                           "end_date": end.to_string(), "reason": "Family visit"});
-        requests.push(create_when_known(&client, "/api/v1/leave/requests", &body).await?);
+        requests.push(
+            client
+                .create_when_known("/api/v1/leave/requests", &body)
+                .await?,
+        );
     }
     let approve = format!("/api/v1/leave/requests/{}/approve", requests[1]);
     let (status, answer) = admin
@@ -340,37 +348,6 @@ pub const TASKS: [(&str, &[&str]); 4] = [
     ("Plan the team offsite", &["in_progress", "done"]),
     ("Order new monitors", &["cancelled"]),
 ];
-
-/// How long what was just made elsewhere may take to reach a service's replica.
-const REPLICA_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Creates a record that names people or places made a moment ago, which may not
-/// have reached the service yet (it learns of them through events): a refusal as
-/// unknown (404, 409 or 422) is tried again for a while.
-pub(crate) async fn create_when_known(
-    client: &Client,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<String> {
-    let deadline = std::time::Instant::now() + REPLICA_WAIT;
-    loop {
-        let (status, answer) = client.send(Method::POST, path, body).await?;
-        match status {
-            StatusCode::CREATED => {
-                return answer["id"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("POST {path} answered no id"));
-            }
-            StatusCode::NOT_FOUND | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-                if std::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            _ => bail!("POST {path} answered {status}: {}", answer["detail"]),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

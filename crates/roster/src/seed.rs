@@ -9,19 +9,21 @@
 //! brought in through each owning service's import, many rows per statement: made
 //! one request at a time it would take hours at this scale.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
 use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::{Method, StatusCode};
 use roster_http::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use serde_json::json;
+use time::macros::time;
 use time::{Date, OffsetDateTime, Time, Weekday};
 use uuid::Uuid;
 
 use crate::client::Client;
-use crate::demo::create_when_known;
 
 /// What to seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,22 +70,25 @@ impl Plan {
 #[derive(Debug, Clone)]
 pub struct Company {
     pub id: Uuid,
-    pub admin_email: String,
-    pub admin_id: Uuid,
     /// Its departments' teams: the first holds the administrator too.
     pub departments: Vec<Uuid>,
-    /// Everyone, the administrator first.
+    /// Everyone: the administrator, the managers, their reports.
     pub people: Vec<Member>,
-    /// Everyone's email, in the same order.
-    pub emails: Vec<String>,
-    /// The UID of the tag at the office door.
-    pub tag_uid: String,
+    /// The tag at the office door, and its UID.
+    pub tag: (Uuid, String),
+}
+
+impl Company {
+    pub fn admin(&self) -> &Member {
+        &self.people[0]
+    }
 }
 
 /// Someone of a seeded company, and whom they report to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Member {
     pub id: Uuid,
+    pub email: String,
     pub manager_id: Option<Uuid>,
 }
 
@@ -124,7 +129,7 @@ impl std::fmt::Display for Seeded {
         writeln!(f, "{}", self.summary())?;
         write!(f, "Every account's password: {}", self.password)?;
         for company in &self.companies {
-            write!(f, "\n  admin  {}", company.admin_email)?;
+            write!(f, "\n  admin  {}", company.admin().email)?;
         }
         Ok(())
     }
@@ -140,36 +145,30 @@ pub async fn seed(
 ) -> anyhow::Result<Seeded> {
     let started = Instant::now();
     let sizes = plan.sizes()?;
-    let db = |service: &str| {
-        databases
-            .iter()
-            .find(|db| db.service() == service)
-            .with_context(|| format!("{service} is not running here"))
-    };
     let (presence, tasks, leave) = (
-        db(roster_presence::SERVICE.name)?,
-        db(roster_tasks::SERVICE.name)?,
-        db(roster_leave::SERVICE.name)?,
+        database(databases, roster_presence::SERVICE.name)?,
+        database(databases, roster_tasks::SERVICE.name)?,
+        database(databases, roster_leave::SERVICE.name)?,
     );
     // A tag of this run in every email, so that seeding again adds companies.
     let run = Uuid::new_v4().simple().to_string();
     let hiring = bar(plan.employees.into(), "hiring")?;
     let mut companies = Vec::with_capacity(sizes.len());
-    let mut offices = Vec::with_capacity(sizes.len());
+    let mut admins = Vec::with_capacity(sizes.len());
     for (c, size) in sizes.iter().enumerate() {
         let domain = format!("c{}-{}.example.com", c + 1, &run[..6]);
-        let (company, client, tag) = company(base, c, *size, &domain, password, &hiring).await?;
+        let (company, admin) = company(base, c, *size, &domain, password, &hiring).await?;
         companies.push(company);
-        offices.push((client, tag));
+        admins.push(admin);
     }
     hiring.finish();
     let today = OffsetDateTime::now_utc().date();
     let history = History::new(today, plan.days);
     let importing = bar(companies.len() as u64, "history")?;
     let (mut checkins, mut task_rows, mut leave_rows) = (0, 0, 0);
-    for (c, (company, (client, tag))) in companies.iter().zip(&offices).enumerate() {
+    for (c, (company, admin)) in companies.iter().zip(&admins).enumerate() {
         let tenant = Tenant::of_company(company.id);
-        let annual = crate::demo::leave_types(client).await?;
+        let annual = crate::demo::leave_types(admin).await?;
         let annual = annual.parse().context("a leave type id")?;
         let kept = history.of(c as u64, company, annual);
         leave_rows += when_known(|| {
@@ -177,9 +176,9 @@ pub async fn seed(
         })
         .await
         .context("leave: cannot import")?;
-        let shifts = history.shifts(c as u64, company, *tag, &kept.leave);
+        let shifts = history.shifts(c as u64, company, &kept.leave);
         checkins += when_known(|| {
-            roster_presence::store::import::shifts(presence, &tenant, company.admin_id, &shifts)
+            roster_presence::store::import::shifts(presence, &tenant, company.admin().id, &shifts)
         })
         .await
         .context("presence: cannot import")?;
@@ -198,6 +197,14 @@ pub async fn seed(
         leave: leave_rows,
         took: started.elapsed(),
     })
+}
+
+/// The database of `service` among `databases`.
+pub fn database<'d>(databases: &'d [ServiceDb], service: &str) -> anyhow::Result<&'d ServiceDb> {
+    databases
+        .iter()
+        .find(|db| db.service() == service)
+        .with_context(|| format!("{service} is not running here"))
 }
 
 /// A progress bar on stderr (hidden where stderr is not a terminal).
@@ -258,7 +265,7 @@ const TASKS: [&str; 8] = [
 ];
 
 /// Signs a company up and staffs it with `size` people; answers it with its
-/// administrator's client and the tag at its office door.
+/// administrator's client.
 async fn company(
     base: &str,
     c: usize,
@@ -266,7 +273,7 @@ async fn company(
     domain: &str,
     password: &str,
     hiring: &ProgressBar,
-) -> anyhow::Result<(Company, Client, Uuid)> {
+) -> anyhow::Result<(Company, Client)> {
     let admin_email = format!("admin@{domain}");
     let mut client = Client::new(base);
     let signup = json!({
@@ -275,7 +282,7 @@ async fn company(
         "admin_name": FIRST_NAMES[c % FIRST_NAMES.len()], "admin_surname": "Admin",
     });
     let (status, answer) = client
-        .send(reqwest::Method::POST, "/api/v1/auth/signup", &signup)
+        .send(Method::POST, "/api/v1/auth/signup", &signup)
         .await?;
     let id = |field: &str| answer[field].as_str().and_then(|s| s.parse::<Uuid>().ok());
     let (Some(company_id), Some(admin_id)) = (id("company_id"), id("employee_id")) else {
@@ -290,12 +297,12 @@ async fn company(
         )
         .await?;
     let tag_uid = format!("04{:010X}", c + 1);
-    let tag = create_when_known(
-        &client,
-        "/api/v1/presence/nfc-tags",
-        &json!({"uid": tag_uid, "label": "Front door", "location_id": office}),
-    )
-    .await?;
+    let tag = client
+        .create_when_known(
+            "/api/v1/presence/nfc-tags",
+            &json!({"uid": tag_uid, "label": "Front door", "location_id": office}),
+        )
+        .await?;
     // Everyone but the administrator, in squads within departments.
     let staff = size - 1;
     let squads = staff.div_ceil(SQUAD);
@@ -321,12 +328,10 @@ async fn company(
     }
     if let Some(first) = departments.first() {
         let body = json!({"position": "Founder", "team_ids": [first]});
-        patch_when_known(
-            &client,
-            &format!("/api/v1/people/employees/{admin_id}"),
-            &body,
-        )
-        .await?;
+        let admin = format!("/api/v1/people/employees/{admin_id}");
+        client
+            .send_when_known(Method::PATCH, &admin, &body, StatusCode::OK)
+            .await?;
     }
     let names = |i: usize| (FIRST_NAMES[i % 24], SURNAMES[(i / 24) % 24]);
     let email = |i: usize| {
@@ -352,77 +357,49 @@ async fn company(
             "hire_date": hired.to_string(),
         })
     };
-    let admin = admin_id.to_string();
-    let hire = |body: serde_json::Value| {
-        let client = client.clone();
+    // Hires person `i` reporting to `manager`.
+    let hire = |i: usize, manager: Uuid| {
+        let (client, body) = (client.clone(), person(i, &manager.to_string()));
         async move {
-            let id = create_when_known(&client, "/api/v1/people/employees", &body).await?;
+            let id = client
+                .create_when_known("/api/v1/people/employees", &body)
+                .await?;
             hiring.inc(1);
-            id.parse::<Uuid>().context("an employee id")
+            let id = id.parse::<Uuid>().context("an employee id")?;
+            anyhow::Ok(Member {
+                id,
+                email: email(i),
+                manager_id: Some(manager),
+            })
         }
     };
-    let leads: Vec<Uuid> =
-        futures::stream::iter((0..staff).step_by(SQUAD).map(|i| hire(person(i, &admin))))
+    let leads: Vec<Member> =
+        futures::stream::iter((0..staff).step_by(SQUAD).map(|i| hire(i, admin_id)))
             .buffered(HIRES_IN_FLIGHT)
             .try_collect()
             .await?;
-    let reports = (0..staff).filter(|i| i % SQUAD != 0).map(|i| {
-        let lead = leads[i / SQUAD];
-        let body = person(i, &lead.to_string());
-        async move {
-            Ok::<_, anyhow::Error>(Member {
-                id: hire(body).await?,
-                manager_id: Some(lead),
-            })
-        }
-    });
+    let reports = (0..staff)
+        .filter(|i| !i.is_multiple_of(SQUAD))
+        .map(|i| hire(i, leads[i / SQUAD].id));
     let reports: Vec<Member> = futures::stream::iter(reports)
         .buffered(HIRES_IN_FLIGHT)
         .try_collect()
         .await?;
-    let mut people = vec![Member {
+    let admin = Member {
         id: admin_id,
+        email: admin_email,
         manager_id: None,
-    }];
-    people.extend(leads.iter().map(|id| Member {
-        id: *id,
-        manager_id: Some(admin_id),
-    }));
-    people.extend(reports);
-    // In the order of `people`: the administrator, the leads, their reports.
-    let emails = std::iter::once(admin_email.clone())
-        .chain((0..staff).step_by(SQUAD).map(email))
-        .chain((0..staff).filter(|i| !i.is_multiple_of(SQUAD)).map(email))
-        .collect();
+    };
     let company = Company {
         id: company_id,
-        admin_email,
-        admin_id,
-        departments: departments.iter().filter_map(|d| d.parse().ok()).collect(),
-        people,
-        emails,
-        tag_uid,
+        departments: departments
+            .iter()
+            .map(|d| d.parse().context("a team id"))
+            .collect::<anyhow::Result<_>>()?,
+        people: std::iter::once(admin).chain(leads).chain(reports).collect(),
+        tag: (tag.parse().context("a tag id")?, tag_uid),
     };
-    Ok((company, client, tag.parse().context("a tag id")?))
-}
-
-/// Patches a record that names teams made a moment ago, which people may not have
-/// learned of yet.
-async fn patch_when_known(
-    client: &Client,
-    path: &str,
-    body: &serde_json::Value,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + REPLICA_WAIT;
-    loop {
-        match client.update(path, body).await {
-            Ok(()) => return Ok(()),
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    Ok((company, client))
 }
 
 /// A well-mixed number of `x` (SplitMix64): the same on every run.
@@ -499,21 +476,19 @@ impl History {
         &self,
         c: u64,
         company: &Company,
-        tag: Uuid,
         leave: &[roster_leave::store::import::PastLeave],
     ) -> Vec<roster_presence::store::import::PastShift> {
+        let off: HashMap<Uuid, (Date, Date)> = leave
+            .iter()
+            .map(|l| (l.employee_id, (l.start_date, l.end_date)))
+            .collect();
         let mut shifts = Vec::with_capacity(company.people.len() * self.days.len());
         for (i, member) in company.people.iter().enumerate() {
-            let off: Vec<&roster_leave::store::import::PastLeave> = leave
-                .iter()
-                .filter(|l| l.employee_id == member.id)
-                .collect();
+            let off = off.get(&member.id);
             for (d, day) in self.days.iter().enumerate() {
                 let roll = mix((c << 48) ^ ((i as u64) << 16) ^ d as u64);
                 if roll.is_multiple_of(30)
-                    || off
-                        .iter()
-                        .any(|l| l.start_date <= *day && *day <= l.end_date)
+                    || off.is_some_and(|(first, last)| first <= day && day <= last)
                 {
                     continue;
                 }
@@ -524,7 +499,7 @@ impl History {
                     employee_id: member.id,
                     started_at: start,
                     ended_at: end,
-                    nfc_tag_id: Some(tag),
+                    nfc_tag_id: Some(company.tag.0),
                 });
             }
         }
@@ -555,10 +530,9 @@ impl History {
                     (false, _) => Status::Todo,
                 };
                 let updated = match status {
-                    Status::Done | Status::Cancelled => (due
-                        .with_time(Time::from_hms(15, 0, 0).unwrap_or(Time::MIDNIGHT))
-                        .assume_utc())
-                    .min(now),
+                    Status::Done | Status::Cancelled => {
+                        due.with_time(time!(15:00)).assume_utc().min(now)
+                    }
                     _ => created,
                 };
                 tasks.push(roster_tasks::store::import::PastTask {
@@ -601,10 +575,7 @@ pub async fn settle(databases: &[ServiceDb]) -> anyhow::Result<()> {
                 .with_context(|| format!("{}: cannot read its outbox", db.service()))?;
         }
         let mut sending = false;
-        let notifications = databases
-            .iter()
-            .find(|db| db.service() == roster_notifications::SERVICE.name);
-        if let Some(db) = notifications {
+        if let Ok(db) = database(databases, roster_notifications::SERVICE.name) {
             sending = roster_notifications::store::deliveries::next_due(db)
                 .await
                 .context("notifications: cannot read its deliveries")?

@@ -3,19 +3,19 @@
 //! request once answered, for a fixed time; then the heavy queries of a company: a
 //! department's month of attendance, every balance, and one accrual run.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use reqwest::{Method, StatusCode};
+use roster_storage::ServiceDb;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
-use tokio::task::JoinSet;
 
 use super::baseline::{self, Baseline};
+use super::load::Load;
 use super::{Backends, Summary, Target};
 use crate::client::Client;
 use crate::seed::{self, Company, Plan};
@@ -72,7 +72,9 @@ async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow
     println!("{}", seeded.summary());
     let company = seeded.companies.first().context("nothing was seeded")?;
     let mut admin = Client::new(&target.base);
-    admin.login(&company.admin_email, PASSWORD).await?;
+    admin.login(&company.admin().email, PASSWORD).await?;
+    // Shared by every request: a clone per request would be the load generator's work.
+    let admin = Arc::new(admin);
     let people: Arc<Vec<String>> =
         Arc::new(company.people.iter().map(|p| p.id.to_string()).collect());
     let mut results = json!({"seed": {
@@ -99,10 +101,10 @@ async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow
         ),
         ("GET /api/v1/tasks?assignee_id=", tasks_of),
     ] {
-        let (admin, people) = (admin.clone(), Arc::clone(&people));
+        let (admin, people) = (Arc::clone(&admin), Arc::clone(&people));
         let measured = load
             .run(move |_, n| {
-                let (admin, people) = (admin.clone(), Arc::clone(&people));
+                let (admin, people) = (Arc::clone(&admin), Arc::clone(&people));
                 async move {
                     let id = &people[(n % people.len() as u64) as usize];
                     expect(&admin, Method::GET, &path(id), &Value::Null, StatusCode::OK).await
@@ -122,10 +124,10 @@ async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow
     let name = "POST /api/v1/presence/checkins";
     requests.insert(name.to_owned(), measured.report(name));
 
-    let (admin_client, people_ids) = (admin.clone(), Arc::clone(&people));
+    let (admin_client, people_ids) = (Arc::clone(&admin), Arc::clone(&people));
     let measured = load
         .run(move |_, n| {
-            let (admin, people) = (admin_client.clone(), Arc::clone(&people_ids));
+            let (admin, people) = (Arc::clone(&admin_client), Arc::clone(&people_ids));
             async move {
                 let assignee = &people[(n % people.len() as u64) as usize];
                 let body = json!({"title": format!("Bench task {n}"), "assignee_id": assignee});
@@ -142,10 +144,11 @@ async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow
         .await;
     let name = "POST /api/v1/tasks";
     requests.insert(name.to_owned(), measured.report(name));
-    results["heavy"] = heavy(target, &admin, company).await?;
+    results["heavy"] = heavy(&databases, &admin, company).await?;
 
     let base = baseline::measure(
         target,
+        &databases,
         &backends.pgbench,
         args.pgbench_scale,
         args.concurrency,
@@ -182,7 +185,11 @@ fn ratios(requests: &serde_json::Map<String, Value>, base: &Baseline) -> Value {
 
 /// A department's month of attendance, every balance of the company, and one run of
 /// the accrual job over every company.
-async fn heavy(target: &Target, admin: &Client, company: &Company) -> anyhow::Result<Value> {
+async fn heavy(
+    databases: &[ServiceDb],
+    admin: &Client,
+    company: &Company,
+) -> anyhow::Result<Value> {
     let department = company
         .departments
         .first()
@@ -222,10 +229,10 @@ async fn heavy(target: &Target, admin: &Client, company: &Company) -> anyhow::Re
     }
 
     // The accrual job as of the first of next month: a period due for everyone.
-    let leave = target.database(roster_leave::SERVICE.name).await?;
+    let leave = seed::database(databases, roster_leave::SERVICE.name)?;
     let due = first_of_next_month(OffsetDateTime::now_utc().date());
     let started = Instant::now();
-    let report = roster_leave::store::accrual::run(&leave, due)
+    let report = roster_leave::store::accrual::run(leave, due)
         .await
         .map_err(|e| anyhow::anyhow!("the accrual run failed: {e}"))?;
     let took = started.elapsed();
@@ -285,14 +292,14 @@ struct Walkers {
 impl Walkers {
     async fn sign_in(base: &str, company: &Company, clients: usize) -> anyhow::Result<Self> {
         let mut people = Vec::with_capacity(clients);
-        for email in company.emails.iter().skip(1).cycle().take(clients) {
+        for member in company.people.iter().skip(1).cycle().take(clients) {
             let mut client = Client::new(base);
-            client.login(email, PASSWORD).await?;
+            client.login(&member.email, PASSWORD).await?;
             people.push((client, AtomicBool::new(false)));
         }
         Ok(Self {
             people,
-            tag: company.tag_uid.clone(),
+            tag: company.tag.1.clone(),
         })
     }
 
@@ -315,105 +322,6 @@ impl Walkers {
         .await?;
         inside.store(kind == "in", Ordering::Relaxed);
         Ok(())
-    }
-}
-
-/// Clients that each send their next request once answered.
-#[derive(Debug, Clone, Copy)]
-struct Load {
-    clients: usize,
-    duration: Duration,
-}
-
-/// What a load measured.
-#[derive(Debug, Default)]
-struct Measured {
-    times: Vec<Duration>,
-    errors: u64,
-    first_error: Option<String>,
-    took: Duration,
-}
-
-impl Load {
-    /// A second of warm-up, then `duration` measured: `request(client, n)` with `n`
-    /// counting every request of the run.
-    async fn run<F, Fut>(&self, request: F) -> Measured
-    where
-        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
-        Fut: Future<Output = anyhow::Result<()>> + Send,
-    {
-        let _ = self.drive(request.clone(), Duration::from_secs(1)).await;
-        self.drive(request, self.duration).await
-    }
-
-    async fn drive<F, Fut>(&self, request: F, duration: Duration) -> Measured
-    where
-        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
-        Fut: Future<Output = anyhow::Result<()>> + Send,
-    {
-        let started = Instant::now();
-        let until = started + duration;
-        let counter = Arc::new(AtomicU64::new(0));
-        let mut running = JoinSet::new();
-        for client in 0..self.clients {
-            let (request, counter) = (request.clone(), Arc::clone(&counter));
-            running.spawn(async move {
-                let mut measured = Measured::default();
-                while Instant::now() < until {
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    let sent = Instant::now();
-                    match request(client, n).await {
-                        Ok(()) => measured.times.push(sent.elapsed()),
-                        Err(e) => {
-                            measured.errors += 1;
-                            measured.first_error.get_or_insert_with(|| format!("{e:#}"));
-                        }
-                    }
-                }
-                measured
-            });
-        }
-        let mut all = Measured::default();
-        while let Some(part) = running.join_next().await {
-            match part {
-                Ok(part) => {
-                    all.times.extend(part.times);
-                    all.errors += part.errors;
-                    if all.first_error.is_none() {
-                        all.first_error = part.first_error;
-                    }
-                }
-                Err(e) => {
-                    all.errors += 1;
-                    all.first_error.get_or_insert_with(|| e.to_string());
-                }
-            }
-        }
-        all.took = started.elapsed();
-        all
-    }
-}
-
-impl Measured {
-    fn per_second(&self) -> f64 {
-        self.times.len() as f64 / self.took.as_secs_f64().max(f64::EPSILON)
-    }
-
-    /// Prints its row; answers it as JSON.
-    fn report(self, name: &str) -> Value {
-        let per_second = self.per_second();
-        let (errors, first_error) = (self.errors, self.first_error.clone());
-        let summary = Summary::of(self.times);
-        let (answered, p50, p99) = summary.map_or((0, 0.0, 0.0), |s| (s.count, s.p50, s.p99));
-        println!("  {name:<36} {answered:>9} {errors:>7} {p50:>8.2} {p99:>8.2} {per_second:>9.0}");
-        if let Some(error) = &first_error {
-            println!("    first error: {error}");
-        }
-        json!({
-            "answered": answered, "errors": errors, "first_error": first_error,
-            "p50_ms": p50, "p99_ms": p99, "max_ms": summary.map(|s| s.max),
-            "per_sec": per_second,
-        })
     }
 }
 

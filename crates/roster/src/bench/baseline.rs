@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use roster_config::StorageMode;
@@ -17,10 +17,11 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::process::Command;
-use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::Target;
+use super::load::Load;
+use crate::seed;
 
 /// The database's own rates, with what was run for them.
 #[derive(Debug, Clone)]
@@ -40,18 +41,18 @@ impl Baseline {
     }
 }
 
-/// Measures the baseline of the target's storage at `clients` for `duration`.
 /// Measures the baseline of the target's storage at `clients` for `duration`; on
 /// PostgreSQL the select-only baseline reads pgbench's tables at `scale`.
 pub(crate) async fn measure(
     target: &Target,
+    databases: &[ServiceDb],
     pgbench: &Path,
     scale: u32,
     clients: u32,
     duration: Duration,
 ) -> anyhow::Result<Baseline> {
     match target.config.storage.mode {
-        StorageMode::Sqlite => sqlite(target, clients, duration).await,
+        StorageMode::Sqlite => sqlite(target, databases, clients, duration).await,
         StorageMode::PostgresPerService | StorageMode::PostgresSchemas => {
             postgres(target, pgbench, scale, clients, duration).await
         }
@@ -248,9 +249,18 @@ fn tps(output: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("pgbench reported no rate: {output}"))
 }
 
-async fn sqlite(target: &Target, clients: u32, duration: Duration) -> anyhow::Result<Baseline> {
+async fn sqlite(
+    target: &Target,
+    databases: &[ServiceDb],
+    clients: u32,
+    duration: Duration,
+) -> anyhow::Result<Baseline> {
+    let load = Load {
+        clients: clients as usize,
+        duration,
+    };
     // Reads: an employee by id from people's file, as many at once as clients.
-    let people = Arc::new(target.database(roster_people::SERVICE.name).await?);
+    let people = seed::database(databases, roster_people::SERVICE.name)?;
     let ids: Vec<Uuid> = people
         .conn()
         .query_all_raw(Statement::from_string(
@@ -261,28 +271,33 @@ async fn sqlite(target: &Target, clients: u32, duration: Duration) -> anyhow::Re
         .iter()
         .filter_map(|row| row.try_get::<Uuid>("", "id").ok())
         .collect();
-    let ids = Arc::new(ids);
     if ids.is_empty() {
         bail!("people has no employee to read");
     }
-    let reads = loops(clients, duration, move |n| {
-        let (people, ids) = (Arc::clone(&people), Arc::clone(&ids));
-        async move {
-            let id = ids[(n % ids.len() as u64) as usize];
-            let select = Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "SELECT * FROM employees WHERE id = ?",
-                [id.into()],
-            );
-            people.conn().query_one_raw(select).await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let (people, ids) = (Arc::new(people.clone()), Arc::new(ids));
+    let reads = load
+        .drive(
+            move |_, n| {
+                let (people, ids) = (Arc::clone(&people), Arc::clone(&ids));
+                async move {
+                    let id = ids[(n % ids.len() as u64) as usize];
+                    let select = Statement::from_sql_and_values(
+                        DbBackend::Sqlite,
+                        "SELECT * FROM employees WHERE id = ?",
+                        [id.into()],
+                    );
+                    people.conn().query_one_raw(select).await?;
+                    Ok(())
+                }
+            },
+            duration,
+        )
+        .await
+        .per_second_without_errors()?;
 
     // Writes: a check-in's row and its outbox row in one write transaction, into a
     // copy of presence's file opened as Roster opens it (no relay runs on it).
-    let source = target.database(roster_presence::SERVICE.name).await?;
+    let source = seed::database(databases, roster_presence::SERVICE.name)?;
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let copy: PathBuf = dir
         .path()
@@ -291,7 +306,6 @@ async fn sqlite(target: &Target, clients: u32, duration: Duration) -> anyhow::Re
         .conn()
         .execute_unprepared(&format!("VACUUM INTO '{}'", copy.display()))
         .await?;
-    source.close().await;
     let mut storage = target.config.storage.clone();
     storage.dir = dir.path().to_owned();
     let presence = Arc::new(
@@ -299,11 +313,16 @@ async fn sqlite(target: &Target, clients: u32, duration: Duration) -> anyhow::Re
             .await
             .context("cannot open the copy of presence")?,
     );
-    let writes = loops(clients, duration, move |_| {
-        let presence = Arc::clone(&presence);
-        async move { checkin_writes(&presence).await }
-    })
-    .await?;
+    let writes = load
+        .drive(
+            move |_, _| {
+                let presence = Arc::clone(&presence);
+                async move { checkin_writes(&presence).await }
+            },
+            duration,
+        )
+        .await
+        .per_second_without_errors()?;
     Ok(Baseline {
         reads_per_sec: reads,
         reads: format!(
@@ -348,33 +367,6 @@ async fn checkin_writes(presence: &ServiceDb) -> anyhow::Result<()> {
     roster_bus::outbox::record(&txn, [event]).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// `clients` loops of `work` for `duration`: how many a second completed.
-async fn loops<F, Fut>(clients: u32, duration: Duration, work: F) -> anyhow::Result<f64>
-where
-    F: Fn(u64) -> Fut + Send + Sync + Clone + 'static,
-    Fut: Future<Output = anyhow::Result<()>> + Send,
-{
-    let started = Instant::now();
-    let until = started + duration;
-    let mut running = JoinSet::new();
-    for client in 0..u64::from(clients) {
-        let work = work.clone();
-        running.spawn(async move {
-            let mut done = 0u64;
-            while Instant::now() < until {
-                work(client << 32 | done).await?;
-                done += 1;
-            }
-            anyhow::Ok(done)
-        });
-    }
-    let mut done = 0;
-    while let Some(loop_done) = running.join_next().await {
-        done += loop_done??;
-    }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 mod api;
 mod baseline;
 mod events;
+mod load;
 mod target;
 
 use std::path::PathBuf;

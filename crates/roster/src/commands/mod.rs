@@ -262,15 +262,15 @@ async fn seed(mut config: Config, args: SeedArgs) -> anyhow::Result<()> {
         Some(password) => password,
         None => demo::password()?,
     };
-    let seeded = match plan {
-        None => demo::seed(&base, password).await.map(|s| s.to_string()),
-        Some(plan) => match crate::seed::seed(&base, &databases, plan, &password).await {
-            Ok(seeded) => crate::seed::settle(&databases)
-                .await
-                .map(|()| seeded.to_string()),
-            Err(e) => Err(e),
-        },
-    };
+    let seeded = async {
+        let Some(plan) = plan else {
+            return demo::seed(&base, password).await.map(|s| s.to_string());
+        };
+        let seeded = crate::seed::seed(&base, &databases, plan, &password).await?;
+        crate::seed::settle(&databases).await?;
+        Ok(seeded.to_string())
+    }
+    .await;
     let _ = stop.send(());
     serving.await.context("the services stopped abnormally")??;
     println!("{}", seeded?);

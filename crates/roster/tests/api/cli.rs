@@ -84,6 +84,21 @@ async fn migrate_commands_report_and_exit_0(topology: Topology) {
     assert!(stdout.contains("pending"), "{stdout}");
 }
 
+/// Logs `email` in to the Roster at `base`, failing the test if it cannot: its access
+/// token.
+pub async fn log_in(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let body = json!({"email": email, "password": password});
+    let answer = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "{email} cannot log in");
+    let body: Value = answer.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 /// Reads the demo company's block from a server's or `roster seed`'s output: the
 /// password every account shares.
 fn demo_password(mut lines: impl Iterator<Item = String>) -> String {
@@ -115,16 +130,7 @@ fn demo_password(mut lines: impl Iterator<Item = String>) -> String {
 /// check-ins; and each person can log in.
 async fn demo_company_is_there(base: &str, password: &str) {
     let client = reqwest::Client::new();
-    let login = |email: &'static str| {
-        let (client, url) = (&client, format!("{base}/api/v1/auth/login"));
-        let body = json!({"email": email, "password": password});
-        async move {
-            let answer = client.post(url).json(&body).send().await.unwrap();
-            assert_eq!(answer.status(), StatusCode::OK, "{email} cannot log in");
-            let body: Value = answer.json().await.unwrap();
-            body["access_token"].as_str().unwrap().to_owned()
-        }
-    };
+    let login = |email: &'static str| log_in(&client, base, email, password);
     let admin = login(demo::ADMIN.email).await;
     for (person, _) in demo::REPORTS {
         login(person.email).await;

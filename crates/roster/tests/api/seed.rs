@@ -2,9 +2,10 @@
 //! history of check-ins, leave and tasks that every service shows through its API.
 
 use roster_testing::{Installation, StatusCode, Topology, topology_tests};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::cli::log_in;
 use crate::process::{Server, installation_env, roster, roster_on, run};
 
 const PASSWORD: &str = "seeded-password-1234";
@@ -58,23 +59,7 @@ async fn seed_at_scale_makes_companies_and_their_history(topology: Topology) {
     let server = Server::start(&mut command);
     let base = server.url("");
     let client = reqwest::Client::new();
-    let login = |email: String| {
-        let (client, url) = (&client, format!("{base}/api/v1/auth/login"));
-        async move {
-            let answer = client
-                .post(url)
-                .json(&json!({"email": email, "password": PASSWORD}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(answer.status(), StatusCode::OK, "{email} cannot log in");
-            answer.json::<Value>().await.unwrap()["access_token"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let admin = login(admins[0].to_owned()).await;
+    let admin = log_in(&client, &base, admins[0], PASSWORD).await;
     let get = |path: String| {
         let request = client.get(format!("{base}{path}")).bearer_auth(&admin);
         async move {
@@ -103,7 +88,7 @@ async fn seed_at_scale_makes_companies_and_their_history(topology: Topology) {
     assert!(leads.iter().any(|l| l["id"] == report["manager_id"]));
     assert!(report["team_ids"].as_array().unwrap().contains(&department));
     // A report can log in with the seeded password.
-    login(report["email"].as_str().unwrap().to_owned()).await;
+    log_in(&client, &base, report["email"].as_str().unwrap(), PASSWORD).await;
 
     // The department's attendance over the last month: everyone was in on most
     // working days, eight to nine hours each, nobody's shift left open.
@@ -165,7 +150,7 @@ async fn seed_at_scale_makes_companies_and_their_history(topology: Topology) {
     }
 
     // The second company's administrator sees only theirs.
-    let other = login(admins[1].to_owned()).await;
+    let other = log_in(&client, &base, admins[1], PASSWORD).await;
     let theirs: Value = client
         .get(format!("{base}/api/v1/people/employees?limit=200"))
         .bearer_auth(&other)

@@ -50,11 +50,11 @@ pub async fn leave(
         .into_iter()
         .map(|t| t.id)
         .collect();
-    let kinds = openings
+    let mut kinds = openings
         .iter()
         .map(|o| o.leave_type_id)
         .chain(taken.iter().map(|t| t.leave_type_id));
-    if kinds.into_iter().any(|kind| !types.contains(&kind)) {
+    if kinds.any(|kind| !types.contains(&kind)) {
         return Err(
             Invalid::new("leave_type_id", "no leave type of this company has this id").into(),
         );
