@@ -15,7 +15,7 @@ use roster_migrate::schema::{
 };
 use roster_migrate::{Migrations, TenantPolicies, TenantTable, drop_tables, index};
 use roster_storage::{DbError, Scope, ServiceDb};
-use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{ExprTrait, OnConflict, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -629,12 +629,38 @@ pub async fn people(
     let mut select = Query::select();
     select
         .columns(["id", "name", "surname"].into_iter().map(Alias::new))
-        .from(Alias::new(EMPLOYEES))
-        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
-        .and_where(Expr::col(Alias::new("status")).eq(Employee::ACTIVE))
         .order_by(Alias::new("surname"), sea_orm::Order::Asc)
         .order_by(Alias::new("name"), sea_orm::Order::Asc)
         .order_by(Alias::new("id"), sea_orm::Order::Asc);
+    kept_by(&mut select, company_id, filter);
+    conn.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Person {
+                id: row.try_get("", "id")?,
+                name: row.try_get("", "name")?,
+                surname: row.try_get("", "surname")?,
+            })
+        })
+        .collect()
+}
+
+/// The ids of the company's active employees that `filter` keeps, as a subquery: what
+/// [`people`] lists, for a query over their rows that should not carry every id.
+pub fn people_ids(company_id: Uuid, filter: PeopleFilter) -> SelectStatement {
+    let mut select = Query::select();
+    select.column(Alias::new("id"));
+    kept_by(&mut select, company_id, filter);
+    select
+}
+
+/// Narrows `select` to the company's active employees that `filter` keeps.
+fn kept_by(select: &mut SelectStatement, company_id: Uuid, filter: PeopleFilter) {
+    select
+        .from(Alias::new(EMPLOYEES))
+        .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+        .and_where(Expr::col(Alias::new("status")).eq(Employee::ACTIVE));
     if let Some(manager) = filter.seen_by_manager {
         select.cond_where(
             sea_orm::Condition::any()
@@ -657,17 +683,6 @@ pub async fn people(
     if let Some(id) = filter.employee_id {
         select.and_where(Expr::col(Alias::new("id")).eq(id));
     }
-    conn.query_all(&select)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Person {
-                id: row.try_get("", "id")?,
-                name: row.try_get("", "name")?,
-                surname: row.try_get("", "surname")?,
-            })
-        })
-        .collect()
 }
 
 /// The company's active employees with their hire dates (for a replica that keeps

@@ -189,6 +189,12 @@ pub async fn seed(
         importing.inc(1);
     }
     importing.finish();
+    // The imports grew the tables far past what the planner's statistics describe.
+    for db in databases {
+        db.refresh_statistics()
+            .await
+            .with_context(|| format!("{}: cannot refresh its statistics", db.service()))?;
+    }
     Ok(Seeded {
         companies,
         password: password.to_owned(),

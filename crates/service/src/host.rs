@@ -15,7 +15,7 @@ use roster_http::{
     Access, AccessPolicy, Metrics, Rule, ServiceToken, authenticate, authorize, rule,
 };
 use roster_migrate::Migrator;
-use roster_storage::ServiceDb;
+use roster_storage::{Backend, ServiceDb};
 use roster_tokens::{ISSUING_SERVICE, VerificationState, Verifier};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -106,6 +106,12 @@ impl Host {
                     .with_context(|| format!("{}: cannot start", def.name))?,
             );
         }
+        background.extend(
+            opened
+                .iter()
+                .filter(|(_, ctx)| ctx.db.backend() == Backend::Sqlite)
+                .map(|(_, ctx)| keep_statistics(ctx.db.clone())),
+        );
         if !links.hosts(ISSUING_SERVICE) {
             background.push(follow_issuer(&config, &links, verifier.clone()));
         }
@@ -225,6 +231,22 @@ async fn events(
 
 /// Deliveries a consumer takes ahead of what it has applied.
 const CONSUMER_QUEUE: usize = 4096;
+
+/// How often a SQLite database's planner statistics are taken afresh.
+const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
+
+/// Refreshes `db`'s planner statistics at once, then every [`STATISTICS_EVERY`].
+fn keep_statistics(db: ServiceDb) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let mut tick = tokio::time::interval(STATISTICS_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = db.refresh_statistics().await {
+                tracing::warn!(service = db.service(), error = %e, "cannot refresh the planner's statistics");
+            }
+        }
+    })
+}
 
 /// Keeps the verifier up to date with the issuing service's keys and revocations when
 /// it runs in another process: at once (retrying quickly until it answers), then every

@@ -54,6 +54,10 @@ pub(crate) async fn measure(
     match target.config.storage.mode {
         StorageMode::Sqlite => sqlite(target, databases, clients, duration).await,
         StorageMode::PostgresPerService | StorageMode::PostgresSchemas => {
+            // pgbench's clients need the connections these pools would hold idle.
+            for db in databases {
+                db.close().await;
+            }
             postgres(target, pgbench, scale, clients, duration).await
         }
     }

@@ -64,17 +64,10 @@ pub async fn sheets(
     // Everyone of a company needs no list of ids; anything narrower names them.
     let narrowed =
         filter.seen_by_manager.is_some() || whom.team_id.is_some() || whom.employee_id.is_some();
-    let ids: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    let rows = checkins::shifts(&txn, tenant, narrowed.then_some(ids.as_slice()), from, to).await?;
+    let ids = narrowed.then(|| roster_replica::people_ids(tenant.company_id(), filter));
     let mut by_day: HashMap<(Uuid, Date), Vec<Shift>> = HashMap::new();
-    for row in rows {
-        by_day
-            .entry((row.employee_id, row.local_date))
-            .or_default()
-            .push(Shift {
-                started_at: row.at,
-                ended_at: row.ended_at,
-            });
+    for (employee_id, day, shift) in checkins::shifts(&txn, tenant, ids, from, to).await? {
+        by_day.entry((employee_id, day)).or_default().push(shift);
     }
     let days: Vec<Date> =
         std::iter::successors(Some(from), |d| d.next_day().filter(|n| *n <= to)).collect();

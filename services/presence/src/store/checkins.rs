@@ -9,7 +9,7 @@ use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
 use roster_replica::{CompanyRules, Place};
 use roster_storage::{ServiceDb, Tenant};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select, Set,
@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{checkin, checkin_change, nfc_tag};
-use crate::domain::{CLOCK_SKEW, Invalid, Kind, Method, Position, TagUid, Zone};
+use crate::domain::{CLOCK_SKEW, Invalid, Kind, Method, Position, Shift, TagUid, Zone};
 
 /// The check-ins `viewer` sees: an administrator every one of the company; anyone
 /// else their own, and a manager those of their direct reports.
@@ -544,20 +544,43 @@ pub async fn history(
         .await?)
 }
 
-/// The shifts (their "in" rows, which hold their end) that started between `from`
-/// and `to` (days in the company's zone), of `employees` only if named.
+/// The shifts that started between `from` and `to` (days in the company's zone), of
+/// `employees` only if given (a subquery of their ids): each with its employee and
+/// day, read from their "in" rows, which hold their end.
 pub(crate) async fn shifts(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
-    employees: Option<&[Uuid]>,
+    employees: Option<SelectStatement>,
     from: Date,
     to: Date,
-) -> Result<Vec<checkin::Model>, StoreError> {
+) -> Result<Vec<(Uuid, Date, Shift)>, StoreError> {
     let mut query = of_company(tenant)
+        .select_only()
+        .columns([
+            checkin::Column::EmployeeId,
+            checkin::Column::LocalDate,
+            checkin::Column::At,
+            checkin::Column::EndedAt,
+        ])
         .filter(checkin::Column::Kind.eq(Kind::In.as_str()))
         .filter(checkin::Column::LocalDate.between(from, to));
     if let Some(employees) = employees {
-        query = query.filter(checkin::Column::EmployeeId.is_in(employees.iter().copied()));
+        query = query.filter(checkin::Column::EmployeeId.in_subquery(employees));
     }
-    Ok(query.order_by_asc(checkin::Column::At).all(conn).await?)
+    Ok(query
+        .into_tuple::<(Uuid, Date, OffsetDateTime, Option<OffsetDateTime>)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(employee_id, day, started_at, ended_at)| {
+            (
+                employee_id,
+                day,
+                Shift {
+                    started_at,
+                    ended_at,
+                },
+            )
+        })
+        .collect())
 }
