@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::health::{self, PlatformState};
 use crate::openapi::PlatformDoc;
-use crate::{Background, Links, ServiceContext, ServiceDef};
+use crate::{Background, First, Links, ServiceContext, ServiceDef};
 
 /// Runs a set of services in one process, on one listener.
 pub struct Host {
@@ -110,7 +110,18 @@ impl Host {
             opened
                 .iter()
                 .filter(|(_, ctx)| ctx.db.backend() == Backend::Sqlite)
-                .map(|(_, ctx)| keep_statistics(ctx.db.clone())),
+                .map(|(_, ctx)| {
+                    let db = ctx.db.clone();
+                    crate::every(
+                        STATISTICS_EVERY,
+                        First::AtOnce,
+                        "refresh the planner's statistics",
+                        move || {
+                            let db = db.clone();
+                            async move { db.refresh_statistics().await }
+                        },
+                    )
+                }),
         );
         if !links.hosts(ISSUING_SERVICE) {
             background.push(follow_issuer(&config, &links, verifier.clone()));
@@ -232,21 +243,9 @@ async fn events(
 /// Deliveries a consumer takes ahead of what it has applied.
 const CONSUMER_QUEUE: usize = 4096;
 
-/// How often a SQLite database's planner statistics are taken afresh.
+/// How often a SQLite database's planner statistics are taken afresh (and when its
+/// service starts).
 const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
-
-/// Refreshes `db`'s planner statistics at once, then every [`STATISTICS_EVERY`].
-fn keep_statistics(db: ServiceDb) -> BoxFuture<'static, ()> {
-    Box::pin(async move {
-        let mut tick = tokio::time::interval(STATISTICS_EVERY);
-        loop {
-            tick.tick().await;
-            if let Err(e) = db.refresh_statistics().await {
-                tracing::warn!(service = db.service(), error = %e, "cannot refresh the planner's statistics");
-            }
-        }
-    })
-}
 
 /// Keeps the verifier up to date with the issuing service's keys and revocations when
 /// it runs in another process: at once (retrying quickly until it answers), then every
@@ -278,14 +277,13 @@ fn follow_issuer(config: &Config, links: &Links, verifier: Verifier) -> BoxFutur
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(interval);
         }
-        let mut tick = tokio::time::interval(interval);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(e) = sync().await {
-                tracing::warn!(error = %e, "cannot refresh the token keys and revocations");
-            }
-        }
+        crate::every(
+            interval,
+            First::AfterAPeriod,
+            "refresh the token keys and revocations",
+            sync,
+        )
+        .await;
     })
 }
 

@@ -8,6 +8,7 @@ mod link;
 mod openapi;
 
 use std::any::Any;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
@@ -24,6 +25,42 @@ pub use utoipa_axum::router::OpenApiRouter;
 /// Work a service runs in the background while it is served (a saga resumer, a key
 /// refresher). Each future runs until the host stops it.
 pub type Background = Vec<BoxFuture<'static, ()>>;
+
+/// When [`every`] first runs its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    /// As soon as the host serves.
+    AtOnce,
+    /// One period after, for work the service's start has just done.
+    AfterAPeriod,
+}
+
+/// Background work that runs `work` every `period`, first as `first` says; a failure
+/// is logged as a warning ("cannot <what>") and the work runs again at the next tick.
+pub fn every<F, Fut, T, E>(
+    period: std::time::Duration,
+    first: First,
+    what: &'static str,
+    mut work: F,
+) -> BoxFuture<'static, ()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send,
+    E: std::fmt::Display,
+{
+    Box::pin(async move {
+        let mut tick = tokio::time::interval(period);
+        if first == First::AfterAPeriod {
+            tick.tick().await;
+        }
+        loop {
+            tick.tick().await;
+            if let Err(e) = work().await {
+                tracing::warn!(error = %e, "cannot {what}");
+            }
+        }
+    })
+}
 
 /// What a service is. Each service crate exports one as a constant.
 #[derive(Debug, Clone, Copy)]

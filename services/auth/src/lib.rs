@@ -14,7 +14,7 @@ use std::time::Duration as StdDuration;
 use futures::future::BoxFuture;
 use roster_config::{AuthConfig, Config};
 use roster_secrets::DataKey;
-use roster_service::{Background, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{Background, First, ServiceContext, ServiceDb, ServiceDef};
 use roster_tokens::{LEEWAY_SECS, Revoked, VerificationState, Verifier};
 use time::{Duration, OffsetDateTime};
 
@@ -95,18 +95,15 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
         ctx.verifier
             .apply(&verification_state(&ctx.db, &state, config).await?)?;
         let interval = StdDuration::from_secs(config.sync_interval_secs);
-        let refresher: BoxFuture<'static, ()> = Box::pin(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                if let Err(e) =
-                    sync_verifier(&ctx.db, &state, &ctx.config.auth, &ctx.verifier).await
-                {
-                    tracing::warn!(error = %e, "cannot refresh the signing keys and revocations");
-                }
-            }
-        });
+        let refresher = roster_service::every(
+            interval,
+            First::AfterAPeriod,
+            "refresh the signing keys and revocations",
+            move || {
+                let (ctx, state) = (ctx.clone(), state.clone());
+                async move { sync_verifier(&ctx.db, &state, &ctx.config.auth, &ctx.verifier).await }
+            },
+        );
         Ok(vec![refresher])
     })
 }

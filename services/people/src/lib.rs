@@ -12,7 +12,7 @@ use std::time::Duration;
 pub use clients::{Accounts, Org};
 use futures::future::BoxFuture;
 use roster_secrets::DataKey;
-use roster_service::{Background, ServiceContext, ServiceDef};
+use roster_service::{Background, First, ServiceContext, ServiceDef};
 
 /// The people service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -42,15 +42,15 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
             steps: steps.clone(),
         }))?;
         let every = Duration::from_secs(ctx.config.people.saga_retry_secs);
-        let resumer: BoxFuture<'static, ()> = Box::pin(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Err(e) = saga::resume_due(&ctx, &steps).await {
-                    tracing::warn!(error = %e, "cannot look for unfinished sagas");
-                }
-            }
-        });
+        let resumer = roster_service::every(
+            every,
+            First::AtOnce,
+            "look for unfinished sagas",
+            move || {
+                let (ctx, steps) = (ctx.clone(), steps.clone());
+                async move { saga::resume_due(&ctx, &steps).await }
+            },
+        );
         Ok(vec![resumer])
     })
 }

@@ -61,7 +61,8 @@ pub async fn sheets(
         employee_id: whom.employee_id,
     };
     let people = roster_replica::people(&txn, tenant.company_id(), filter).await?;
-    // Everyone of a company needs no list of ids; anything narrower names them.
+    // Everyone of a company needs no narrowing; anything narrower narrows the shifts
+    // by the same filter, as a subquery, rather than by a list of every id.
     let narrowed =
         filter.seen_by_manager.is_some() || whom.team_id.is_some() || whom.employee_id.is_some();
     let ids = narrowed.then(|| roster_replica::people_ids(tenant.company_id(), filter));
