@@ -97,7 +97,7 @@ fn random(below: usize) -> usize {
     (Uuid::new_v4().as_u128() % below as u128) as usize
 }
 
-async fn open(config: &Config, service: &'static str) -> ServiceDb {
+pub async fn open(config: &Config, service: &'static str) -> ServiceDb {
     roster_storage::open(service, config.storage_for(service))
         .await
         .unwrap()

@@ -26,7 +26,7 @@ enum Records {
 }
 
 /// The services' databases, read by the test beside the processes that write them.
-struct Stores {
+pub struct Stores {
     org: ServiceDb,
     auth: ServiceDb,
     people: ServiceDb,
@@ -47,7 +47,7 @@ impl Stores {
     }
 
     /// Counts rows across companies.
-    async fn count(db: &ServiceDb, sql: String) -> i64 {
+    pub async fn count(db: &ServiceDb, sql: String) -> i64 {
         let txn = db.read(Scope::AllCompanies).await.unwrap();
         let row = txn
             .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))

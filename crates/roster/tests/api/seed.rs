@@ -52,6 +52,20 @@ async fn seed_at_scale_makes_companies_and_their_history(topology: Topology) {
         .filter_map(|l| l.trim().strip_prefix("admin  "))
         .collect();
     assert_eq!(admins.len(), 2, "{stdout}");
+    // The imports left the planner statistics of what they grew (on PostgreSQL the
+    // seed's own ANALYZE, not autovacuum's).
+    let presence = crate::crash::open(installation.config(), "presence").await;
+    let analyzed = match topology {
+        Topology::Sqlite => {
+            "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'checkins' AND CAST(stat AS INTEGER) > 0"
+        }
+        _ => {
+            "SELECT count(*) FROM pg_stat_user_tables \
+             WHERE relname = 'checkins' AND last_analyze IS NOT NULL"
+        }
+    };
+    assert!(crate::faults::Stores::count(&presence, analyzed.to_owned()).await > 0);
+    presence.close().await;
 
     let mut command = roster();
     command.args(["up", "--port", "0", "--no-demo"]);
