@@ -54,6 +54,12 @@ impl fmt::Debug for ServiceDb {
 /// system's page cache keeps the files' hot pages anyway.
 const SQLITE_CACHE_KIB: i64 = 512;
 
+/// How long a PostgreSQL connection may have been idle and still be handed out
+/// without a ping first. A connection back from a query moments ago is alive (and
+/// sqlx pings each one as it is returned), so a busy pool spends no round trip of
+/// a request on asking; one idle longer, as after a database restart, is asked.
+const UNTESTED_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Rows SQLite's `ANALYZE` reads per index when it refreshes the planner's statistics:
 /// estimates good enough to choose between indexes, in milliseconds on any file.
 const SQLITE_ANALYSIS_LIMIT: u32 = 1000;
@@ -102,6 +108,15 @@ impl ServiceDb {
             }
             Location::Postgres(pg) => {
                 let pool = PgPoolOptions::new()
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= UNTESTED_IDLE {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .max_connections(config.max_connections)
                     .acquire_timeout(config.acquire_timeout())
                     .connect_lazy_with(pg.service_options(service));

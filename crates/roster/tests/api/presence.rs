@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 use uuid::Uuid;
 
-use crate::accounts::sign_up;
+use crate::accounts::{SignedUp, sign_up};
 use crate::replicas::in_step;
 use crate::tasks::{Crew, crew};
 
@@ -46,20 +46,26 @@ fn problem_field(body: &Value) -> &str {
     body["errors"][0]["field"].as_str().unwrap_or_default()
 }
 
+/// Signs Acme up and sets its zone.
+async fn acme_in(app: &TestApp, timezone: &str) -> SignedUp {
+    let acme = sign_up(app, "Acme", "ada@acme.test").await;
+    let settings = app
+        .patch(
+            "/api/v1/org/company/settings",
+            &acme.admin,
+            &json!({"timezone": timezone}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{:?}", settings.body);
+    acme
+}
+
 async fn presence_is_checked_and_counted(topology: Topology) {
     let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
         return;
     };
-    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let acme = acme_in(&app, "Europe/Berlin").await;
     let admin = acme.admin.as_str();
-    let settings = app
-        .patch(
-            "/api/v1/org/company/settings",
-            admin,
-            &json!({"timezone": "Europe/Berlin"}),
-        )
-        .await;
-    assert_eq!(settings.status, StatusCode::OK, "{:?}", settings.body);
     let office = app
         .post(
             "/api/v1/org/locations",
@@ -423,4 +429,109 @@ async fn presence_is_checked_and_counted(topology: Topology) {
     );
 }
 
-topology_tests!(presence_is_checked_and_counted);
+/// Moves check-in `id` to `at` as `token`; answers the status and the field refused.
+async fn correct(app: &TestApp, token: &str, id: &Value, at: &str) -> (StatusCode, String) {
+    let answer = app
+        .patch(
+            &format!("/api/v1/presence/checkins/{}", id.as_str().unwrap()),
+            token,
+            &json!({"at": at, "reason": "Moved"}),
+        )
+        .await;
+    (answer.status, problem_field(&answer.body).to_owned())
+}
+
+/// Whether shifts meet is decided against the employee's whole history, whichever
+/// of their shifts is met: earlier ones, later ones, and one still open.
+async fn shifts_never_overlap(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = acme_in(&app, "Europe/Lisbon").await;
+    let admin = acme.admin.as_str();
+    let Crew { max, eve_id, .. } = crew(&app, admin, [json!({}), json!({}), json!({})]).await;
+    in_step(&app).await;
+    org_in_step(&app, &acme.company_id, "Europe/Lisbon", 0).await;
+    let by_hand = |kind: &str, at: &str| json!({"kind": kind, "method": "manual", "employee_id": eve_id, "at": at, "reason": "By hand"});
+
+    // Three days of 8:00 to 16:00.
+    let mut shifts = Vec::new();
+    for day in 10..=12 {
+        let (status, shift_in) = check(
+            &app,
+            &max,
+            by_hand("in", &format!("2026-11-{day}T08:00:00Z")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{shift_in:?}");
+        let (status, shift_out) = check(
+            &app,
+            &max,
+            by_hand("out", &format!("2026-11-{day}T16:00:00Z")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{shift_out:?}");
+        shifts.push((shift_in["id"].clone(), shift_out["id"].clone()));
+    }
+    let [(_, out_10), (_, _), (in_12, out_12)] = &shifts[..] else {
+        unreachable!()
+    };
+
+    // A shift may start inside none of them, the last one or an earlier one.
+    for at in ["2026-11-12T12:00:00Z", "2026-11-11T12:00:00Z"] {
+        let (status, body) = check(&app, &max, by_hand("in", at)).await;
+        assert_eq!(
+            (status, problem_field(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "at"),
+            "{at}: {body:?}"
+        );
+    }
+    // Nor be moved into the one before it or the one after it.
+    for (id, at) in [
+        (in_12, "2026-11-11T15:00:00Z"),
+        (out_10, "2026-11-11T09:00:00Z"),
+    ] {
+        assert_eq!(
+            correct(&app, &max, id, at).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "at".to_owned()),
+            "{at}"
+        );
+    }
+    assert_eq!(
+        correct(&app, &max, out_10, "2026-11-10T18:00:00Z").await,
+        (StatusCode::OK, String::new())
+    );
+
+    // An open shift reaches on: no closed one may be moved past its start.
+    let (status, open) = check(&app, &max, by_hand("in", "2026-11-13T08:00:00Z")).await;
+    assert_eq!(status, StatusCode::CREATED, "{open:?}");
+    assert_eq!(
+        correct(&app, &max, out_12, "2026-11-13T09:00:00Z").await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "at".to_owned())
+    );
+    assert_eq!(
+        correct(&app, &max, out_12, "2026-11-12T17:00:00Z").await,
+        (StatusCode::OK, String::new())
+    );
+    let (status, closed) = check(&app, &max, by_hand("out", "2026-11-13T16:00:00Z")).await;
+    assert_eq!(status, StatusCode::CREATED, "{closed:?}");
+    let month = app
+        .get("/api/v1/presence/attendance/month?month=2026-11", admin)
+        .await;
+    assert_eq!(month.status, StatusCode::OK, "{:?}", month.body);
+    let eves = month.body["employees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["employee_id"] == eve_id.as_str())
+        .unwrap();
+    let minutes: Vec<i64> = eves["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["worked_minutes"].as_i64().unwrap())
+        .collect();
+    assert_eq!(minutes, [600, 480, 540, 480]);
+}
+
+topology_tests!(presence_is_checked_and_counted, shifts_never_overlap);

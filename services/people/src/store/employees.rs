@@ -88,13 +88,21 @@ async fn with_teams(
         .collect())
 }
 
+/// One employee with their teams, in one statement (the row once per team).
 pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, StoreError> {
     let txn = db.read(tenant).await?;
-    let record = find(&txn, tenant, id)
+    let (record, teams) = of_company(tenant)
+        .filter(employee::Column::Id.eq(id))
+        .find_with_related(employee_team::Entity)
+        .order_by_asc(employee_team::Column::TeamId)
+        .all(&txn)
         .await?
+        .pop()
         .ok_or(StoreError::NotFound("employee"))?;
-    let mut found = with_teams(&txn, tenant, vec![record]).await?;
-    found.pop().ok_or(StoreError::NotFound("employee"))
+    Ok(Employee {
+        record,
+        team_ids: teams.into_iter().map(|t| t.team_id).collect(),
+    })
 }
 
 /// Filters of the employee list; absent ones do not filter.

@@ -26,7 +26,16 @@ pub mod employee {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(has_many = "super::employee_team::Entity")]
+        Teams,
+    }
+
+    impl Related<super::employee_team::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Teams.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -45,7 +54,20 @@ pub mod employee_team {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::employee::Entity",
+            from = "Column::EmployeeId",
+            to = "super::employee::Column::Id"
+        )]
+        Employee,
+    }
+
+    impl Related<super::employee::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Employee.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -182,9 +182,12 @@ async fn open_shift(
         .await?)
 }
 
-/// Whether another shift of the employee than `except` meets `[start, end]`, or
-/// holds `start` when there is no end yet (an open shift of theirs reaches on).
-async fn overlaps(
+/// Whether a closed shift of the employee other than `except` meets `[start, end)`,
+/// or holds `start` when there is no end yet (an open shift of theirs reaches on).
+/// Closed shifts never overlap one another, so if any meets it, the last to start
+/// before its end (or at its start) does: one row from the index of the employee's
+/// check-ins by time, however long their history.
+async fn meets_closed_shift(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     employee_id: Uuid,
@@ -195,19 +198,17 @@ async fn overlaps(
     let mut query = of_company(tenant)
         .filter(checkin::Column::EmployeeId.eq(employee_id))
         .filter(checkin::Column::Kind.eq(Kind::In.as_str()))
-        .filter(
-            Condition::any()
-                .add(checkin::Column::EndedAt.is_null())
-                .add(checkin::Column::EndedAt.gt(start)),
-        )
+        .filter(checkin::Column::EndedAt.is_not_null())
         .filter(match end {
             Some(end) => checkin::Column::At.lt(end),
             None => checkin::Column::At.lte(start),
-        });
+        })
+        .order_by_desc(checkin::Column::At);
     if let Some(id) = except {
         query = query.filter(checkin::Column::Id.ne(id));
     }
-    Ok(query.one(txn).await?.is_some())
+    let last = query.one(txn).await?;
+    Ok(last.is_some_and(|shift| shift.ended_at.is_some_and(|ended| ended > start)))
 }
 
 /// Records a check-in or check-out of `new.employee_id`, made by `by` (seeing as
@@ -255,7 +256,7 @@ pub async fn record(
             ));
         }
         (Kind::In, None) => {
-            if overlaps(&txn, tenant, new.employee_id, None, at, None).await? {
+            if meets_closed_shift(&txn, tenant, new.employee_id, None, at, None).await? {
                 return Err(
                     Invalid::new("at", "the employee was at work then, in another shift").into(),
                 );
@@ -269,7 +270,7 @@ pub async fn record(
             return Err(Invalid::new("at", "a check-out must come after its check-in").into());
         }
         (Kind::Out, Some(open)) => {
-            if overlaps(
+            if meets_closed_shift(
                 &txn,
                 tenant,
                 new.employee_id,
@@ -490,7 +491,15 @@ pub async fn correct(
     if end.is_some_and(|end| end <= start) {
         return Err(Invalid::new("at", "a check-out must come after its check-in").into());
     }
-    if overlaps(&txn, tenant, row.employee_id, Some(shift.id), start, end).await? {
+    // Another shift still open reaches on from its start.
+    let open = match end {
+        Some(end) => open_shift(&txn, tenant, row.employee_id)
+            .await?
+            .is_some_and(|open| open.id != shift.id && open.at < end),
+        None => false,
+    };
+    if open || meets_closed_shift(&txn, tenant, row.employee_id, Some(shift.id), start, end).await?
+    {
         return Err(Invalid::new("at", "the shift would overlap another of the employee's").into());
     }
     let now = OffsetDateTime::now_utc();
