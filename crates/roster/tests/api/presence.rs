@@ -42,6 +42,13 @@ async fn check(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
     (answer.status, answer.body)
 }
 
+/// Records a check-in that must be taken; answers it.
+async fn recorded(app: &TestApp, token: &str, body: Value) -> Value {
+    let (status, checkin) = check(app, token, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{checkin:?}");
+    checkin
+}
+
 fn problem_field(body: &Value) -> &str {
     body["errors"][0]["field"].as_str().unwrap_or_default()
 }
@@ -457,21 +464,11 @@ async fn shifts_never_overlap(topology: Topology) {
     // Three days of 8:00 to 16:00.
     let mut shifts = Vec::new();
     for day in 10..=12 {
-        let (status, shift_in) = check(
-            &app,
-            &max,
-            by_hand("in", &format!("2026-11-{day}T08:00:00Z")),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{shift_in:?}");
-        let (status, shift_out) = check(
-            &app,
-            &max,
-            by_hand("out", &format!("2026-11-{day}T16:00:00Z")),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{shift_out:?}");
-        shifts.push((shift_in["id"].clone(), shift_out["id"].clone()));
+        let [shift_in, shift_out] = [("in", 8), ("out", 16)]
+            .map(|(kind, hour)| by_hand(kind, &format!("2026-11-{day}T{hour:02}:00:00Z")));
+        let shift_in = recorded(&app, &max, shift_in).await["id"].clone();
+        let shift_out = recorded(&app, &max, shift_out).await["id"].clone();
+        shifts.push((shift_in, shift_out));
     }
     let [(_, out_10), (_, _), (in_12, out_12)] = &shifts[..] else {
         unreachable!()
@@ -503,8 +500,7 @@ async fn shifts_never_overlap(topology: Topology) {
     );
 
     // An open shift reaches on: no closed one may be moved past its start.
-    let (status, open) = check(&app, &max, by_hand("in", "2026-11-13T08:00:00Z")).await;
-    assert_eq!(status, StatusCode::CREATED, "{open:?}");
+    recorded(&app, &max, by_hand("in", "2026-11-13T08:00:00Z")).await;
     assert_eq!(
         correct(&app, &max, out_12, "2026-11-13T09:00:00Z").await,
         (StatusCode::UNPROCESSABLE_ENTITY, "at".to_owned())
@@ -513,8 +509,7 @@ async fn shifts_never_overlap(topology: Topology) {
         correct(&app, &max, out_12, "2026-11-12T17:00:00Z").await,
         (StatusCode::OK, String::new())
     );
-    let (status, closed) = check(&app, &max, by_hand("out", "2026-11-13T16:00:00Z")).await;
-    assert_eq!(status, StatusCode::CREATED, "{closed:?}");
+    recorded(&app, &max, by_hand("out", "2026-11-13T16:00:00Z")).await;
     let month = app
         .get("/api/v1/presence/attendance/month?month=2026-11", admin)
         .await;

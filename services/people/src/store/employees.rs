@@ -38,15 +38,16 @@ fn taken(error: sea_orm::DbErr) -> StoreError {
     StoreError::taken(error, EMAIL_INDEX, EMAIL_COLUMNS, "email", EMAIL_TAKEN)
 }
 
+fn by_id(tenant: &Tenant, id: Uuid) -> Select<employee::Entity> {
+    of_company(tenant).filter(employee::Column::Id.eq(id))
+}
+
 async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,
 ) -> Result<Option<employee::Model>, StoreError> {
-    Ok(of_company(tenant)
-        .filter(employee::Column::Id.eq(id))
-        .one(conn)
-        .await?)
+    Ok(by_id(tenant, id).one(conn).await?)
 }
 
 async fn teams_of(
@@ -91,8 +92,7 @@ async fn with_teams(
 /// One employee with their teams, in one statement (the row once per team).
 pub async fn get(db: &ServiceDb, tenant: &Tenant, id: Uuid) -> Result<Employee, StoreError> {
     let txn = db.read(tenant).await?;
-    let (record, teams) = of_company(tenant)
-        .filter(employee::Column::Id.eq(id))
+    let (record, teams) = by_id(tenant, id)
         .find_with_related(employee_team::Entity)
         .order_by_asc(employee_team::Column::TeamId)
         .all(&txn)

@@ -207,8 +207,13 @@ async fn meets_closed_shift(
     if let Some(id) = except {
         query = query.filter(checkin::Column::Id.ne(id));
     }
-    let last = query.one(txn).await?;
-    Ok(last.is_some_and(|shift| shift.ended_at.is_some_and(|ended| ended > start)))
+    let ended = query
+        .select_only()
+        .column(checkin::Column::EndedAt)
+        .into_tuple::<OffsetDateTime>()
+        .one(txn)
+        .await?;
+    Ok(ended.is_some_and(|ended| ended > start))
 }
 
 /// Records a check-in or check-out of `new.employee_id`, made by `by` (seeing as
