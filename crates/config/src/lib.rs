@@ -258,6 +258,10 @@ impl Config {
                 "ROSTER_STORAGE__PREFIX",
                 self.storage.prefix.as_str().to_owned(),
             ),
+            (
+                "ROSTER_STORAGE__MAX_CONNECTIONS",
+                self.storage.max_connections.to_string(),
+            ),
             ("ROSTER_BUS__KIND", self.bus.kind.as_str().to_owned()),
             ("ROSTER_BUS__PREFIX", self.bus.prefix.clone()),
             (

@@ -263,3 +263,27 @@ fn deliveries_back_off_doubling_up_to_the_maximum() {
     assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
     assert_eq!(config.backoff(200).as_millis(), 10_000);
 }
+
+#[test]
+fn another_process_reads_the_shared_environment_back_as_the_same_installation() {
+    Jail::expect_with(|jail| {
+        let mut shared = Config::default();
+        shared.storage.mode = StorageMode::PostgresSchemas;
+        shared.storage.url = Some(DatabaseUrl::parse("postgres://db-host/roster").unwrap());
+        shared.storage.prefix = Prefix::parse("acme").unwrap();
+        shared.storage.max_connections = 4;
+        shared.bus.prefix = "acme".to_owned();
+        shared.security.data_key = Some(Secret::from(generate_data_key().unwrap()));
+        for (var, value) in shared.shared_environment() {
+            jail.set_env(var, value);
+        }
+        let read = load(None, &[]).unwrap();
+        assert_eq!(read.storage.mode, shared.storage.mode);
+        assert_eq!(read.storage.url, shared.storage.url);
+        assert_eq!(read.storage.prefix, shared.storage.prefix);
+        assert_eq!(read.storage.max_connections, 4);
+        assert_eq!(read.bus.prefix, "acme");
+        assert!(read.security.data_key.is_some());
+        Ok(())
+    });
+}

@@ -21,11 +21,17 @@ pub use reqwest::{Method, StatusCode};
 
 /// One test per topology for each listed `async fn name(topology: Topology)`, in modules
 /// `sqlite`, `pg_per_service` and `pg_schemas`.
+///
+/// Each runs on a multi-threaded runtime, as `roster up` does: the services a test
+/// starts keep running on the workers while the test itself waits on a child process
+/// (`roster replicas check`, say). On the test's own thread they would stop where they
+/// stood, and one stopped inside a SQLite write transaction would hold the file's write
+/// lock until the child gave up waiting for it.
 #[macro_export]
 macro_rules! topology_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::Topology::Sqlite).await
             })*
@@ -40,13 +46,13 @@ macro_rules! topology_tests {
 macro_rules! postgres_topology_tests {
     ($($name:ident),* $(,)?) => {
         mod pg_per_service {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::Topology::PgPerService).await
             })*
         }
         mod pg_schemas {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::Topology::PgSchemas).await
             })*

@@ -56,6 +56,18 @@ pub struct BenchArgs {
         global = true
     )]
     pgbench: PathBuf,
+    /// Connections in each service's pool, in `roster up` and in the benchmark's own
+    /// (`storage.max_connections`). With seven services, `roster up` may open seven
+    /// times as many: keep that under PostgreSQL's `max_connections` with room for
+    /// whatever else uses the cluster.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = roster_config::StorageConfig::default().max_connections,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        global = true
+    )]
+    max_connections: u32,
     /// Also writes the results to this file, as JSON.
     #[arg(long, value_name = "FILE", global = true)]
     json: Option<PathBuf>,
@@ -108,7 +120,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
         pgbench: args.pgbench.clone(),
     };
     println!("Roster bench on {}", args.topology.describe());
-    let target = Target::start(args.topology, &backends).await?;
+    let target = Target::start(args.topology, args.max_connections, &backends).await?;
     // Idle: started, migrated, its background work settled, no request yet.
     tokio::time::sleep(IDLE).await;
     let idle = target.memory();
@@ -133,6 +145,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let document = json!({
             "topology": args.topology.to_possible_value().map(|v| v.get_name().to_owned()),
+            "max_connections": args.max_connections,
             "results": results,
         });
         std::fs::write(path, serde_json::to_string_pretty(&document)?)

@@ -39,7 +39,12 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) async fn start(topology: Topology, backends: &Backends) -> anyhow::Result<Self> {
+    /// Starts `roster up` with `pool` connections in each service's pool.
+    pub(crate) async fn start(
+        topology: Topology,
+        pool: u32,
+        backends: &Backends,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("roster-bench-")
             .tempdir()
@@ -47,6 +52,7 @@ impl Target {
         let mut config = Config::default();
         config.storage.mode = topology.mode();
         config.storage.dir = dir.path().join("data");
+        config.storage.max_connections = pool;
         let random = || roster_config::generate_data_key().context("cannot draw random bytes");
         config.security.data_key = Some(Secret::from(random()?));
         config.security.service_token = Some(Secret::from(format!("{}{}", random()?, random()?)));

@@ -1,6 +1,7 @@
 //! `roster bench` keeps working: small runs on every topology, their JSON read back.
 //! No figure is asserted, only that every change was timed through every stage and
-//! every request, query and baseline was measured.
+//! every request, query and baseline was measured. Pools of 4, as the other tests'
+//! installations have: two runs side by side stay within PostgreSQL's 100 connections.
 
 use roster_testing::{Topology, postgres_url, topology_tests};
 use serde_json::Value;
@@ -31,6 +32,8 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
         "30",
         "--concurrency",
         "4",
+        "--max-connections",
+        "4",
     ]);
     command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
@@ -38,6 +41,7 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
     assert!(stdout.contains("applied in tasks"), "{stdout}");
 
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["max_connections"], 4);
     let results = &report["results"];
     let fixed = &results["fixed_rate"];
     assert_eq!(fixed["written"]["changes"], 20);
@@ -99,6 +103,8 @@ async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
         "1",
         "--pgbench-scale",
         "1",
+        "--max-connections",
+        "4",
     ]);
     command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
