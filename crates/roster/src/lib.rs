@@ -225,8 +225,10 @@ pub const REPLICAS: &[(&str, roster_replica::Replica)] = &[
 ];
 
 /// Every service that keeps a copy of parts of org, with what it keeps.
-pub const ORG_REPLICAS: &[(&str, roster_replica::OrgReplica)] =
-    &[("presence", roster_presence::ORG)];
+pub const ORG_REPLICAS: &[(&str, roster_replica::OrgReplica)] = &[
+    ("presence", roster_presence::ORG),
+    ("leave", roster_leave::ORG),
+];
 
 fn producer_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(SERVICES.iter().filter(|s| s.publishes).map(|s| s.name))

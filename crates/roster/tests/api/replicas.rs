@@ -300,17 +300,21 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
         "{out}"
     );
 
-    assert!(
-        out.contains("presence: 1 companies, in step with org"),
-        "{out}"
-    );
+    for service in ["presence", "leave"] {
+        assert!(
+            out.contains(&format!("{service}: 1 companies, in step with org")),
+            "{out}"
+        );
+    }
 
     // Someone edits tasks' copy by hand and deletes one of leave's rows; presence's
-    // copy of org loses the company's time zone and an office it never had appears.
+    // copy of org loses the company's time zone and an office it never had appears;
+    // leave's has the company work on Mondays only.
     let tasks = app.db("tasks");
     let leave = app.db("leave");
     corrupt(tasks, "UPDATE employees SET email = 'wrong@acme.test'").await;
     corrupt(leave, "DELETE FROM employees").await;
+    corrupt(leave, "UPDATE org_companies SET working_days = '1'").await;
     let presence = app.db("presence");
     corrupt(presence, "UPDATE org_companies SET timezone = 'Asia/Tokyo'").await;
     let new_id = match topology {
@@ -345,6 +349,10 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
         "{out}"
     );
     assert!(
+        out.contains("leave: companies: 0 missing, 0 extra, 0 behind, 1 different"),
+        "{out}"
+    );
+    assert!(
         err.contains("replicas differ from their source: presence, tasks, leave"),
         "{err}"
     );
@@ -352,7 +360,10 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     for service in ["tasks", "leave"] {
         let (code, out, err) = cli(&["replicas", "rebuild", service]);
         assert_eq!(code, 0, "{out}{err}");
-        assert!(out.contains("2 written"), "{out}");
+        assert!(out.contains("2 employees: 2 written"), "{out}");
+        if service == "leave" {
+            assert!(out.contains("calendars: 1 written, 0 deleted"), "{out}");
+        }
     }
     let (code, out, err) = cli(&["replicas", "rebuild", "presence"]);
     assert_eq!(code, 0, "{out}{err}");
