@@ -21,8 +21,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 pub use org::{
-    CompanyRules, OrgPart, OrgReplica, OrgReplicaTables, OrgRows, Place, company_rules, holidays,
-    places,
+    CompanyRules, OrgPart, OrgReplica, OrgReplicaTables, OrgRows, Place, Zone, company_rules,
+    company_today, holidays, places,
 };
 
 /// The aggregate kind of the events a replica follows (positions are kept per kind).

@@ -77,6 +77,49 @@ pub struct CompanyRules {
     pub working_days: Vec<u8>,
 }
 
+impl CompanyRules {
+    /// The company's time zone.
+    pub fn zone(&self) -> Zone {
+        Zone::named(&self.timezone)
+    }
+}
+
+/// A company's time zone, for the day a moment falls on.
+#[derive(Debug, Clone)]
+pub struct Zone(jiff::tz::TimeZone);
+
+impl Zone {
+    /// The named IANA zone; UTC for a name this build does not know (org checks the
+    /// name when it is set, so that happens only with an older time zone database).
+    pub fn named(name: &str) -> Self {
+        Self(jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC))
+    }
+
+    /// The calendar day `at` falls on in this zone.
+    pub fn date_of(&self, at: OffsetDateTime) -> Date {
+        let day = jiff::Timestamp::from_second(at.unix_timestamp())
+            .map(|t| t.to_zoned(self.0.clone()).date())
+            .ok();
+        day.and_then(|d| {
+            let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
+            Date::from_calendar_date(i32::from(d.year()), month, u8::try_from(d.day()).ok()?).ok()
+        })
+        .unwrap_or_else(|| at.date())
+    }
+}
+
+/// The day `at` falls on where the company is; in UTC until org's settings of it
+/// have arrived.
+pub async fn company_today(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    at: OffsetDateTime,
+) -> Result<Date, DbErr> {
+    Ok(company_rules(conn, company_id)
+        .await?
+        .map_or_else(|| at.date(), |rules| rules.zone().date_of(at)))
+}
+
 /// A location as the replica holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
@@ -813,7 +856,27 @@ impl MigrationTrait for OrgReplicaTables {
 
 #[cfg(test)]
 mod tests {
+    use time::macros::{date, datetime};
+
     use super::*;
+
+    #[test]
+    fn a_moment_falls_on_the_day_of_the_company_zone() {
+        let late = datetime!(2026-11-30 23:30 UTC);
+        assert_eq!(Zone::named("UTC").date_of(late), date!(2026 - 11 - 30));
+        assert_eq!(
+            Zone::named("Europe/Lisbon").date_of(late),
+            date!(2026 - 11 - 30)
+        );
+        assert_eq!(
+            Zone::named("Europe/Berlin").date_of(late),
+            date!(2026 - 12 - 01)
+        );
+        assert_eq!(
+            Zone::named("America/New_York").date_of(datetime!(2026-12-01 03:00 UTC)),
+            date!(2026 - 11 - 30)
+        );
+    }
 
     #[test]
     fn a_geofence_holds_what_is_within_its_radius() {

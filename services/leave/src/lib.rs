@@ -136,7 +136,7 @@ async fn checks(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
 
 async fn accrue(ctx: &ServiceContext) {
     let now = OffsetDateTime::now_utc();
-    match store::accrual::run(&ctx.db, now.date()).await {
+    match store::accrual::run(&ctx.db, now).await {
         Ok(report) => {
             metrics::counter!(ACCRUAL_RUNS, "outcome" => "succeeded").increment(1);
             metrics::gauge!(ACCRUAL_LAST_SUCCESS).set(now.unix_timestamp() as f64);

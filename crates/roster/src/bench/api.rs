@@ -230,7 +230,11 @@ async fn heavy(
 
     // The accrual job as of the first of next month: a period due for everyone.
     let leave = seed::database(databases, roster_leave::SERVICE.name)?;
-    let due = first_of_next_month(OffsetDateTime::now_utc().date());
+    // Noon UTC on the first: the first or the second of that month in every company's
+    // zone, so the same month is due in all of them.
+    let due = first_of_next_month(OffsetDateTime::now_utc().date())
+        .with_time(time::macros::time!(12:00))
+        .assume_utc();
     let started = Instant::now();
     let report = roster_leave::store::accrual::run(leave, due)
         .await

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::accounts::sign_up;
+use crate::presence::acme_in;
 use crate::replicas::in_step;
 use crate::tasks::{Crew, crew};
 
@@ -59,6 +60,27 @@ pub async fn runs(app: &TestApp) -> Vec<(String, i64)> {
             )
         })
         .collect()
+}
+
+/// An administrator's grant of `days` that must be recorded; answers its ledger line.
+async fn granted(
+    app: &TestApp,
+    admin: &str,
+    employee_id: &str,
+    leave_type_id: &str,
+    days: f64,
+    note: &str,
+) -> Value {
+    let answer = app
+        .post(
+            "/api/v1/leave/adjustments",
+            admin,
+            &json!({"employee_id": employee_id, "leave_type_id": leave_type_id,
+                    "days": days, "kind": "allocation", "note": note}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    answer.body
 }
 
 async fn accrual_credits_each_period_once(topology: Topology) {
@@ -135,20 +157,21 @@ async fn accrual_credits_each_period_once(topology: Topology) {
 
     // A run credits this month (a twelfth: 2 days) to each of the four, once.
     let db = app.db("leave");
-    let today = OffsetDateTime::now_utc().date();
-    let report = roster_leave::store::accrual::run(db, today).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let today = now.date();
+    let report = roster_leave::store::accrual::run(db, now).await.unwrap();
     assert_eq!(report.credited, 4);
-    let again = roster_leave::store::accrual::run(db, today).await.unwrap();
+    let again = roster_leave::store::accrual::run(db, now).await.unwrap();
     assert_eq!(again.credited, 0, "a period credited twice");
     // Two months later, with the runs in between missed: both are caught up, and
     // two runs at once credit them once.
-    let later = today + Duration::days(62);
+    let later = now + Duration::days(62);
     let (a, b) = tokio::join!(
         roster_leave::store::accrual::run(db, later),
         roster_leave::store::accrual::run(db, later)
     );
     let months = |d: time::Date| d.year() * 12 + i32::from(u8::from(d.month()));
-    let caught_up = u64::try_from(months(later) - months(today)).unwrap();
+    let caught_up = u64::try_from(months(later.date()) - months(today)).unwrap();
     // Across a New Year, each of the four also gets the line that closes the year.
     let closed = u64::from(later.year() > today.year());
     assert_eq!(
@@ -281,15 +304,7 @@ async fn requests_are_counted_checked_and_decided(topology: Topology) {
         .await;
     let remote = remote.body["id"].as_str().unwrap().to_owned();
     in_step(&app).await;
-    let granted = app
-        .post(
-            "/api/v1/leave/adjustments",
-            admin,
-            &json!({"employee_id": eve_id, "leave_type_id": annual, "days": 10,
-                    "kind": "allocation", "note": "This year's"}),
-        )
-        .await;
-    assert_eq!(granted.status, StatusCode::CREATED);
+    granted(&app, admin, &eve_id, &annual, 10.0, "This year's").await;
     let request = |token: &str, body: Value| {
         let (app, token) = (&app, token.to_owned());
         async move { app.post("/api/v1/leave/requests", &token, &body).await }
@@ -555,19 +570,13 @@ async fn the_year_turns_once(topology: Topology) {
         .await;
     let annual = annual.body["id"].as_str().unwrap().to_owned();
     in_step(&app).await;
-    let grant = json!({"employee_id": eve_id, "leave_type_id": annual, "days": 10,
-                       "kind": "allocation", "note": "Opening balance"});
-    assert_eq!(
-        app.post("/api/v1/leave/adjustments", admin, &grant)
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    granted(&app, admin, &eve_id, &annual, 10.0, "Opening balance").await;
     let db = app.db("leave");
-    let today = OffsetDateTime::now_utc().date();
-    roster_leave::store::accrual::run(db, today).await.unwrap();
-    let year = today.year();
+    let now = OffsetDateTime::now_utc();
+    roster_leave::store::accrual::run(db, now).await.unwrap();
+    let year = now.year();
     let day = |y: i32, m: time::Month, d: u8| time::Date::from_calendar_date(y, m, d).unwrap();
+    let noon = |d: time::Date| d.with_time(time::macros::time!(12:00)).assume_utc();
     let available = || async {
         let balances = app
             .get(
@@ -583,10 +592,10 @@ async fn the_year_turns_once(topology: Topology) {
     // Early January: the months left of this year and January are credited; of the
     // year's closing balance, 5 days carry and the rest expires. Twice over, once.
     let january = day(year + 1, time::Month::January, 10);
-    roster_leave::store::accrual::run(db, january)
+    roster_leave::store::accrual::run(db, noon(january))
         .await
         .unwrap();
-    let again = roster_leave::store::accrual::run(db, january)
+    let again = roster_leave::store::accrual::run(db, noon(january))
         .await
         .unwrap();
     assert_eq!(again.credited, 0);
@@ -637,12 +646,93 @@ async fn the_year_turns_once(topology: Topology) {
     assert_eq!(approved.status, StatusCode::OK);
     assert_eq!(available().await, 5.0);
     let march = day(year + 1, time::Month::March, 5);
-    roster_leave::store::accrual::run(db, march).await.unwrap();
-    roster_leave::store::accrual::run(db, march).await.unwrap();
+    roster_leave::store::accrual::run(db, noon(march))
+        .await
+        .unwrap();
+    roster_leave::store::accrual::run(db, noon(march))
+        .await
+        .unwrap();
     assert_eq!(available().await, 5.0 + 4.0 - 3.0);
 }
 
+/// A month is due from midnight where the company is: in Auckland, the first of a
+/// month comes half a day before it does in UTC. Types, grants and accruals are all
+/// dated by the company's calendar.
+async fn accrual_follows_the_company_calendar(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = acme_in(&app, "Pacific/Auckland").await;
+    let admin = acme.admin.as_str();
+    let hired = || json!({"hire_date": "2020-01-01"});
+    let Crew { eve_id, .. } = crew(&app, admin, [hired(), hired(), hired()]).await;
+    // Leave's copy of org holds the zone too.
+    in_step(&app).await;
+    let made = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Annual", "paid": true, "annual_allowance_days": 24,
+                    "accrual": "monthly"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let db = app.db("leave");
+    let now = OffsetDateTime::now_utc();
+    let today = roster_replica::Zone::named("Pacific/Auckland").date_of(now);
+    let report = roster_leave::store::accrual::run(db, now).await.unwrap();
+    assert_eq!(report.credited, 4, "this month, Auckland's, for the four");
+
+    // Next month begins at midnight in Auckland: 11:00 or 12:00 UTC the day before.
+    let next = today
+        .replace_day(1)
+        .unwrap()
+        .checked_add(Duration::days(32))
+        .unwrap()
+        .replace_day(1)
+        .unwrap();
+    let midnight_utc = next.midnight().assume_utc();
+    let eve_of = midnight_utc - Duration::hours(14);
+    let early_morning = midnight_utc - Duration::hours(10);
+    assert_eq!(
+        early_morning.date(),
+        next.previous_day().unwrap(),
+        "still last month in UTC"
+    );
+    let before = roster_leave::store::accrual::run(db, eve_of).await.unwrap();
+    assert_eq!(before.credited, 0, "next month is not yet due in Auckland");
+    let after = roster_leave::store::accrual::run(db, early_morning)
+        .await
+        .unwrap();
+    // In January, each of the four also gets the line that closes Auckland's year.
+    let closed = if next.month() == time::Month::January {
+        4
+    } else {
+        0
+    };
+    assert_eq!(after.credited, 4 + closed, "next month is due in Auckland");
+    let ledger = app
+        .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), admin)
+        .await;
+    let key = format!("{}-{:02}", next.year(), u8::from(next.month()));
+    let credit = ledger
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["period"] == key.as_str())
+        .unwrap_or_else(|| panic!("no credit of {key}: {:?}", ledger.body));
+    assert_eq!(credit["effective_date"], next.to_string());
+
+    // A grant recorded now is dated Auckland's today.
+    let annual = made.body["id"].as_str().unwrap();
+    let grant = granted(&app, admin, &eve_id, annual, 1.0, "Welcome").await;
+    let today = roster_replica::Zone::named("Pacific/Auckland").date_of(OffsetDateTime::now_utc());
+    assert_eq!(grant["effective_date"], today.to_string());
+}
+
 topology_tests!(
+    accrual_follows_the_company_calendar,
     accrual_credits_each_period_once,
     requests_are_counted_checked_and_decided,
     the_year_turns_once

@@ -54,7 +54,7 @@ fn problem_field(body: &Value) -> &str {
 }
 
 /// Signs Acme up and sets its zone.
-async fn acme_in(app: &TestApp, timezone: &str) -> SignedUp {
+pub async fn acme_in(app: &TestApp, timezone: &str) -> SignedUp {
     let acme = sign_up(app, "Acme", "ada@acme.test").await;
     let settings = app
         .patch(

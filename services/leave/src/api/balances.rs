@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use roster_http::{ApiResult, Caller, Json, Path, Problem, Query};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -210,7 +210,6 @@ pub(super) async fn adjust(
         leave_type_id: body.leave_type_id,
         kind,
         amount,
-        effective_date: OffsetDateTime::now_utc().date(),
         note: Name::parse("note", &body.note, 500)?.into_inner(),
     };
     let row = ledger::record(&ctx.db, &caller.tenant(), caller.employee_id(), new).await?;

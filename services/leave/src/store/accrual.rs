@@ -5,7 +5,9 @@
 //! credit of a period, so runs at once or twice over change nothing. At each New
 //! Year it closes the year before: what exceeds the carry-forward cap expires, and
 //! where the policy says so, carried days not taken within its months expire too.
-//! Every run is logged with its outcome.
+//! What is due goes by each company's calendar: a period begins at midnight where the
+//! company is (its time zone, from leave's copy of org). Every run is logged with its
+//! outcome.
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,10 +37,10 @@ pub struct Report {
     pub employees: u64,
 }
 
-/// Runs the job as of `today`, logging the run; answers what it did, or the error,
-/// which the log holds too.
+/// Runs the job as of the moment `at`, logging the run; answers what it did, or the
+/// error, which the log holds too.
 #[tracing::instrument(skip(db))]
-pub async fn run(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
+pub async fn run(db: &ServiceDb, at: OffsetDateTime) -> Result<Report, StoreError> {
     let id = Uuid::now_v7();
     let txn = db.begin_write(Scope::AllCompanies).await?;
     accrual_run::ActiveModel {
@@ -53,7 +55,7 @@ pub async fn run(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    let result = credit_all(db, today).await;
+    let result = credit_all(db, at).await;
     let (outcome, report, error) = match &result {
         Ok(report) => ("succeeded", *report, None),
         Err(e) => ("failed", Report::default(), Some(format!("{e:#}"))),
@@ -82,7 +84,7 @@ pub async fn latest_run(db: &ServiceDb) -> Result<Option<accrual_run::Model>, Db
         .await?)
 }
 
-async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
+async fn credit_all(db: &ServiceDb, at: OffsetDateTime) -> Result<Report, StoreError> {
     let read = db.read(Scope::AllCompanies).await?;
     let types = leave_type::Entity::find()
         .order_by_asc(leave_type::Column::CompanyId)
@@ -98,7 +100,7 @@ async fn credit_all(db: &ServiceDb, today: Date) -> Result<Report, StoreError> {
     }
     let mut report = Report::default();
     for (company_id, types) in by_company {
-        let done = credit_company(db, company_id, &types, today).await?;
+        let done = credit_company(db, company_id, &types, at).await?;
         report.credited += done.credited;
         report.employees += done.employees;
     }
@@ -300,9 +302,10 @@ async fn credit_company(
     db: &ServiceDb,
     company_id: Uuid,
     types: &[leave_type::Model],
-    today: Date,
+    at: OffsetDateTime,
 ) -> Result<Report, StoreError> {
     let txn = db.begin_write(Scope::AllCompanies).await?;
+    let today = roster_replica::company_today(&txn, company_id, at).await?;
     let employees = roster_replica::hire_dates(&txn, company_id).await?;
     let latest = latest_credits(&txn, company_id).await?;
     let now = OffsetDateTime::now_utc();

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Set,
 };
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry};
@@ -196,7 +196,7 @@ pub async fn balances(
 }
 
 /// An administrator's allocation (days granted) or adjustment (a correction, either
-/// way) of a balance.
+/// way) of a balance, effective on the day it is recorded where the company is.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     pub employee_id: Uuid,
@@ -204,7 +204,6 @@ pub struct NewEntry {
     /// [`ALLOCATION`] or [`ADJUSTMENT`].
     pub kind: &'static str,
     pub amount: Days,
-    pub effective_date: Date,
     pub note: String,
 }
 
@@ -234,6 +233,7 @@ pub async fn record(
             Invalid::new("leave_type_id", "no leave type of this company has this id").into(),
         );
     }
+    let now = OffsetDateTime::now_utc();
     let row = ledger_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(tenant.company_id()),
@@ -241,12 +241,12 @@ pub async fn record(
         leave_type_id: Set(new.leave_type_id),
         kind: Set(new.kind.to_owned()),
         amount: Set(new.amount.thousandths()),
-        effective_date: Set(new.effective_date),
+        effective_date: Set(roster_replica::company_today(&txn, tenant.company_id(), now).await?),
         period: Set(None),
         request_id: Set(None),
         note: Set(Some(new.note)),
         recorded_by: Set(Some(by)),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
     }
     .insert(&txn)
     .await?;

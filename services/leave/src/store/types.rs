@@ -21,7 +21,7 @@ pub struct NewType {
     pub requires_approval: bool,
 }
 
-/// Creates a leave type; accrual begins with the period holding today.
+/// Creates a leave type; accrual begins with the period holding the company's today.
 #[tracing::instrument(skip(db))]
 pub async fn create(
     db: &ServiceDb,
@@ -30,7 +30,8 @@ pub async fn create(
 ) -> Result<leave_type::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
     let now = OffsetDateTime::now_utc();
-    let accrual_start = Period::of(new.accrual, now.date()).map_or(now.date(), Period::start);
+    let today = roster_replica::company_today(&txn, tenant.company_id(), now).await?;
+    let accrual_start = Period::of(new.accrual, today).map_or(today, Period::start);
     let row = leave_type::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(tenant.company_id()),

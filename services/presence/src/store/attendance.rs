@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::checkins;
-use crate::domain::{DayAttendance, Shift, Zone};
+use crate::domain::{DayAttendance, Shift};
 
 /// Whose attendance to show, within what the viewer may see.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,7 +46,7 @@ pub async fn sheets(
     span: Span,
 ) -> Result<(Date, Vec<Sheet>), StoreError> {
     let txn = db.read(tenant).await?;
-    let zone = Zone::named(&checkins::rules(&txn, tenant).await?.timezone);
+    let zone = checkins::rules(&txn, tenant).await?.zone();
     let today = zone.date_of(OffsetDateTime::now_utc());
     let (from, to) = match span {
         Span::Today => (today, today),

@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{checkin, checkin_change, nfc_tag};
-use crate::domain::{CLOCK_SKEW, Invalid, Kind, Method, Position, Shift, TagUid, Zone};
+use crate::domain::{CLOCK_SKEW, Invalid, Kind, Method, Position, Shift, TagUid};
 
 /// The check-ins `viewer` sees: an administrator every one of the company; anyone
 /// else their own, and a manager those of their direct reports.
@@ -243,7 +243,7 @@ pub async fn record(
     if !roster_replica::is_active(&txn, tenant.company_id(), new.employee_id).await? {
         return Err(StoreError::NotFound("employee"));
     }
-    let zone = Zone::named(&rules(&txn, tenant).await?.timezone);
+    let zone = rules(&txn, tenant).await?.zone();
     let place = locate(&txn, tenant, &new.proof).await?;
     let now = OffsetDateTime::now_utc();
     let at = match &new.proof {
@@ -478,7 +478,7 @@ pub async fn correct(
     if at > OffsetDateTime::now_utc() + CLOCK_SKEW {
         return Err(Invalid::new("at", "a check-in cannot be moved ahead of time").into());
     }
-    let zone = Zone::named(&rules(&txn, tenant).await?.timezone);
+    let zone = rules(&txn, tenant).await?.zone();
     // The shift as it would be: its "in" row and its bounds.
     let (shift, start, end) = match Kind::parse(&row.kind) {
         Some(Kind::In) => (row.clone(), at, row.ended_at),

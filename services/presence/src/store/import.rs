@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::checkins::rules;
 use super::entities::{checkin, nfc_tag};
-use crate::domain::{Invalid, Kind, Method, Zone};
+use crate::domain::{Invalid, Kind, Method};
 
 /// A shift that ended: in at `started_at`, out at `ended_at`, both by the tag at
 /// `nfc_tag_id` when there is one, else recorded by hand.
@@ -53,7 +53,7 @@ pub async fn shifts(
         .into());
     }
     let txn = db.begin_write(tenant).await?;
-    let zone = Zone::named(&rules(&txn, tenant).await?.timezone);
+    let zone = rules(&txn, tenant).await?.zone();
     let tags: HashMap<Uuid, Option<Uuid>> = nfc_tag::Entity::find()
         .filter(nfc_tag::Column::CompanyId.eq(tenant.company_id()))
         .all(&txn)
