@@ -103,7 +103,7 @@ impl Installation {
         let mut config = Config::default();
         config.server.shutdown_grace_secs = 5;
         config.storage.mode = topology.mode();
-        config.storage.max_connections = 4;
+        config.storage.max_connections = crate::POOL;
         // Secrets of this installation alone; cheap password hashing keeps tests quick.
         let random = || roster_config::generate_data_key().expect("cannot draw random bytes");
         config.security.service_token = Some(Secret::from(format!("{}{}", random(), random())));

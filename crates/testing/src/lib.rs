@@ -19,6 +19,10 @@ use uuid::Uuid;
 pub use install::{Installation, Topology, nats_url, pg_location, postgres_url};
 pub use reqwest::{Method, StatusCode};
 
+/// Connections in each service's pool of a test installation: two tests side by side,
+/// seven services each, stay well within PostgreSQL's default 100 connections.
+pub const POOL: u32 = 4;
+
 /// One test per topology for each listed `async fn name(topology: Topology)`, in modules
 /// `sqlite`, `pg_per_service` and `pg_schemas`.
 ///

@@ -1,9 +1,10 @@
 //! `roster bench` keeps working: small runs on every topology, their JSON read back.
 //! No figure is asserted, only that every change was timed through every stage and
-//! every request, query and baseline was measured. Pools of 4, as the other tests'
-//! installations have: two runs side by side stay within PostgreSQL's 100 connections.
+//! every request, query and baseline was measured. Pools as small as the other tests'
+//! installations have ([`roster_testing::POOL`]), so two runs side by side stay within
+//! PostgreSQL's connections.
 
-use roster_testing::{Topology, postgres_url, topology_tests};
+use roster_testing::{POOL, Topology, postgres_url, topology_tests};
 use serde_json::Value;
 
 use crate::process::{nats_server, roster, run};
@@ -32,16 +33,15 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
         "30",
         "--concurrency",
         "4",
-        "--max-connections",
-        "4",
     ]);
+    command.args(["--max-connections", &POOL.to_string()]);
     command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("applied in tasks"), "{stdout}");
 
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["max_connections"], 4);
+    assert_eq!(report["max_connections"], POOL);
     let results = &report["results"];
     let fixed = &results["fixed_rate"];
     assert_eq!(fixed["written"]["changes"], 20);
@@ -103,9 +103,8 @@ async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
         "1",
         "--pgbench-scale",
         "1",
-        "--max-connections",
-        "4",
     ]);
+    command.args(["--max-connections", &POOL.to_string()]);
     command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stdout}\n{stderr}");

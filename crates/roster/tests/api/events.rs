@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use roster_bus::outbox::Pending;
 use roster_bus::{
@@ -27,6 +26,8 @@ use roster_testing::{Installation, TestApp, Topology, postgres_topology_tests, t
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
 use uuid::Uuid;
+
+use crate::eventually;
 
 /// Events (aggregate, sequence) that the probe refuses, as a handler with a bug would.
 static POISONED: Mutex<BTreeSet<(Uuid, u64)>> = Mutex::new(BTreeSet::new());
@@ -189,19 +190,6 @@ async fn effects(db: &ServiceDb) -> Vec<(Uuid, Uuid, i64)> {
             )
         })
         .collect()
-}
-
-/// Polls `check` until it holds, failing with `what` after 20 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Each event's effects, by aggregate, in the order applied; every event at most once.

@@ -2,6 +2,7 @@
 //! ledger, adjustments, and an accrual job that credits each (employee, type, period)
 //! exactly once, catches up what it missed and logs every run.
 
+use roster_leave::domain::{Accrual, Period};
 use roster_storage::Scope;
 use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
 use sea_orm::{ConnectionTrait, Statement};
@@ -678,34 +679,26 @@ async fn accrual_follows_the_company_calendar(topology: Topology) {
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
     let db = app.db("leave");
+    let auckland = roster_replica::Zone::named("Pacific/Auckland");
     let now = OffsetDateTime::now_utc();
-    let today = roster_replica::Zone::named("Pacific/Auckland").date_of(now);
     let report = roster_leave::store::accrual::run(db, now).await.unwrap();
     assert_eq!(report.credited, 4, "this month, Auckland's, for the four");
 
     // Next month begins at midnight in Auckland: 11:00 or 12:00 UTC the day before.
-    let next = today
-        .replace_day(1)
-        .unwrap()
-        .checked_add(Duration::days(32))
-        .unwrap()
-        .replace_day(1)
-        .unwrap();
-    let midnight_utc = next.midnight().assume_utc();
+    let month = |day| Period::of(Accrual::Monthly, day).unwrap();
+    let this = month(auckland.date_of(now));
+    let next = month(this.end().next_day().unwrap());
+    let midnight_utc = next.start().midnight().assume_utc();
     let eve_of = midnight_utc - Duration::hours(14);
     let early_morning = midnight_utc - Duration::hours(10);
-    assert_eq!(
-        early_morning.date(),
-        next.previous_day().unwrap(),
-        "still last month in UTC"
-    );
+    assert_eq!(early_morning.date(), this.end(), "still last month in UTC");
     let before = roster_leave::store::accrual::run(db, eve_of).await.unwrap();
     assert_eq!(before.credited, 0, "next month is not yet due in Auckland");
     let after = roster_leave::store::accrual::run(db, early_morning)
         .await
         .unwrap();
     // In January, each of the four also gets the line that closes Auckland's year.
-    let closed = if next.month() == time::Month::January {
+    let closed = if next.start().month() == time::Month::January {
         4
     } else {
         0
@@ -714,7 +707,7 @@ async fn accrual_follows_the_company_calendar(topology: Topology) {
     let ledger = app
         .get(&format!("/api/v1/leave/balances/{eve_id}/ledger"), admin)
         .await;
-    let key = format!("{}-{:02}", next.year(), u8::from(next.month()));
+    let key = next.key();
     let credit = ledger
         .body
         .as_array()
@@ -722,12 +715,12 @@ async fn accrual_follows_the_company_calendar(topology: Topology) {
         .iter()
         .find(|l| l["period"] == key.as_str())
         .unwrap_or_else(|| panic!("no credit of {key}: {:?}", ledger.body));
-    assert_eq!(credit["effective_date"], next.to_string());
+    assert_eq!(credit["effective_date"], next.start().to_string());
 
     // A grant recorded now is dated Auckland's today.
     let annual = made.body["id"].as_str().unwrap();
     let grant = granted(&app, admin, &eve_id, annual, 1.0, "Welcome").await;
-    let today = roster_replica::Zone::named("Pacific/Auckland").date_of(OffsetDateTime::now_utc());
+    let today = auckland.date_of(OffsetDateTime::now_utc());
     assert_eq!(grant["effective_date"], today.to_string());
 }
 

@@ -25,8 +25,32 @@ mod seed;
 mod tasks;
 mod tokens;
 
+use std::time::{Duration, Instant};
+
 use roster_testing::TestApp;
 use uuid::Uuid;
+
+/// Polls `check` every 20 ms until it holds, failing with `what` once `limit` passed.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// [`within`] 20 s: time enough for events to travel on a loaded machine.
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    within(Duration::from_secs(20), what, check).await;
+}
 
 /// Creates a company the way signup does.
 pub async fn new_company(app: &TestApp, name: &str) -> Uuid {

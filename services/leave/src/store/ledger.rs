@@ -234,6 +234,7 @@ pub async fn record(
         );
     }
     let now = OffsetDateTime::now_utc();
+    let today = roster_replica::company_today(&txn, tenant.company_id(), now).await?;
     let row = ledger_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(tenant.company_id()),
@@ -241,7 +242,7 @@ pub async fn record(
         leave_type_id: Set(new.leave_type_id),
         kind: Set(new.kind.to_owned()),
         amount: Set(new.amount.thousandths()),
-        effective_date: Set(roster_replica::company_today(&txn, tenant.company_id(), now).await?),
+        effective_date: Set(today),
         period: Set(None),
         request_id: Set(None),
         note: Set(Some(new.note)),

@@ -183,7 +183,8 @@ async fn open_shift(
 }
 
 /// Whether a closed shift of the employee other than `except` meets `[start, end)`,
-/// or holds `start` when there is no end yet (an open shift of theirs reaches on).
+/// or, for a shift with no end yet, holds `start`. (Their open shift is the caller's
+/// to check: `record` refuses a second one, `correct` reads it.)
 /// Closed shifts never overlap one another, so if any meets it, the last to start
 /// before its end (or at its start) does: one row from the index of the employee's
 /// check-ins by time, however long their history.
