@@ -13,7 +13,9 @@
 //!   a doubling backoff, while its aggregate waits and the others flow; then it goes to
 //!   dead letters with the error and the attempts, and its aggregate moves past it.
 //!   An event that cannot be decoded goes there at once. A database that does not
-//!   answer is not the event's fault: those attempts are retried without counting.
+//!   answer, or that interrupts a transaction for a reason of the moment (a deadlock,
+//!   a serialization failure, a statement timeout), is not the event's fault: those
+//!   attempts are retried without counting.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
@@ -25,8 +27,8 @@ use roster_events::{Envelope, Event, Undecodable};
 use roster_storage::{DbError, Scope, ServiceDb};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryTrait,
-    Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, Set,
 };
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -120,7 +122,10 @@ struct Key {
 /// An event waiting in its aggregate's queue, with every delivery of it.
 struct Job {
     envelope: Envelope,
-    event: Event,
+    /// The event, or why this version of Roster cannot read it: such an event still
+    /// waits its turn, and goes to dead letters when it comes, so the events of its
+    /// aggregate before it are applied first and none after it overtakes it.
+    event: Result<Event, Undecodable>,
     acks: Vec<Box<dyn Acknowledge>>,
     attempts: u32,
     /// When it was first found waiting for a predecessor.
@@ -163,8 +168,8 @@ enum Outcome {
     DeadLettered,
     /// Its predecessor has not been applied yet.
     Waiting,
-    /// The handler failed (counted), or the database did not answer or another
-    /// process applied the aggregate at the same time (not counted).
+    /// The handler failed (counted), or the database did not answer or interrupted
+    /// the transaction for a reason of the moment (not counted).
     Failed {
         error: String,
         counted: bool,
@@ -291,40 +296,31 @@ impl Consumer {
         }
     }
 
-    /// Puts a delivery in its aggregate's queue; one that cannot be decoded goes to
-    /// dead letters at once.
+    /// Puts a delivery in its aggregate's queue; bytes that are no envelope (and so
+    /// belong to no aggregate) go to dead letters at once.
     async fn accept(&self, state: &mut Queues, delivery: Delivery) {
         let service = self.service();
         if delivery.redelivered {
             metrics::counter!(REDELIVERIES, "service" => service).increment(1);
         }
-        let refused = match delivery.envelope {
-            Ok(envelope) => match Event::decode(&envelope) {
-                Ok(event) => {
-                    state.push(Job {
-                        envelope,
-                        event,
-                        acks: vec![delivery.ack],
-                        attempts: 0,
-                        waiting_since: None,
-                    });
-                    return;
-                }
-                Err(reason) => {
-                    let text = envelope.to_json();
-                    (Some(envelope), text, reason)
-                }
-            },
-            Err(Unreadable { reason, raw }) => {
-                (None, String::from_utf8_lossy(&raw).into_owned(), reason)
+        let Unreadable { reason, raw } = match delivery.envelope {
+            Ok(envelope) => {
+                state.push(Job {
+                    event: Event::decode(&envelope),
+                    envelope,
+                    acks: vec![delivery.ack],
+                    attempts: 0,
+                    waiting_since: None,
+                });
+                return;
             }
+            Err(unreadable) => unreadable,
         };
-        let (envelope, text, reason) = refused;
-        tracing::error!(service, error = %reason, "an event cannot be decoded; it goes to dead letters");
+        tracing::error!(service, error = %reason, "what arrived is no envelope; it goes to dead letters");
         // Until the dead letter is written, the delivery is not acknowledged: the bus
         // delivers it again.
         if self
-            .dead_letter_undecodable(envelope.as_ref(), &text, &reason)
+            .dead_letter_unreadable(&String::from_utf8_lossy(&raw), &reason)
             .await
             .is_ok()
         {
@@ -378,8 +374,8 @@ impl Consumer {
         if jobs.len() > 1 {
             match self.apply_together(&jobs).await {
                 Ok(outcomes) => return jobs.into_iter().zip(outcomes).collect(),
-                Err(e) if e.is_unavailable() => {
-                    return jobs.into_iter().map(|job| (job, unavailable())).collect();
+                Err(e) if e.is_retryable() => {
+                    return jobs.into_iter().map(|job| (job, not_counted(&e))).collect();
                 }
                 Err(_) => {}
             }
@@ -396,17 +392,12 @@ impl Consumer {
         match self.apply_together(std::slice::from_ref(job)).await {
             Ok(mut outcomes) => outcomes.pop().unwrap_or(Outcome::Waiting),
             Err(error) => {
-                if error.is_unavailable() {
-                    return unavailable();
+                if error.is_retryable() {
+                    return not_counted(&error);
                 }
-                if matches!(error, DbError::UniqueViolation(_)) {
-                    // Another process applied this aggregate at the same time: the
-                    // next attempt sees what it did.
-                    return Outcome::Failed {
-                        error: error.to_string(),
-                        counted: false,
-                    };
-                }
+                // Anything else counts, a unique violation too: when another process
+                // applied the aggregate at the same time the next attempt sees what
+                // it did, and one that comes back every time is the handler's fault.
                 if job.attempts + 1 >= self.config.max_attempts {
                     return match self.dead_letter(job, &error.to_string()).await {
                         Ok(()) => Outcome::DeadLettered,
@@ -427,10 +418,14 @@ impl Consumer {
     /// Applies every job that is its aggregate's next in one transaction.
     ///
     /// The positions decide: an event at or behind its aggregate's position was
-    /// applied (or passed) before. The inbox records every event taken, and tells a
-    /// redelivery (already there) from a late event (recorded now); an event the
-    /// positions let through but the inbox holds fails the batch, since applying it
-    /// again is never right.
+    /// applied, dead-lettered or passed before. The inbox and the dead letters tell a
+    /// redelivery (in either already: nothing to do) from an event that was passed
+    /// while it was missing (its aggregate's later events waited for it, then went on
+    /// without it): that one goes to dead letters, never silently dropped, unless it is
+    /// older than the inbox keeps anything (a replay of old history). An event that
+    /// is its aggregate's next but cannot be read goes to dead letters in its turn. An
+    /// event the positions let through but the inbox holds fails the batch, since
+    /// applying it again is never right.
     async fn apply_together(&self, jobs: &[Job]) -> Result<Vec<Outcome>, DbError> {
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
         let mut positions = positions_of(&txn, jobs.iter().map(|j| &j.envelope)).await?;
@@ -439,13 +434,15 @@ impl Consumer {
         let mut recorded = Vec::new();
         let mut moved = BTreeMap::new();
         let mut applying = Vec::new();
+        let mut behind = Vec::new();
+        let mut letters = Vec::new();
         for job in jobs {
             let envelope = &job.envelope;
             let key = job.key();
             let at = positions.get(&key).copied().unwrap_or(0);
             let sequence = job.sequence();
             if sequence <= at {
-                recorded.push(inbox_row(envelope, now));
+                behind.push((job, at));
                 outcomes.push(Outcome::Stale);
                 continue;
             }
@@ -457,26 +454,58 @@ impl Consumer {
                 metrics::counter!(GAPS, "service" => self.service()).increment(1);
                 tracing::warn!(service = self.service(), event = %envelope, missing_from = at + 1, "applying an event whose predecessors never arrived");
             }
-            applying.push(job);
             positions.insert(key.clone(), sequence);
             moved.insert(key, sequence);
-            recorded.push(inbox_row(envelope, now));
-            outcomes.push(Outcome::Applied);
+            match &job.event {
+                Ok(_) => {
+                    applying.push(job);
+                    recorded.push(inbox_row(envelope, now));
+                    outcomes.push(Outcome::Applied);
+                }
+                Err(reason) => {
+                    letters.push((envelope, reason.to_string()));
+                    outcomes.push(Outcome::DeadLettered);
+                }
+            }
         }
         self.handle(&txn, &applying).await.map_err(handler_error)?;
-        let new = record(&txn, recorded, &moved).await?;
+        let passed = self.sort_behind(&txn, &behind, now).await?;
         for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
-            let id = job.envelope.id;
-            match outcome {
-                Outcome::Stale if !new.contains(&id) => *outcome = Outcome::Duplicate,
-                Outcome::Applied if !new.contains(&id) => {
-                    return Err(DbError::Other(DbErr::Custom(format!(
-                        "{} is in the inbox but its aggregate's position is behind it",
-                        job.envelope
-                    ))));
-                }
-                _ => {}
+            if !matches!(outcome, Outcome::Stale) {
+                continue;
             }
+            match passed.get(&job.envelope.id) {
+                Some(Behind::Known) => *outcome = Outcome::Duplicate,
+                Some(Behind::Passed(at)) => {
+                    letters.push((
+                        &job.envelope,
+                        format!(
+                            "arrived after its aggregate had gone on without it to sequence {at}: not applied"
+                        ),
+                    ));
+                    *outcome = Outcome::DeadLettered;
+                }
+                Some(Behind::Forgotten) | None => {
+                    recorded.push(inbox_row(&job.envelope, now));
+                }
+            }
+        }
+        for (envelope, error) in &letters {
+            tracing::error!(service = self.service(), event = %envelope, error, "an event went to dead letters");
+            write_dead_letter(&txn, Some(envelope), &envelope.to_json(), error, 1).await?;
+        }
+        let new = record(&txn, recorded, &moved).await?;
+        for (job, outcome) in jobs.iter().zip(outcomes.iter()) {
+            if matches!(outcome, Outcome::Applied) && !new.contains(&job.envelope.id) {
+                return Err(DbError::Other(DbErr::Custom(format!(
+                    "{} is in the inbox but its aggregate's position is behind it",
+                    job.envelope
+                ))));
+            }
+        }
+        if !letters.is_empty() {
+            metrics::counter!(DEAD_LETTERED, "service" => self.service())
+                .increment(letters.len() as u64);
         }
         // A handler may have recorded events of its own: the service's relay (if it
         // has one) publishes them at once.
@@ -500,13 +529,62 @@ impl Consumer {
         Ok(outcomes)
     }
 
-    /// Runs the handler on `jobs` in the service's span.
+    /// What became of each event found behind its aggregate's position (with that
+    /// position), by event id.
+    async fn sort_behind(
+        &self,
+        txn: &DatabaseTransaction,
+        behind: &[(&Job, u64)],
+        now: OffsetDateTime,
+    ) -> Result<HashMap<Uuid, Behind>, DbError> {
+        if behind.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<Uuid> = behind.iter().map(|(job, _)| job.envelope.id).collect();
+        let mut known: HashSet<Uuid> = inbox::Entity::find()
+            .select_only()
+            .column(inbox::Column::EventId)
+            .filter(inbox::Column::EventId.is_in(ids.iter().copied()))
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        known.extend(
+            dead_letter::Entity::find()
+                .select_only()
+                .column(dead_letter::Column::EventId)
+                .filter(dead_letter::Column::EventId.is_in(ids))
+                .into_tuple::<Uuid>()
+                .all(txn)
+                .await?,
+        );
+        let remembered_since = now - self.config.inbox_retention();
+        Ok(behind
+            .iter()
+            .map(|(job, at)| {
+                let envelope = &job.envelope;
+                let what = if known.contains(&envelope.id) {
+                    Behind::Known
+                } else if envelope.occurred_at < remembered_since {
+                    Behind::Forgotten
+                } else {
+                    Behind::Passed(*at)
+                };
+                (envelope.id, what)
+            })
+            .collect())
+    }
+
+    /// Runs the handler on `jobs` (each one that could be read) in the service's span.
     async fn handle(&self, txn: &DatabaseTransaction, jobs: &[&Job]) -> anyhow::Result<()> {
-        if jobs.is_empty() {
+        let events: Vec<(&Envelope, &Event)> = jobs
+            .iter()
+            .filter_map(|job| Some((&job.envelope, job.event.as_ref().ok()?)))
+            .collect();
+        if events.is_empty() {
             return Ok(());
         }
-        let events: Vec<(&Envelope, &Event)> =
-            jobs.iter().map(|job| (&job.envelope, &job.event)).collect();
         let span = tracing::info_span!("events", service = self.service(), count = jobs.len());
         self.handler.handle_all(txn, &events).instrument(span).await
     }
@@ -531,19 +609,14 @@ impl Consumer {
         Ok(())
     }
 
-    /// Keeps what arrived and could not be decoded, with the reason; when it was an
-    /// envelope, its aggregate moves past it.
-    async fn dead_letter_undecodable(
+    /// Keeps bytes that arrived and are no envelope, with the reason.
+    async fn dead_letter_unreadable(
         &self,
-        envelope: Option<&Envelope>,
         text: &str,
         reason: &Undecodable,
     ) -> Result<(), DbError> {
         let txn = self.db.begin_write(Scope::AllCompanies).await?;
-        write_dead_letter(&txn, envelope, text, &reason.to_string(), 1).await?;
-        if let Some(envelope) = envelope {
-            advance(&txn, &key_of(envelope), envelope.sequence).await?;
-        }
+        write_dead_letter(&txn, None, text, &reason.to_string(), 1).await?;
         txn.commit().await?;
         metrics::counter!(DEAD_LETTERED, "service" => self.service()).increment(1);
         Ok(())
@@ -560,7 +633,7 @@ impl Consumer {
         let event = Event::decode(&envelope)?;
         let job = Job {
             envelope,
-            event,
+            event: Ok(event),
             acks: Vec::new(),
             attempts: 0,
             waiting_since: None,
@@ -613,6 +686,16 @@ impl Consumer {
     }
 }
 
+/// What an event found behind its aggregate's position is.
+enum Behind {
+    /// In the inbox or the dead letters: a redelivery.
+    Known,
+    /// Older than the inbox remembers: a replay of old history.
+    Forgotten,
+    /// Neither: its aggregate went on without it, from this position.
+    Passed(u64),
+}
+
 /// What `retry_dead_letter` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retried {
@@ -639,20 +722,40 @@ impl From<DbErr> for RetryError {
     }
 }
 
-fn unavailable() -> Outcome {
+/// A failure that is not the event's: the database did not answer, or interrupted
+/// the transaction for a reason of the moment (a deadlock, a serialization failure, a
+/// timeout). It is retried like an outage, without counting an attempt.
+fn not_counted(error: &DbError) -> Outcome {
     Outcome::Failed {
-        error: "the database did not answer".to_owned(),
+        error: error.to_string(),
         counted: false,
     }
 }
 
-/// Keeps the database's own error when a handler's error is one, so its kind
-/// (unavailable, unique) is seen; anything else is the event's fault.
+/// Keeps the database's own error when a handler's error is one, or is caused by one
+/// (a store's error around it), so its kind (unavailable, interrupted, unique) is
+/// seen; anything else is the event's fault.
 fn handler_error(error: anyhow::Error) -> DbError {
-    match error.downcast::<DbErr>() {
-        Ok(db) => db.into(),
-        Err(other) => DbError::Other(DbErr::Custom(format!("{other:#}"))),
-    }
+    let error = match error.downcast::<DbErr>() {
+        Ok(db) => return db.into(),
+        Err(other) => other,
+    };
+    let error = match error.downcast::<DbError>() {
+        Ok(db) => return db,
+        Err(other) => other,
+    };
+    let classified = error.chain().find_map(|cause| {
+        if let Some(db) = cause.downcast_ref::<DbErr>() {
+            return DbError::class_of(db);
+        }
+        cause.downcast_ref::<DbError>().and_then(|db| match db {
+            DbError::Unavailable(why) => Some(DbError::Unavailable(why.clone())),
+            DbError::Transient(why) => Some(DbError::Transient(why.clone())),
+            DbError::UniqueViolation(what) => Some(DbError::UniqueViolation(what.clone())),
+            DbError::ForeignKeyViolation(_) | DbError::Other(_) => None,
+        })
+    });
+    classified.unwrap_or_else(|| DbError::Other(DbErr::Custom(format!("{error:#}"))))
 }
 
 fn inbox_row(envelope: &Envelope, applied_at: OffsetDateTime) -> inbox::ActiveModel {

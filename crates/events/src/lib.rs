@@ -152,25 +152,18 @@ pub struct NewEvent {
     pub company_id: Uuid,
 }
 
-/// What an aggregate numbered by a revision becomes: its first event, and the event of
-/// each change after.
-pub type Revisions<P> = (fn(P) -> Event, fn(P) -> Event);
+/// The revision of an aggregate brought in by an import: its history was told where
+/// it happened and it published no event here, so its first change here is published
+/// as sequence 1, which consumers apply at once (as the successor of nothing).
+pub const IMPORTED_REVISION: i64 = 0;
 
 impl NewEvent {
-    /// The event of an aggregate at `revision` (1 for the first): `made` at the first,
-    /// `changed` after, numbered by the revision.
-    pub fn at_revision<P>(
-        revision: i64,
-        (made, changed): Revisions<P>,
-        payload: P,
-        aggregate_id: Uuid,
-        company_id: Uuid,
-    ) -> Self {
+    /// The event of an aggregate's change to `revision`, numbered by it. An aggregate
+    /// made by the API is at revision 1 when made; one brought in by an import at
+    /// [`IMPORTED_REVISION`].
+    pub fn at_revision(revision: i64, event: Event, aggregate_id: Uuid, company_id: Uuid) -> Self {
         Self {
-            event: match revision {
-                1 => made(payload),
-                _ => changed(payload),
-            },
+            event,
             aggregate_id,
             sequence: u64::try_from(revision).unwrap_or(0),
             company_id,

@@ -98,6 +98,10 @@ pub enum ApiError {
     /// 503: a dependency (a database) does not answer; the client may retry.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 503: the database interrupted the transaction for a reason of the moment (a
+    /// deadlock, a serialization failure, a timeout); the same request again succeeds.
+    #[error("contended: {0}")]
+    Contended(String),
     /// 503: another service did not answer; the detail, shown to the client, says what
     /// was and was not done.
     #[error("dependency failed: {0}")]
@@ -158,7 +162,9 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::DependencyFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Contended(_) | Self::DependencyFailed(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -176,6 +182,7 @@ impl ApiError {
             Self::Unprocessable { .. } => "validation",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Unavailable(_) => "unavailable",
+            Self::Contended(_) => "contended",
             Self::DependencyFailed(_) => "dependency-failed",
             Self::Internal(_) => "internal",
         }
@@ -206,6 +213,11 @@ impl ApiError {
                 "a database this request needs is not answering; try again shortly".to_owned(),
                 Vec::new(),
             ),
+            Self::Contended(_) => (
+                "the request met others changing the same records at the same moment; try again"
+                    .to_owned(),
+                Vec::new(),
+            ),
             Self::Internal(_) => (
                 "an unexpected error occurred; it has been logged".to_owned(),
                 Vec::new(),
@@ -226,6 +238,7 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Internal(error) => tracing::error!(error = ?error, "internal error"),
             Self::Unavailable(why) => tracing::warn!(%why, "dependency unavailable"),
+            Self::Contended(why) => tracing::warn!(%why, "transaction interrupted"),
             Self::DependencyFailed(why) => tracing::warn!(%why, "dependency failed"),
             _ => {}
         }
@@ -234,13 +247,17 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Self::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-        {
+        let retry_after = match &self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            Self::Contended(_) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             response
@@ -255,6 +272,7 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
             DbError::Unavailable(why) => Self::Unavailable(why),
+            DbError::Transient(why) => Self::Contended(why),
             // Services map the violations they expect to named fields before this; one
             // that reaches here is still the client's conflict, not a server error.
             DbError::UniqueViolation(_) => Self::Conflict {

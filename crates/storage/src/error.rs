@@ -13,38 +13,52 @@ pub enum DbError {
     UniqueViolation(String),
     #[error("foreign key constraint violated: {0}")]
     ForeignKeyViolation(String),
+    /// The database gave up on this transaction for a reason of the moment, not of the
+    /// work: a deadlock, a serialization failure, a statement or lock timeout. The
+    /// same work tried again succeeds (HTTP 503, retried by event consumers).
+    #[error("transaction interrupted, try again: {0}")]
+    Transient(String),
     #[error(transparent)]
     Other(DbErr),
 }
 
 impl DbError {
-    /// Whether a unique violation concerns the named index or column list. PostgreSQL
-    /// names the index; SQLite names the columns (`teams.company_id, teams.name`).
-    /// Whether the database did not answer (the request may be retried).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+    /// Whether the same work tried again may well succeed: the database did not
+    /// answer, or interrupted the transaction for a reason of the moment.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Transient(_))
     }
 
+    /// Whether a unique violation concerns the named index or column list. PostgreSQL
+    /// names the index; SQLite names the columns (`teams.company_id, teams.name`).
     pub fn is_unique_violation_of(&self, index: &str, columns: &str) -> bool {
         matches!(self, Self::UniqueViolation(what) if what.contains(index) || what.contains(columns))
     }
 }
 
-impl From<DbErr> for DbError {
-    fn from(error: DbErr) -> Self {
-        match &error {
-            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => {
-                Self::Unavailable("no connection within the acquire timeout".to_owned())
-            }
+impl DbError {
+    /// The class of `error` when it is one this type names (anything but `Other`),
+    /// for code that holds a database error by reference (inside another error).
+    pub fn class_of(error: &DbErr) -> Option<Self> {
+        match error {
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Some(Self::Unavailable(
+                "no connection within the acquire timeout".to_owned(),
+            )),
             DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => {
-                Self::Unavailable("the connection closed".to_owned())
+                Some(Self::Unavailable("the connection closed".to_owned()))
             }
             DbErr::Conn(RuntimeErr::SqlxError(e))
             | DbErr::Exec(RuntimeErr::SqlxError(e))
-            | DbErr::Query(RuntimeErr::SqlxError(e)) => classify(e).unwrap_or(Self::Other(error)),
-            DbErr::Conn(_) => Self::Unavailable(error.to_string()),
-            _ => Self::Other(error),
+            | DbErr::Query(RuntimeErr::SqlxError(e)) => classify(e),
+            DbErr::Conn(_) => Some(Self::Unavailable(error.to_string())),
+            _ => None,
         }
+    }
+}
+
+impl From<DbErr> for DbError {
+    fn from(error: DbErr) -> Self {
+        Self::class_of(&error).unwrap_or(Self::Other(error))
     }
 }
 
@@ -84,6 +98,12 @@ fn classify(error: &sqlx::Error) -> Option<DbError> {
                     || c == "5" =>
                 {
                     Some(DbError::Unavailable(db.message().to_owned()))
+                }
+                // PostgreSQL serialization_failure, deadlock_detected, query_canceled
+                // (a statement timeout) and lock_not_available (a lock timeout); SQLite
+                // SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT.
+                "40001" | "40P01" | "57014" | "55P03" | "6" | "517" => {
+                    Some(DbError::Transient(db.message().to_owned()))
                 }
                 _ => None,
             }

@@ -4,6 +4,7 @@ mod bulk;
 mod db;
 mod error;
 mod location;
+pub mod lock;
 mod provision;
 mod tenant;
 

@@ -189,7 +189,7 @@ async fn run(
                 };
                 match finished {
                     Ok(held) => held.then(|| DONE.to_owned()),
-                    Err(StoreError::Db(e)) if e.is_unavailable() => {
+                    Err(StoreError::Db(e)) if e.is_retryable() => {
                         tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
                         return Ok(Outcome::Pending { saga_id: saga.id });
                     }

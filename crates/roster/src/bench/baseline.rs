@@ -193,13 +193,7 @@ fn sample_event() -> NewEvent {
         changed_by: Uuid::now_v7(),
         previous_at: None,
     };
-    NewEvent::at_revision(
-        1,
-        (Event::CheckinRecorded, Event::CheckinCorrected),
-        payload,
-        id,
-        company_id,
-    )
+    NewEvent::at_revision(1, Event::CheckinRecorded(payload), id, company_id)
 }
 
 /// Runs SQL as the administrator, in `schema` when given.

@@ -32,6 +32,10 @@ use crate::eventually;
 /// Events (aggregate, sequence) that the probe refuses, as a handler with a bug would.
 static POISONED: Mutex<BTreeSet<(Uuid, u64)>> = Mutex::new(BTreeSet::new());
 
+/// Events (aggregate, sequence) whose next tries the database interrupts, as a
+/// deadlock or a serialization failure would, with how many tries are left to fail.
+static INTERRUPTED: Mutex<BTreeMap<(Uuid, u64), u32>> = Mutex::new(BTreeMap::new());
+
 struct Probe;
 
 #[async_trait::async_trait]
@@ -59,6 +63,24 @@ impl Handler for Probe {
                 <i64 as TryFrom<u64>>::try_from(envelope.sequence)?.into(),
             ])
             .to_owned();
+        let interrupt = match INTERRUPTED.lock().unwrap().get_mut(&key) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        };
+        if interrupt {
+            use anyhow::Context as _;
+            // A real serialization failure (SQLSTATE 40001) from the server, wrapped as
+            // a store would wrap it.
+            txn.execute_unprepared(
+                "DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' \
+                 USING ERRCODE = '40001'; END $$",
+            )
+            .await
+            .context("writing the effect")?;
+        }
         txn.execute(&insert).await?;
         Ok(())
     }
@@ -131,12 +153,18 @@ const PROBE_SERVICE: ServiceDef = ServiceDef::consumer_only(
 const ATTEMPTS: u32 = 3;
 
 async fn spawn(topology: Topology) -> Option<TestApp> {
+    spawn_waiting(topology, 60).await
+}
+
+/// The source and the probe, with the probe waiting `gap_timeout_secs` for a missing
+/// event before it goes on without it.
+async fn spawn_waiting(topology: Topology, gap_timeout_secs: u64) -> Option<TestApp> {
     let services = [SOURCE, PROBE_SERVICE];
     let mut installation = Installation::create(topology, &services).await?;
     let events = &mut installation.config_mut().events;
     events.max_attempts = ATTEMPTS;
     events.retry_backoff_ms = 20;
-    events.gap_timeout_secs = 60;
+    events.gap_timeout_secs = gap_timeout_secs;
     Some(TestApp::spawn_on(installation, &services).await)
 }
 
@@ -314,7 +342,10 @@ async fn what_cannot_be_decoded_is_dead_lettered_with_the_reason(topology: Topol
     };
     let (source, probe) = (app.db("source"), app.db("probe"));
     let (newer, unknown, after) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let mut from_the_future = event(newer, 1).into_envelope(None);
+    // The one from the future is its aggregate's second event and arrives before the
+    // first: it waits for it, which is applied, and goes to dead letters in its turn;
+    // the third comes after it.
+    let mut from_the_future = event(newer, 2).into_envelope(None);
     from_the_future.version = 9;
     let mut never_heard_of = event(unknown, 1).into_envelope(None);
     never_heard_of.kind = "people.employee.teleported".into();
@@ -322,11 +353,15 @@ async fn what_cannot_be_decoded_is_dead_lettered_with_the_reason(topology: Topol
     outbox::record_envelopes(&txn, &[from_the_future, never_heard_of])
         .await
         .unwrap();
-    outbox::record(&txn, [event(after, 1)]).await.unwrap();
+    outbox::record(&txn, [event(newer, 1), event(after, 1)])
+        .await
+        .unwrap();
     outbox::commit(source, txn).await.unwrap();
+    record(source, vec![event(newer, 3)]).await;
 
-    eventually("the event after them applied", || async {
-        applied(probe).await.contains_key(&after)
+    eventually("the events around them applied", || async {
+        let now = applied(probe).await;
+        now.contains_key(&after) && now.get(&newer) == Some(&vec![1, 3])
     })
     .await;
     let letters = dead::list(probe).await.unwrap();
@@ -352,7 +387,67 @@ async fn what_cannot_be_decoded_is_dead_lettered_with_the_reason(topology: Topol
             1
         ))
     );
-    assert!(!applied(probe).await.contains_key(&newer));
+}
+
+/// An event that arrives after its aggregate went on without it (its successor waited
+/// the gap timeout, then was applied) goes to dead letters with the reason, never
+/// dropped as if it had been applied; a retry applies it.
+async fn an_event_passed_while_missing_is_dead_lettered(topology: Topology) {
+    let Some(app) = spawn_waiting(topology, 1).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let late = Uuid::now_v7();
+    record(source, vec![event(late, 2)]).await;
+    eventually("the second event applied without the first", || async {
+        applied(probe).await.get(&late) == Some(&vec![2])
+    })
+    .await;
+    let first = event(late, 1).into_envelope(None);
+    let txn = source.begin_write(Scope::AllCompanies).await.unwrap();
+    outbox::record_envelopes(&txn, std::slice::from_ref(&first))
+        .await
+        .unwrap();
+    outbox::commit(source, txn).await.unwrap();
+    eventually("the late event in dead letters", || async {
+        dead::count(probe).await.unwrap() == 1
+    })
+    .await;
+    let letter = &dead::list(probe).await.unwrap()[0];
+    assert_eq!(letter.event_id, first.id);
+    assert!(
+        letter
+            .error
+            .contains("arrived after its aggregate had gone on without it to sequence 2"),
+        "{}",
+        letter.error
+    );
+    let consumer = Consumer::new(probe.clone(), &PROBE, app.config().events.clone());
+    let retried = consumer.retry_dead_letter(first.id).await.unwrap();
+    assert_eq!(retried, Retried::Applied);
+    assert_eq!(applied(probe).await[&late], vec![2, 1]);
+}
+
+/// A transaction the database interrupts for a reason of the moment (a deadlock, a
+/// serialization failure, a statement timeout) is retried like an outage, without
+/// counting: twice the attempts of a poison event, and still applied, once.
+async fn interrupted_transactions_are_retried_not_dead_lettered(topology: Topology) {
+    let Some(app) = spawn(topology).await else {
+        return;
+    };
+    let (source, probe) = (app.db("source"), app.db("probe"));
+    let interrupted = Uuid::now_v7();
+    INTERRUPTED
+        .lock()
+        .unwrap()
+        .insert((interrupted, 1), ATTEMPTS * 2);
+    record(source, vec![event(interrupted, 1)]).await;
+    eventually("the interrupted event applied", || async {
+        applied(probe).await.get(&interrupted) == Some(&vec![1])
+    })
+    .await;
+    assert_eq!(INTERRUPTED.lock().unwrap()[&(interrupted, 1)], 0);
+    assert_eq!(dead::count(probe).await.unwrap(), 0);
 }
 
 /// Two transactions whose outbox rows are numbered in one order and committed in the
@@ -463,6 +558,7 @@ topology_tests!(
     each_event_once_in_order_whatever_the_arrival,
     a_poison_event_is_dead_lettered_then_retried,
     what_cannot_be_decoded_is_dead_lettered_with_the_reason,
+    an_event_passed_while_missing_is_dead_lettered,
     an_event_in_the_inbox_is_never_applied_again_even_if_its_position_is_lost,
 );
 /// SQLite takes one writer at a time, so its commits cannot cross.
@@ -470,6 +566,13 @@ mod commits {
     use super::*;
 
     postgres_topology_tests!(out_of_order_commits_are_both_delivered);
+}
+/// PostgreSQL is where a transaction is interrupted for a reason of the moment (SQLite
+/// runs one writer at a time, and a busy one counts as an outage already).
+mod interrupted {
+    use super::*;
+
+    postgres_topology_tests!(interrupted_transactions_are_retried_not_dead_lettered);
 }
 /// The embedded bus has no stream to deduplicate in.
 mod stream {

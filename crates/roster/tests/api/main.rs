@@ -5,6 +5,7 @@ mod accounts;
 mod availability;
 mod bench;
 mod cli;
+mod consistency;
 mod crash;
 mod events;
 mod faults;

@@ -163,6 +163,110 @@ async fn seed_at_scale_makes_companies_and_their_history(topology: Topology) {
         assert_eq!(request["decided_by"], employee["manager_id"]);
     }
 
+    // Live changes to the seeded history are told at once: an imported task's first
+    // change here, and an imported request's, is the first event of each (an import
+    // publishes none), which no consumer waits behind.
+    let reports: Vec<&Value> = people.iter().filter(|p| p["role"] == "employee").collect();
+    let mut open = None;
+    for report in &reports {
+        let theirs = get(format!(
+            "/api/v1/tasks?assignee_id={}",
+            report["id"].as_str().unwrap()
+        ))
+        .await;
+        open = theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| ["todo", "in_progress"].contains(&t["status"].as_str().unwrap()))
+            .cloned();
+        if open.is_some() {
+            break;
+        }
+    }
+    let task = open.expect("someone has a task under way");
+    let to = reports
+        .iter()
+        .find(|r| r["id"] != task["assignee_id"])
+        .unwrap();
+    let notified = |email: &Value, kind: &'static str| {
+        let (client, base) = (&client, &base);
+        let email = email.as_str().unwrap().to_owned();
+        async move {
+            let token = log_in(client, base, &email, PASSWORD).await;
+            move || {
+                let request = client
+                    .get(format!("{base}/api/v1/notifications?limit=200"))
+                    .bearer_auth(&token);
+                async move {
+                    let list: Value = request.send().await.unwrap().json().await.unwrap();
+                    list["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|n| n["kind"] == kind)
+                }
+            }
+        }
+    };
+    let assigned = notified(&to["email"], "task.assigned").await;
+    let cancelled = &requests[0];
+    let manager = people.iter().find(|p| p["id"] == to["manager_id"]).unwrap();
+    let awaiting = notified(&manager["email"], "leave.awaiting_approval").await;
+    let send = |method: reqwest::Method, path: String, token: &str, body: Value| {
+        let request = client
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let answer = request.send().await.unwrap();
+            assert!(answer.status().is_success(), "{path}: {}", answer.status());
+        }
+    };
+    let (task_id, request_id) = (
+        task["id"].as_str().unwrap(),
+        cancelled["id"].as_str().unwrap(),
+    );
+    send(
+        reqwest::Method::PATCH,
+        format!("/api/v1/tasks/{task_id}"),
+        &admin,
+        serde_json::json!({"assignee_id": to["id"]}),
+    )
+    .await;
+    crate::within(
+        std::time::Duration::from_secs(1),
+        "the new assignee told",
+        assigned,
+    )
+    .await;
+    send(
+        reqwest::Method::POST,
+        format!("/api/v1/leave/requests/{request_id}/cancel"),
+        &admin,
+        serde_json::json!({}),
+    )
+    .await;
+    let leave_type = cancelled["leave_type_id"].clone();
+    let asker = log_in(&client, &base, to["email"].as_str().unwrap(), PASSWORD).await;
+    let in_a_month = OffsetDateTime::now_utc().date() + time::Duration::days(30);
+    let monday = in_a_month
+        + time::Duration::days(7 - i64::from(in_a_month.weekday().number_days_from_monday()));
+    send(
+        reqwest::Method::POST,
+        "/api/v1/leave/requests".to_owned(),
+        &asker,
+        serde_json::json!({"leave_type_id": leave_type, "start_date": monday.to_string(),
+                           "end_date": monday.to_string()}),
+    )
+    .await;
+    crate::within(
+        std::time::Duration::from_secs(1),
+        "the manager told",
+        awaiting,
+    )
+    .await;
+
     // The second company's administrator sees only theirs.
     let other = log_in(&client, &base, admins[1], PASSWORD).await;
     let theirs: Value = client

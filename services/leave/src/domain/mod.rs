@@ -332,10 +332,9 @@ impl Status {
         )
     }
 
-    /// Whether the request holds days: pending ones are set aside, approved ones taken.
-    pub fn holds_days(self) -> bool {
-        matches!(self, Self::Pending | Self::Approved)
-    }
+    /// The statuses of requests that hold days: pending ones set aside, approved ones
+    /// taken.
+    pub const HOLDING: [Self; 2] = [Self::Pending, Self::Approved];
 }
 
 #[cfg(test)]

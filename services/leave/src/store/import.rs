@@ -1,7 +1,8 @@
 //! Balances and leave kept elsewhere (a former system, or the history `roster seed`
 //! makes) brought in, in bulk: opening allocations, and requests approved in the
 //! past with the days they took. They publish no events: what they record was
-//! decided, and told, where it came from.
+//! decided, and told, where it came from; each request is at
+//! [`roster_events::IMPORTED_REVISION`], so its first change here is its first event.
 
 use roster_http::StoreError;
 use roster_storage::{ServiceDb, Tenant};
@@ -127,7 +128,7 @@ pub async fn leave(
             comment: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
-            revision: Set(1),
+            revision: Set(roster_events::IMPORTED_REVISION),
         });
         let mut taken = line(
             leave.employee_id,

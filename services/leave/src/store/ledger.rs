@@ -174,7 +174,7 @@ pub async fn balances(
         }
     }
     let mut pending: BTreeMap<Uuid, Days> = BTreeMap::new();
-    for (kind, days) in super::requests::pending_days(&txn, tenant, employee_id, None).await? {
+    for (kind, days) in super::requests::pending_days(&txn, tenant, employee_id).await? {
         let held = pending.entry(kind).or_default();
         *held = *held + days;
     }
@@ -216,6 +216,8 @@ pub async fn record(
     new: NewEntry,
 ) -> Result<ledger_entry::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    let subject = super::requests::employee_leave(tenant.company_id(), new.employee_id);
+    roster_storage::lock::hold(&txn, &[subject]).await?;
     if !roster_replica::is_active(&txn, tenant.company_id(), new.employee_id).await? {
         return Err(Invalid::new(
             "employee_id",

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
+use roster_storage::lock::{self, Subject};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -52,20 +53,22 @@ fn seen_by(viewer: Viewer) -> Condition {
     }
 }
 
-/// The days of the employee's requests of `leave_type_id` that are pending.
+/// What every check of an employee's leave is about: their balances and the days
+/// their requests hold. Each write that checks or changes either holds it first (see
+/// `roster_storage::lock`), so two requests at once are checked one after the other.
+pub(crate) fn employee_leave(company_id: Uuid, employee_id: Uuid) -> Subject {
+    Subject::new("leave.employee", company_id, employee_id)
+}
+
+/// The days of the employee's pending requests, with their types.
 pub(crate) async fn pending_days(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     employee_id: Uuid,
-    leave_type_id: Option<Uuid>,
 ) -> Result<Vec<(Uuid, Days)>, StoreError> {
-    let mut query = of_company(tenant)
+    Ok(of_company(tenant)
         .filter(request::Column::EmployeeId.eq(employee_id))
-        .filter(request::Column::Status.eq(Status::Pending.as_str()));
-    if let Some(id) = leave_type_id {
-        query = query.filter(request::Column::LeaveTypeId.eq(id));
-    }
-    Ok(query
+        .filter(request::Column::Status.eq(Status::Pending.as_str()))
         .all(conn)
         .await?
         .into_iter()
@@ -118,19 +121,18 @@ pub async fn create(
         &rules.working_days,
         &holidays,
     )?;
-    // Locks the employee's requests: two requests at once are checked one after the
-    // other (on SQLite the write transaction does).
-    let theirs = of_company(tenant)
-        .filter(request::Column::EmployeeId.eq(employee_id))
-        .filter(request::Column::EndDate.gte(new.start_date))
-        .filter(request::Column::StartDate.lte(new.end_date))
-        .lock_exclusive()
-        .all(&txn)
-        .await?;
-    let overlapping = theirs
-        .iter()
-        .any(|r| Status::parse(&r.status).is_some_and(Status::holds_days) && overlaps(r, &new));
-    if overlapping {
+    lock::hold(&txn, &[employee_leave(tenant.company_id(), employee_id)]).await?;
+    if overlapping(
+        &txn,
+        tenant,
+        employee_id,
+        None,
+        new.start_date,
+        new.end_date,
+        new.halves,
+    )
+    .await?
+    {
         return Err(Invalid::new(
             "start_date",
             "another request of yours, pending or approved, covers some of these days",
@@ -138,13 +140,8 @@ pub async fn create(
         .into());
     }
     if kind.paid {
-        let balance = balance_of(&txn, tenant, employee_id, kind.id).await?;
-        let pending: Days = pending_days(&txn, tenant, employee_id, Some(kind.id))
-            .await?
-            .into_iter()
-            .map(|(_, d)| d)
-            .sum();
-        let available = balance - pending;
+        let available = balance_of(&txn, tenant, employee_id, kind.id).await?
+            - pending_total(&txn, tenant, employee_id, kind.id, None).await?;
         if days > available {
             return Err(Invalid::new(
                 "end_date",
@@ -190,8 +187,9 @@ pub async fn create(
     Ok(row)
 }
 
-/// Records the event of `row` as it now is (created at revision 1, updated after), in
-/// the transaction of the change, naming the manager who is to decide it.
+/// Records the event of `row` as it now is (requested when it has no previous status,
+/// updated after), in the transaction of the change, naming the manager who is to
+/// decide it.
 async fn record(
     txn: &DatabaseTransaction,
     row: &request::Model,
@@ -213,28 +211,76 @@ async fn record(
         manager_id,
         changed_by,
     };
-    let event = NewEvent::at_revision(
-        row.revision,
-        (Event::LeaveRequested, Event::LeaveRequestUpdated),
-        payload,
-        row.id,
-        row.company_id,
-    );
+    let event = match payload.previous_status {
+        None => Event::LeaveRequested(payload),
+        Some(_) => Event::LeaveRequestUpdated(payload),
+    };
+    let event = NewEvent::at_revision(row.revision, event, row.id, row.company_id);
     outbox::record(txn, [event]).await?;
     Ok(())
 }
 
-/// Whether two requests share a day, halves considered: an afternoon that starts one
-/// and a morning that ends the other on the same day do not meet.
-fn overlaps(held: &request::Model, new: &NewRequest) -> bool {
-    if held.end_date < new.start_date || new.end_date < held.start_date {
+/// Whether another request of the employee that holds days (pending or approved,
+/// other than `except`) shares a day with `start..=end`, halves considered.
+async fn overlapping(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    except: Option<Uuid>,
+    start: Date,
+    end: Date,
+    halves: Halves,
+) -> Result<bool, StoreError> {
+    let mut theirs = of_company(tenant)
+        .filter(request::Column::EmployeeId.eq(employee_id))
+        .filter(request::Column::EndDate.gte(start))
+        .filter(request::Column::StartDate.lte(end))
+        .filter(request::Column::Status.is_in(Status::HOLDING.map(Status::as_str)));
+    if let Some(id) = except {
+        theirs = theirs.filter(request::Column::Id.ne(id));
+    }
+    Ok(theirs
+        .all(txn)
+        .await?
+        .iter()
+        .any(|held| overlaps(held, start, end, halves)))
+}
+
+/// Whether a held request shares a day with `start..=end`, halves considered: an
+/// afternoon that starts one and a morning that ends the other on the same day do
+/// not meet.
+fn overlaps(held: &request::Model, start: Date, end: Date, halves: Halves) -> bool {
+    if held.end_date < start || end < held.start_date {
         return false;
     }
     let morning_then_afternoon =
-        held.end_date == new.start_date && held.end_morning && new.halves.start_afternoon;
+        held.end_date == start && held.end_morning && halves.start_afternoon;
     let afternoon_then_morning =
-        new.end_date == held.start_date && new.halves.end_morning && held.start_afternoon;
+        end == held.start_date && halves.end_morning && held.start_afternoon;
     !(morning_then_afternoon || afternoon_then_morning)
+}
+
+/// The days the employee's pending requests of `leave_type_id` hold, but `except`'s.
+async fn pending_total(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    employee_id: Uuid,
+    leave_type_id: Uuid,
+    except: Option<Uuid>,
+) -> Result<Days, StoreError> {
+    let mut query = of_company(tenant)
+        .filter(request::Column::EmployeeId.eq(employee_id))
+        .filter(request::Column::LeaveTypeId.eq(leave_type_id))
+        .filter(request::Column::Status.eq(Status::Pending.as_str()));
+    if let Some(id) = except {
+        query = query.filter(request::Column::Id.ne(id));
+    }
+    let columns = (request::Column::EmployeeId, request::Column::LeaveTypeId);
+    let sums = sum_per_employee_and_type(txn, query, columns, "days").await?;
+    Ok(sums
+        .get(&(employee_id, leave_type_id))
+        .copied()
+        .unwrap_or_default())
 }
 
 /// The ledger line of an approved request's days (negative), or of their return
@@ -324,10 +370,19 @@ pub async fn decide(
     comment: Option<String>,
 ) -> Result<request::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let row = of_company(tenant)
+    let seen = of_company(tenant)
         .filter(request::Column::Id.eq(id))
-        .filter(seen_by(viewer))
-        .lock_exclusive()
+        .filter(seen_by(viewer));
+    let employee_id = seen
+        .clone()
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound("leave request"))?
+        .employee_id;
+    // The employee's leave first, then the request as it is now: every write to it
+    // holds the same subject, so nothing changes it between this read and the commit.
+    lock::hold(&txn, &[employee_leave(tenant.company_id(), employee_id)]).await?;
+    let row = seen
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("leave request"))?;
@@ -359,9 +414,56 @@ pub async fn decide(
             _ => "the request is decided already",
         }));
     }
+    if next == Status::Approved {
+        check_still_fits(&txn, tenant, &row).await?;
+    }
     let decided = change_status(&txn, row, next, Some(by), comment).await?;
     outbox::commit(db, txn).await?;
     Ok(decided)
+}
+
+/// Approval commits the request's days, so it checks again what its creation checked,
+/// against the state now (an adjustment or a year's end may have lowered the balance
+/// since): no other request holds any of its days, and a paid type's balance covers
+/// them. The caller holds the employee's leave.
+async fn check_still_fits(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    row: &request::Model,
+) -> Result<(), StoreError> {
+    let halves = Halves {
+        start_afternoon: row.start_afternoon,
+        end_morning: row.end_morning,
+    };
+    let (start, end) = (row.start_date, row.end_date);
+    if overlapping(
+        txn,
+        tenant,
+        row.employee_id,
+        Some(row.id),
+        start,
+        end,
+        halves,
+    )
+    .await?
+    {
+        return Err(StoreError::Conflict(
+            "another request of the employee covers some of these days",
+        ));
+    }
+    let kind = leave_type::Entity::find_by_id(row.leave_type_id)
+        .one(txn)
+        .await?
+        .ok_or(StoreError::NotFound("leave type"))?;
+    if kind.paid {
+        let balance = balance_of(txn, tenant, row.employee_id, kind.id).await?;
+        if Days::from_thousandths(row.days) > balance {
+            return Err(StoreError::Conflict(
+                "the employee's balance no longer covers these days",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Moves a request to `next`, writing the ledger line it calls for.

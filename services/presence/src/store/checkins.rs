@@ -354,8 +354,8 @@ pub async fn record(
     Ok(row)
 }
 
-/// Records the event of `checkin` as it now is (recorded at revision 1, corrected
-/// after), in the transaction of the change.
+/// Records the event of `checkin` as it now is (recorded, or corrected when it was
+/// at `previous_at` before), in the transaction of the change.
 async fn record_event(
     conn: &impl ConnectionTrait,
     checkin: &checkin::Model,
@@ -375,13 +375,11 @@ async fn record_event(
         changed_by,
         previous_at,
     };
-    let event = NewEvent::at_revision(
-        checkin.revision,
-        (Event::CheckinRecorded, Event::CheckinCorrected),
-        payload,
-        checkin.id,
-        checkin.company_id,
-    );
+    let event = match payload.previous_at {
+        None => Event::CheckinRecorded(payload),
+        Some(_) => Event::CheckinCorrected(payload),
+    };
+    let event = NewEvent::at_revision(checkin.revision, event, checkin.id, checkin.company_id);
     outbox::record(conn, [event]).await
 }
 

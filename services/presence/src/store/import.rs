@@ -1,7 +1,9 @@
 //! Attendance recorded elsewhere (a former system, paper sheets, or the history
 //! `roster seed` makes) brought in as whole shifts of the past, in bulk: each a
 //! check-in and its check-out, as [`super::checkins::record`] would have left them.
-//! They publish no events: imported history was told where it happened.
+//! They publish no events: imported history was told where it happened. Each
+//! check-in is at [`roster_events::IMPORTED_REVISION`], so its first correction here
+//! is its first event.
 
 use std::collections::HashMap;
 
@@ -93,7 +95,7 @@ pub async fn shifts(
             ended_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
-            revision: Set(1),
+            revision: Set(roster_events::IMPORTED_REVISION),
         };
         let mut started = row(in_id, Kind::In, shift.started_at);
         started.closed_by = Set(Some(out_id));

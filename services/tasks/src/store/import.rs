@@ -1,6 +1,7 @@
 //! Tasks kept elsewhere (a former system, or the history `roster seed` makes)
 //! brought in, in bulk, as they now are. They publish no events: their assignees
-//! were told, if ever, where the tasks came from.
+//! were told, if ever, where the tasks came from. Each task is at
+//! [`roster_events::IMPORTED_REVISION`], so its first change here is its first event.
 
 use roster_http::StoreError;
 use roster_storage::{ServiceDb, Tenant};
@@ -43,7 +44,7 @@ pub async fn tasks(
             due_date: Set(t.due_date),
             created_at: Set(t.created_at),
             updated_at: Set(t.updated_at),
-            revision: Set(1),
+            revision: Set(roster_events::IMPORTED_REVISION),
         })
         .collect();
     let txn = db.begin_write(tenant).await?;

@@ -117,16 +117,17 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    record(&txn, &task, None, Some(creator_id)).await?;
+    record(&txn, &task, Event::TaskCreated, None, Some(creator_id)).await?;
     outbox::commit(db, txn).await?;
     Ok(task)
 }
 
-/// Records the event of `task` as it now is (created at revision 1, updated after),
-/// in the transaction of the change.
+/// Records the event of `task` as it now is (`TaskCreated` or `TaskUpdated`, numbered
+/// by its revision), in the transaction of the change.
 async fn record(
     conn: &impl ConnectionTrait,
     task: &task::Model,
+    kind: fn(events::Task) -> Event,
     previous_assignee_id: Option<Uuid>,
     changed_by: Option<Uuid>,
 ) -> Result<(), sea_orm::DbErr> {
@@ -140,13 +141,7 @@ async fn record(
         previous_assignee_id,
         changed_by,
     };
-    let event = NewEvent::at_revision(
-        task.revision,
-        (Event::TaskCreated, Event::TaskUpdated),
-        payload,
-        task.id,
-        task.company_id,
-    );
+    let event = NewEvent::at_revision(task.revision, kind(payload), task.id, task.company_id);
     outbox::record(conn, [event]).await
 }
 
@@ -292,7 +287,14 @@ pub async fn update(
     }
     row.updated_at = Set(OffsetDateTime::now_utc());
     let task = row.update(&txn).await?;
-    record(&txn, &task, previous_assignee_id, Some(changed_by)).await?;
+    record(
+        &txn,
+        &task,
+        Event::TaskUpdated,
+        previous_assignee_id,
+        Some(changed_by),
+    )
+    .await?;
     outbox::commit(db, txn).await?;
     Ok(task)
 }
@@ -325,7 +327,7 @@ pub async fn unassign_open(
         row.revision = Set(revision);
         row.updated_at = Set(OffsetDateTime::now_utc());
         let task = row.update(conn).await?;
-        record(conn, &task, Some(employee_id), None).await?;
+        record(conn, &task, Event::TaskUpdated, Some(employee_id), None).await?;
     }
     Ok(count)
 }

@@ -1,0 +1,279 @@
+//! The concurrency suite: every "check, then write" driven by many parallel clients,
+//! many times over, on every topology, with its invariant asserted after each trial.
+//!
+//! Leave: never more days taken (or set aside) than granted, never two requests that
+//! hold one day, whether they are made, approved or both at once.
+
+use futures::future::join_all;
+use roster_storage::Scope;
+use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use serde_json::{Value, json};
+use time::{Date, Duration, Month, Weekday};
+use uuid::Uuid;
+
+use crate::accounts::sign_up;
+use crate::replicas::in_step;
+use crate::tasks::{Crew, crew};
+
+/// Trials of each race per topology.
+const TRIALS: usize = 8;
+
+/// The `n`th working day (Monday to Friday) of trial `trial`: each trial has twelve
+/// weeks of its own, years ahead, so no two trials' requests meet.
+fn working_day(trial: usize, n: usize) -> Date {
+    let monday = Date::from_calendar_date(2031, Month::January, 6).unwrap()
+        + Duration::weeks(i64::try_from(trial * 12).unwrap());
+    let (week, day) = (n / 5, n % 5);
+    let date = monday + Duration::days(i64::try_from(week * 7 + day).unwrap());
+    assert!(!matches!(
+        date.weekday(),
+        Weekday::Saturday | Weekday::Sunday
+    ));
+    date
+}
+
+/// A paid leave type, approved at once or not; answers its id.
+async fn leave_type(app: &TestApp, admin: &str, name: &str, requires_approval: bool) -> String {
+    let made = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": name, "paid": true, "annual_allowance_days": 0,
+                    "accrual": "none", "requires_approval": requires_approval}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    made.body["id"].as_str().unwrap().to_owned()
+}
+
+/// An administrator's allocation (or, negative, adjustment) of `days`.
+async fn adjust(app: &TestApp, admin: &str, employee_id: &str, leave_type_id: &str, days: f64) {
+    let kind = if days < 0.0 {
+        "adjustment"
+    } else {
+        "allocation"
+    };
+    let answer = app
+        .post(
+            "/api/v1/leave/adjustments",
+            admin,
+            &json!({"employee_id": employee_id, "leave_type_id": leave_type_id,
+                    "days": days, "kind": kind, "note": "race"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+}
+
+/// Sends every request in `bodies` at once as `token`: the answers, in order.
+async fn all_at_once(app: &TestApp, token: &str, path: &str, bodies: &[Value]) -> Vec<StatusCode> {
+    join_all(bodies.iter().map(|body| app.post(path, token, body)))
+        .await
+        .into_iter()
+        .map(|answer| {
+            let status = answer.status;
+            assert!(
+                [
+                    StatusCode::CREATED,
+                    StatusCode::OK,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    StatusCode::CONFLICT
+                ]
+                .contains(&status),
+                "an answer that is neither a yes nor a refusal: {status} {:?}",
+                answer.body
+            );
+            status
+        })
+        .collect()
+}
+
+fn accepted(statuses: &[StatusCode]) -> usize {
+    statuses.iter().filter(|s| s.is_success()).count()
+}
+
+/// The sum of `employee_id`'s ledger of `leave_type_id`, in thousandths of a day.
+async fn ledger_sum(txn: &impl ConnectionTrait, employee_id: &str, leave_type_id: &str) -> i64 {
+    let sum = Query::select()
+        .expr(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
+        .from(Alias::new("leave_ledger"))
+        .and_where(Expr::col(Alias::new("employee_id")).eq(uuid(employee_id)))
+        .and_where(Expr::col(Alias::new("leave_type_id")).eq(uuid(leave_type_id)))
+        .to_owned();
+    txn.query_one(&sum)
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap()
+}
+
+fn uuid(id: &str) -> Uuid {
+    id.parse().unwrap()
+}
+
+/// The invariants of `employee_id`'s leave, read from leave's own tables: no balance
+/// below what its pending requests set aside, and no two held requests on one day.
+/// Answers (the ledger's sum, the days pending) of `leave_type_id`, in thousandths.
+async fn leave_holds(app: &TestApp, employee_id: &str, leave_type_id: &str) -> (i64, i64) {
+    let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
+    let balance = ledger_sum(&txn, employee_id, leave_type_id).await;
+    let held = Query::select()
+        .columns(
+            [
+                "leave_type_id",
+                "start_date",
+                "end_date",
+                "start_afternoon",
+                "end_morning",
+                "days",
+                "status",
+            ]
+            .map(Alias::new),
+        )
+        .from(Alias::new("leave_requests"))
+        .and_where(Expr::col(Alias::new("employee_id")).eq(uuid(employee_id)))
+        .and_where(Expr::col(Alias::new("status")).is_in(["pending", "approved"]))
+        .order_by(Alias::new("start_date"), Order::Asc)
+        .to_owned();
+    let held = txn.query_all(&held).await.unwrap();
+    let mut pending = 0;
+    let mut last_end: Option<(Date, bool)> = None;
+    for row in &held {
+        let kind: Uuid = row.try_get_by_index(0).unwrap();
+        let start: Date = row.try_get_by_index(1).unwrap();
+        let end: Date = row.try_get_by_index(2).unwrap();
+        let start_afternoon: bool = row.try_get_by_index(3).unwrap();
+        let end_morning: bool = row.try_get_by_index(4).unwrap();
+        let days: i64 = row.try_get_by_index(5).unwrap();
+        let status: String = row.try_get_by_index(6).unwrap();
+        if let Some((previous_end, previous_morning)) = last_end {
+            let apart = previous_end < start
+                || (previous_end == start && previous_morning && start_afternoon);
+            assert!(apart, "two held requests share a day: {held:?}");
+        }
+        last_end = Some((end, end_morning));
+        if status == "pending" && kind == uuid(leave_type_id) {
+            pending += days;
+        }
+    }
+    assert!(
+        balance - pending >= 0,
+        "overdrawn: a balance of {balance} thousandths with {pending} pending"
+    );
+    (balance, pending)
+}
+
+/// Acme, signed up on `topology`, with its administrator's token and its crew, once
+/// every replica knows them.
+async fn acme(topology: Topology) -> Option<(TestApp, String, Crew)> {
+    let app = TestApp::spawn(topology, roster::SERVICES).await?;
+    let admin = sign_up(&app, "Acme", "ada@acme.test").await.admin;
+    let crew = crew(&app, &admin, [json!({}), json!({}), json!({})]).await;
+    in_step(&app).await;
+    Some((app, admin, crew))
+}
+
+/// Many requests for one employee's leave at once: twenty one-day requests against
+/// five days, six five-day requests against seven, two for the same week. Each race
+/// on a new type (so each starts from its own balance), approved at once or set
+/// aside as pending by turns.
+async fn requests_at_once_never_overdraw(topology: Topology) {
+    let Some((app, admin, Crew { eve_id, eve, .. })) = acme(topology).await else {
+        return;
+    };
+    let admin = admin.as_str();
+    let path = "/api/v1/leave/requests";
+    for trial in 0..TRIALS {
+        let approval = trial % 2 == 1;
+        let days_of = |from: usize, count: usize| {
+            json!({"start_date": working_day(trial, from).to_string(),
+                   "end_date": working_day(trial, from + count - 1).to_string()})
+        };
+        // Twenty single days, five granted.
+        let singles: Vec<Value> = (0..20).map(|n| days_of(n, 1)).collect();
+        // Six weeks of five days (after the singles' four), seven days granted: one.
+        let weeks: Vec<Value> = (0..6).map(|w| days_of(20 + w * 5, 5)).collect();
+        // One week asked twice, on a type with days enough for both: one is taken.
+        let twice = vec![days_of(50, 5); 2];
+        // (race, days granted, requests, how many are taken, thousandths left)
+        for (race, granted, bodies, won, left) in [
+            ("Singles", 5.0, singles, 5, 0),
+            ("Weeks", 7.0, weeks, 1, 2_000),
+            ("Twice", 20.0, twice, 1, 15_000),
+        ] {
+            let kind = leave_type(&app, admin, &format!("{race} {trial}"), approval).await;
+            adjust(&app, admin, &eve_id, &kind, granted).await;
+            let bodies: Vec<Value> = bodies
+                .into_iter()
+                .map(|mut body| {
+                    body["leave_type_id"] = json!(kind);
+                    body
+                })
+                .collect();
+            let answers = all_at_once(&app, &eve, path, &bodies).await;
+            let (balance, pending) = leave_holds(&app, &eve_id, &kind).await;
+            assert_eq!(accepted(&answers), won, "{race} {trial}: {answers:?}");
+            assert_eq!(balance - pending, left, "{race} {trial}");
+        }
+    }
+}
+
+/// Approvals at once after an adjustment lowered the balance below what the pending
+/// requests set aside: approval checks again, so the balance never goes below zero.
+async fn approvals_at_once_never_overdraw(topology: Topology) {
+    let Some((
+        app,
+        admin,
+        Crew {
+            eve_id, eve, max, ..
+        },
+    )) = acme(topology).await
+    else {
+        return;
+    };
+    let admin = admin.as_str();
+    for trial in 0..TRIALS {
+        let kind = leave_type(&app, admin, &format!("Approved {trial}"), true).await;
+        adjust(&app, admin, &eve_id, &kind, 10.0).await;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let body = json!({"leave_type_id": kind,
+                              "start_date": working_day(trial, n * 2).to_string(),
+                              "end_date": working_day(trial, n * 2 + 1).to_string()});
+            let made = app.post("/api/v1/leave/requests", &eve, &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+            ids.push(made.body["id"].as_str().unwrap().to_owned());
+        }
+        // Ten days set aside; the balance drops to five.
+        adjust(&app, admin, &eve_id, &kind, -5.0).await;
+        let approvals = join_all(ids.iter().map(|id| {
+            let (app, max) = (&app, &max);
+            async move {
+                let path = format!("/api/v1/leave/requests/{id}/approve");
+                app.post(&path, max, &json!({})).await
+            }
+        }))
+        .await;
+        let approved = approvals
+            .iter()
+            .filter(|a| a.status == StatusCode::OK)
+            .count();
+        for refused in approvals.iter().filter(|a| a.status != StatusCode::OK) {
+            assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+        }
+        let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
+        let balance = ledger_sum(&txn, &eve_id, &kind).await;
+        assert_eq!(
+            approved, 2,
+            "trial {trial}: two requests of two days fit in five"
+        );
+        assert_eq!(balance, 1_000, "trial {trial}");
+    }
+}
+
+topology_tests!(
+    requests_at_once_never_overdraw,
+    approvals_at_once_never_overdraw
+);
