@@ -21,9 +21,9 @@ pub trait Bus: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// Publishes `events` of `producer`, in the order given. Returns once the bus
-    /// holds every one of them, so the relay may mark them published.
-    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()>;
+    /// Publishes `events` of `producer`, in the order given, and says when they may
+    /// be marked published (see [`Handed`]).
+    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<Handed>;
 
     /// Resolves the next time the bus connects to its server again, so that work
     /// waiting out a backoff after an outage resumes at once; never, for a bus with
@@ -40,6 +40,27 @@ pub trait Bus: Send + Sync + fmt::Debug {
         producer: &'static str,
         sink: mpsc::Sender<Delivery>,
     ) -> anyhow::Result<()>;
+}
+
+/// What a bus did with the events a relay gave it.
+pub enum Handed {
+    /// The bus holds them (a stream stored them): they are published.
+    Held,
+    /// They are on their way to each consuming service, which applies them at its own
+    /// pace while the relay hands on the events after them. They are published once
+    /// this resolves `Ok` (every consumer applied them, or put them in its dead
+    /// letters); `Err` means a consumer let them go unapplied, so they are handed
+    /// again.
+    OnTheirWay(futures::future::BoxFuture<'static, anyhow::Result<()>>),
+}
+
+impl fmt::Debug for Handed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Held => "Held",
+            Self::OnTheirWay(_) => "OnTheirWay",
+        })
+    }
 }
 
 /// One event delivered to a consumer.

@@ -643,6 +643,11 @@ impl Consumer {
             .one(&txn)
             .await?
             .is_some();
+        let at = positions_of(&txn, std::iter::once(&job.envelope))
+            .await?
+            .get(&job.key())
+            .copied()
+            .unwrap_or(0);
         if !applied_before {
             if let Err(e) = self.handle(&txn, &[&job]).await {
                 drop(txn);
@@ -662,6 +667,7 @@ impl Consumer {
         self.db.applied_signal().send_replace(());
         Ok(match applied_before {
             true => Retried::AlreadyApplied,
+            false if at > job.sequence() => Retried::AppliedAfter { sequence: at },
             false => Retried::Applied,
         })
     }
@@ -699,7 +705,11 @@ enum Behind {
 /// What `retry_dead_letter` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retried {
+    /// Applied by the handler in its aggregate's order (nothing after it was yet).
     Applied,
+    /// Applied by the handler after later events of its aggregate, up to `sequence`:
+    /// the service reacted to it, and a copy kept the newer state they had set.
+    AppliedAfter { sequence: u64 },
     /// It had been applied since (a redelivery): only the dead letter was removed.
     AlreadyApplied,
 }
@@ -823,19 +833,6 @@ async fn record(
     }
     advance_all(txn, moved.iter().map(|(key, sequence)| (key, *sequence))).await?;
     Ok(new)
-}
-
-pub async fn advance_position(
-    txn: &impl ConnectionTrait,
-    aggregate: &str,
-    id: Uuid,
-    sequence: u64,
-) -> Result<(), DbError> {
-    let key = Key {
-        aggregate: aggregate.to_owned(),
-        id,
-    };
-    advance(txn, &key, sequence).await
 }
 
 /// Moves an aggregate's position to `sequence` unless it is past it already.

@@ -2,7 +2,10 @@
 //! the same process. It keeps nothing itself: an event stays unpublished in its
 //! outbox until every consumer in the process has applied it (or put it in dead
 //! letters), so a crash at any point loses nothing, and the consumers' inboxes make
-//! the delivery after a restart change nothing twice.
+//! the delivery after a restart change nothing twice. Each consumer goes at its own
+//! pace: the relay hands on the next events while earlier ones are still on their way
+//! ([`Handed::OnTheirWay`]), so one consumer's retries, waits or outage hold up no
+//! other's.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -11,7 +14,7 @@ use async_trait::async_trait;
 use roster_config::BusKind;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::bus::{Acknowledge, Bus, Delivery};
+use crate::bus::{Acknowledge, Bus, Delivery, Handed};
 use crate::outbox::Pending;
 
 /// A consuming service and where its deliveries go.
@@ -55,7 +58,7 @@ impl Bus for EmbeddedBus {
         BusKind::Embedded
     }
 
-    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()> {
+    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<Handed> {
         let sinks = self.sinks(producer);
         let mut applied = Vec::with_capacity(events.len() * sinks.len());
         for (consumer, sink) in &sinks {
@@ -72,14 +75,16 @@ impl Bus for EmbeddedBus {
                 applied.push((*consumer, rx));
             }
         }
-        for (consumer, rx) in applied {
-            rx.await.map_err(|_| {
-                anyhow::anyhow!(
-                    "{consumer} released an event without applying it; it will be published again"
-                )
-            })?;
-        }
-        Ok(())
+        Ok(Handed::OnTheirWay(Box::pin(async move {
+            for (consumer, rx) in applied {
+                rx.await.map_err(|_| {
+                    anyhow::anyhow!(
+                        "{consumer} released an event without applying it; it will be published again"
+                    )
+                })?;
+            }
+            Ok(())
+        })))
     }
 
     async fn subscribe(

@@ -11,8 +11,8 @@ pub mod outbox;
 mod relay;
 mod tables;
 
-pub use bus::{Acknowledge, Bus, Delivery};
-pub use consumer::{Consumer, Handler, Retried, RetryError, advance_position, in_event_scope};
+pub use bus::{Acknowledge, Bus, Delivery, Handed};
+pub use consumer::{Consumer, Handler, Retried, RetryError, in_event_scope};
 pub use embedded::EmbeddedBus;
 pub use nats::NatsBus;
 pub use relay::Relay;

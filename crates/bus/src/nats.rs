@@ -18,7 +18,7 @@ use futures::StreamExt;
 use roster_config::{BusConfig, BusKind};
 use tokio::sync::{Notify, mpsc};
 
-use crate::bus::{Acknowledge, Bus, Delivery};
+use crate::bus::{Acknowledge, Bus, Delivery, Handed};
 use crate::outbox::Pending;
 
 /// Messages a consumer asks the server for at once.
@@ -206,7 +206,7 @@ impl Bus for NatsBus {
         self.ensure_stream(producer).await.map(|_| ())
     }
 
-    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<()> {
+    async fn publish(&self, producer: &'static str, events: &[Pending]) -> anyhow::Result<Handed> {
         let mut acks = Vec::with_capacity(events.len());
         for pending in events {
             let message = PublishMessage::build()
@@ -222,7 +222,7 @@ impl Bus for NatsBus {
         for ack in futures::future::join_all(acks).await {
             ack.map_err(|e| anyhow::anyhow!("the stream did not take an event: {e}"))?;
         }
-        Ok(())
+        Ok(Handed::Held)
     }
 
     async fn subscribe(

@@ -116,20 +116,49 @@ fn envelope_of(db: &ServiceDb, row: &outbox::Model) -> Option<Envelope> {
         .ok()
 }
 
-/// Up to `limit` unpublished events in outbox order. They are published as stored:
-/// a row that holds no envelope (written by hand) reaches each consumer's dead letters
-/// with the reason.
-pub(crate) async fn unpublished(db: &ServiceDb, limit: u64) -> Result<Vec<Pending>, DbError> {
+/// Up to `limit` unpublished events in outbox order, but those of `passing` (on their
+/// way already). They are published as stored: a row that holds no envelope (written
+/// by hand) reaches each consumer's dead letters with the reason.
+pub(crate) async fn unpublished(
+    db: &ServiceDb,
+    limit: u64,
+    passing: &std::collections::HashSet<i64>,
+) -> Result<Vec<Pending>, DbError> {
+    let txn = db.read(Scope::AllCompanies).await?;
     // Ordered as the (published_at, seq) index is, so the database reads the first
-    // unpublished rows from it and stops at `limit`, whatever the published rows
+    // unpublished rows from it and stops at the limit, whatever the published rows
     // the retention keeps before them.
-    let rows = outbox::Entity::find()
-        .filter(outbox::Column::PublishedAt.is_null())
-        .order_by_asc(outbox::Column::PublishedAt)
-        .order_by_asc(outbox::Column::Seq)
-        .limit(limit)
-        .all(&db.read(Scope::AllCompanies).await?)
-        .await?;
+    let unpublished = || {
+        outbox::Entity::find()
+            .filter(outbox::Column::PublishedAt.is_null())
+            .order_by_asc(outbox::Column::PublishedAt)
+            .order_by_asc(outbox::Column::Seq)
+    };
+    let rows = if passing.is_empty() {
+        unpublished().limit(limit).all(&txn).await?
+    } else {
+        // The rows' numbers first (from the index alone), then the rows not on their
+        // way.
+        let seqs: Vec<i64> = unpublished()
+            .select_only()
+            .column(outbox::Column::Seq)
+            .limit(limit + passing.len() as u64)
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|seq| !passing.contains(seq))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        outbox::Entity::find()
+            .filter(outbox::Column::Seq.is_in(seqs))
+            .order_by_asc(outbox::Column::Seq)
+            .all(&txn)
+            .await?
+    };
     Ok(rows
         .into_iter()
         .map(|row| Pending {

@@ -229,7 +229,7 @@ impl Replica {
     /// Writes each employee as of its event's sequence, in one statement (and one for
     /// their teams), skipping those the replica holds at that revision or a later
     /// one; an employee named twice is written at the later sequence. Answers the ids
-    /// written: a handler reacts to those changes only, never to a stale state.
+    /// written.
     pub async fn apply_all<'e>(
         &self,
         conn: &impl ConnectionTrait,
@@ -369,10 +369,13 @@ impl Replica {
 
     /// Makes the replica equal to `sources` (each employee with the sequence of
     /// their latest event), in small transactions while the service keeps applying
-    /// events: a row is written only where the replica is not at a later revision,
-    /// and the aggregate's position moves with it so those events are not applied
-    /// again. Rows not in the source are deleted unless an event wrote them after
-    /// `since` (the moment before the source was read). Answers (written, deleted).
+    /// events: a row is written only where the replica is not at a later revision.
+    /// The positions of the events are not moved: a rebuild repairs the copy, never
+    /// what the events are for, so an event still on its way (or in dead letters) is
+    /// applied when it comes, and the service reacts to it as it would have (the copy
+    /// keeps the newer state). Rows not in the source are deleted unless an event wrote
+    /// them after `since` (the moment before the source was read). Answers (written,
+    /// deleted).
     pub async fn rebuild(
         &self,
         db: &ServiceDb,
@@ -399,9 +402,6 @@ impl Replica {
                 .write_all(&txn, differing.iter().copied(), Over::NotNewer)
                 .await?
                 .len() as u64;
-            for (revision, employee) in &differing {
-                roster_bus::advance_position(&txn, AGGREGATE, employee.id, *revision).await?;
-            }
             txn.commit().await?;
         }
         let known: HashSet<Uuid> = sources.iter().map(|(_, e)| e.id).collect();
@@ -845,8 +845,13 @@ impl MigrationTrait for ReplicaTables {
 /// What a service does with an event beside keeping its replica: in the same
 /// transaction (the one that records the event in the inbox, so it happens exactly
 /// once), after the replica was written, in the event's span and under its trace (so
-/// the events it records carry the trace on). `written` says whether the event's
-/// employee row changed, so a reaction never follows a stale state.
+/// the events it records carry the trace on).
+///
+/// It follows the event, never whether the event changed the copy: a copy repaired by
+/// `roster replicas rebuild` may hold the event's state (or a later one) before the
+/// event comes, and the effect must not depend on that. Where the effect concerns the
+/// person as they are now (leaving someone's tasks unassigned), it asks the replica,
+/// which holds the latest state whatever the order things came in.
 #[async_trait::async_trait]
 pub trait Reaction: Send + Sync + 'static {
     async fn react(
@@ -854,7 +859,6 @@ pub trait Reaction: Send + Sync + 'static {
         txn: &sea_orm::DatabaseTransaction,
         envelope: &roster_events::Envelope,
         event: &roster_events::Event,
-        written: bool,
     ) -> anyhow::Result<()>;
 }
 
@@ -927,7 +931,7 @@ impl roster_bus::Handler for ReplicaHandler {
         let employees = events
             .iter()
             .filter_map(|(envelope, event)| Some((envelope.sequence, event.employee()?)));
-        let written = self.replica.apply_all(txn, employees).await?;
+        self.replica.apply_all(txn, employees).await?;
         if let Some(org) = &self.org {
             for (envelope, event) in events {
                 org.apply(txn, envelope, event).await?;
@@ -935,8 +939,7 @@ impl roster_bus::Handler for ReplicaHandler {
         }
         if let Some(reaction) = self.reaction {
             for (envelope, event) in events {
-                let changed = event.employee().is_some_and(|e| written.contains(&e.id));
-                let work = reaction.react(txn, envelope, event, changed);
+                let work = reaction.react(txn, envelope, event);
                 roster_bus::in_event_scope(envelope, work).await?;
             }
         }

@@ -374,10 +374,10 @@ impl OrgReplica {
 
     /// Makes the replica equal to org's `sources`, in one small transaction per
     /// differing aggregate while the service keeps applying events: a row is written
-    /// only where the replica is not at a later revision, and the aggregate's position
-    /// moves with it. Rows not in the source are deleted unless an event wrote them
-    /// after `since` (the moment before the source was read). Answers (written,
-    /// deleted).
+    /// only where the replica is not at a later revision. The events' positions stay
+    /// where they are (see [`crate::Replica::rebuild`]). Rows not in the source are
+    /// deleted unless an event wrote them after `since` (the moment before the source
+    /// was read). Answers (written, deleted).
     pub async fn rebuild(
         &self,
         db: &ServiceDb,
@@ -388,7 +388,7 @@ impl OrgReplica {
         let want = self.project(sources);
         let mut written = 0;
         for (company_id, revision, event) in sources {
-            let Some((table, aggregate, id)) = Self::row_of(event) else {
+            let Some((table, id)) = Self::row_of(event) else {
                 continue;
             };
             let (Some(wanted), Some(held)) = (want.get(table), have.get(table)) else {
@@ -404,7 +404,6 @@ impl OrgReplica {
                 over: Over::NotNewer,
             };
             self.write(&txn, at, event).await?;
-            roster_bus::advance_position(&txn, aggregate, id, *revision).await?;
             txn.commit().await?;
             written += 1;
         }
@@ -445,19 +444,12 @@ impl OrgReplica {
         Ok((written, deleted))
     }
 
-    /// The table, aggregate kind (as positions name it) and id of the row an event of
-    /// org's writes.
-    fn row_of(event: &Event) -> Option<(&'static str, &'static str, Uuid)> {
+    /// The table and id of the row an event of org's writes.
+    fn row_of(event: &Event) -> Option<(&'static str, Uuid)> {
         match event {
-            Event::CompanyCreated(c) | Event::CompanyUpdated(c) => {
-                Some((COMPANIES, "org.company", c.id))
-            }
-            Event::LocationCreated(l) | Event::LocationUpdated(l) => {
-                Some((LOCATIONS, "org.location", l.id))
-            }
-            Event::CalendarCreated(c) | Event::CalendarUpdated(c) => {
-                Some((CALENDARS, "org.holiday_calendar", c.id))
-            }
+            Event::CompanyCreated(c) | Event::CompanyUpdated(c) => Some((COMPANIES, c.id)),
+            Event::LocationCreated(l) | Event::LocationUpdated(l) => Some((LOCATIONS, l.id)),
+            Event::CalendarCreated(c) | Event::CalendarUpdated(c) => Some((CALENDARS, c.id)),
             _ => None,
         }
     }

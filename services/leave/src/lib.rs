@@ -45,7 +45,9 @@ pub const ORG: OrgReplica = OrgReplica {
 static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &CANCEL).with_org(ORG);
 static CANCEL: CancelPending = CancelPending;
 
-/// An employee who became inactive has their pending requests cancelled.
+/// An employee who became inactive has their pending requests cancelled, unless the
+/// replica knows them active again (the event is a dead letter retried after their
+/// return).
 #[derive(Debug)]
 struct CancelPending;
 
@@ -56,11 +58,13 @@ impl Reaction for CancelPending {
         txn: &DatabaseTransaction,
         _: &Envelope,
         event: &Event,
-        written: bool,
     ) -> anyhow::Result<()> {
-        let Some(employee) = event.employee().filter(|e| written && !e.is_active()) else {
+        let Some(employee) = event.employee().filter(|e| !e.is_active()) else {
             return Ok(());
         };
+        if roster_replica::is_active(txn, employee.company_id, employee.id).await? {
+            return Ok(());
+        }
         let cancelled =
             store::requests::cancel_pending(txn, employee.company_id, employee.id).await?;
         if cancelled > 0 {

@@ -122,10 +122,9 @@ impl Reaction for Notify {
         txn: &DatabaseTransaction,
         envelope: &Envelope,
         event: &Event,
-        written: bool,
     ) -> anyhow::Result<()> {
         let notice = match event {
-            Event::EmployeeCreated(employee) if written => Some(Notice {
+            Event::EmployeeCreated(employee) => Some(Notice {
                 to: employee.id,
                 template: &WELCOME,
                 context: render::employee_context(employee),

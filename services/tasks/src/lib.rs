@@ -34,7 +34,9 @@ pub const REPLICA: Replica = Replica {
 static HANDLER: ReplicaHandler = ReplicaHandler::reacting(REPLICA, &UNASSIGN);
 static UNASSIGN: Unassign = Unassign;
 
-/// An employee who became inactive leaves their open tasks unassigned.
+/// An employee who became inactive leaves their open tasks unassigned, unless the
+/// replica knows them active again (the event is a dead letter retried after their
+/// return).
 #[derive(Debug)]
 struct Unassign;
 
@@ -45,11 +47,13 @@ impl Reaction for Unassign {
         txn: &DatabaseTransaction,
         _: &Envelope,
         event: &Event,
-        written: bool,
     ) -> anyhow::Result<()> {
-        let Some(employee) = event.employee().filter(|e| written && !e.is_active()) else {
+        let Some(employee) = event.employee().filter(|e| !e.is_active()) else {
             return Ok(());
         };
+        if roster_replica::is_active(txn, employee.company_id, employee.id).await? {
+            return Ok(());
+        }
         let unassigned = store::tasks::unassign_open(txn, employee.company_id, employee.id).await?;
         if unassigned > 0 {
             tracing::info!(employee_id = %employee.id, unassigned, "unassigned the open tasks of an inactive employee");

@@ -126,6 +126,10 @@ async fn retry(config: &Config, id: Uuid, only: Option<&str>) -> anyhow::Result<
             .with_context(|| format!("dead letter {id} was not applied"))?
         {
             Retried::Applied => Ok(format!("applied {id}")),
+            Retried::AppliedAfter { sequence } => Ok(format!(
+                "applied {id} after its aggregate's later events (to sequence {sequence}): \
+                 the service reacted to it, and its copy kept their newer state"
+            )),
             Retried::AlreadyApplied => Ok(format!(
                 "{id} had been applied since; its dead letter is removed"
             )),

@@ -327,7 +327,7 @@ async fn a_poison_event_is_dead_lettered_then_retried(topology: Topology) {
     // Fixed: the retry applies it once and empties the dead letters.
     POISONED.lock().unwrap().remove(&(poison, 1));
     let retried = consumer.retry_dead_letter(letter.event_id).await.unwrap();
-    assert_eq!(retried, Retried::Applied);
+    assert_eq!(retried, Retried::AppliedAfter { sequence: 2 });
     assert_eq!(dead::count(probe).await.unwrap(), 0);
     assert_eq!(applied(probe).await[&poison], vec![2, 1]);
     assert!(
@@ -424,7 +424,7 @@ async fn an_event_passed_while_missing_is_dead_lettered(topology: Topology) {
     );
     let consumer = Consumer::new(probe.clone(), &PROBE, app.config().events.clone());
     let retried = consumer.retry_dead_letter(first.id).await.unwrap();
-    assert_eq!(retried, Retried::Applied);
+    assert_eq!(retried, Retried::AppliedAfter { sequence: 2 });
     assert_eq!(applied(probe).await[&late], vec![2, 1]);
 }
 

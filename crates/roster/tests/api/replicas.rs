@@ -7,14 +7,17 @@
 use std::time::{Duration, Instant};
 
 use roster::{ORG_REPLICAS, REPLICAS, SERVICES};
-use roster_bus::outbox;
+use roster_bus::{dead, outbox};
 use roster_events::Envelope;
 use roster_replica::{Drift, compare};
 use roster_storage::Scope;
 use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
-use serde_json::json;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use serde_json::{Value, json};
 
 use crate::accounts::{PASSWORD, hire, sign_up};
+use crate::eventually;
 use crate::process::{Follower, installation_env, roster, roster_on};
 
 /// Hires Pat Doe under `email`, as an employee; answers their id.
@@ -409,7 +412,8 @@ async fn dead_letters_through_the_binary(topology: Topology) {
         kind: "people.employee.promoted".into(),
         version: 1,
         aggregate_id: company.admin_id.parse().unwrap(),
-        sequence: 99,
+        // The admin's next event: an event of a newer Roster is still its aggregate's.
+        sequence: 2,
         company_id: company.company_id.parse().unwrap(),
         occurred_at: time::OffsetDateTime::now_utc(),
         trace: None,
@@ -477,6 +481,263 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     in_step(&app).await;
 }
 
+/// Makes `table` of `db` refuse `what` (`INSERT` or `UPDATE`) with SQLSTATE `code` on
+/// PostgreSQL (SQLite refuses with a constraint error whatever the code).
+async fn refuse(db: &roster_service::ServiceDb, table: &str, what: &str, code: &str) {
+    let sql = match db.backend() {
+        roster_storage::Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_{table} BEFORE {what} ON {table} \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        ),
+        roster_storage::Backend::Postgres => format!(
+            "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '{code}'; END $$; \
+             CREATE TRIGGER refuse_{table} BEFORE {what} ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+        ),
+    };
+    corrupt(db, &sql).await;
+}
+
+/// Takes back what [`refuse`] did.
+async fn accept(db: &roster_service::ServiceDb, table: &str) {
+    let sql = match db.backend() {
+        roster_storage::Backend::Sqlite => format!("DROP TRIGGER refuse_{table}"),
+        roster_storage::Backend::Postgres => {
+            format!("DROP TRIGGER refuse_{table} ON {table}; DROP FUNCTION refuse_{table}()")
+        }
+    };
+    corrupt(db, &sql).await;
+}
+
+/// How many welcomes notifications gave `employee_id`.
+async fn welcomes(notifications: &roster_service::ServiceDb, employee_id: &str) -> i64 {
+    let txn = notifications.read(Scope::AllCompanies).await.unwrap();
+    let welcome = Query::select()
+        .expr(Expr::col(Alias::new("id")).count())
+        .from(Alias::new("notifications"))
+        .and_where(
+            Expr::col(Alias::new("employee_id")).eq(employee_id.parse::<uuid::Uuid>().unwrap()),
+        )
+        .and_where(Expr::col(Alias::new("kind")).eq("welcome"))
+        .to_owned();
+    txn.query_one(&welcome)
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap()
+}
+
+/// Roster with consumers that give an event two attempts before its dead letter.
+async fn spawn_impatient(topology: Topology) -> Option<TestApp> {
+    let mut installation = roster_testing::Installation::create(topology, SERVICES).await?;
+    let events = &mut installation.config_mut().events;
+    events.max_attempts = 2;
+    events.retry_backoff_ms = 20;
+    Some(TestApp::spawn_on(installation, SERVICES).await)
+}
+
+/// A task for `assignee_id` from the administrator; answers its id.
+async fn task_for(app: &TestApp, admin: &str, assignee_id: &str) -> String {
+    let task = app
+        .post(
+            "/api/v1/tasks",
+            admin,
+            &json!({"title": "Inventory", "assignee_id": assignee_id}),
+        )
+        .await;
+    assert_eq!(task.status, StatusCode::CREATED, "{:?}", task.body);
+    task.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Repairs lose no effect: events that reached dead letters (a welcome that could not
+/// be written, a departure whose tasks could not be unassigned), then a rebuild of the
+/// copies (which now hold those events' states), then `roster events dead retry`: the
+/// welcome is given and the tasks unassigned, as if nothing had gone wrong.
+async fn a_rebuild_then_a_retry_loses_no_effect(topology: Topology) {
+    let Some(app) = spawn_impatient(topology).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    in_step(&app).await;
+    let (notifications, tasks) = (app.db("notifications"), app.db("tasks"));
+    refuse(notifications, "notifications", "INSERT", "P0001").await;
+    refuse(tasks, "tasks", "UPDATE", "P0001").await;
+    let pat = hire_pat(&app, &company.admin, "pat@acme.test").await;
+    eventually("tasks knows Pat", || async {
+        let txn = tasks.read(Scope::AllCompanies).await.unwrap();
+        roster_replica::is_active(
+            &txn,
+            company.company_id.parse().unwrap(),
+            pat.parse().unwrap(),
+        )
+        .await
+        .unwrap()
+    })
+    .await;
+    let task = task_for(&app, &company.admin, &pat).await;
+    let gone = app
+        .delete(&format!("/api/v1/people/employees/{pat}"), &company.admin)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    eventually("the welcome and the departure in dead letters", || async {
+        let welcome = dead::list(notifications).await.unwrap();
+        let departure = dead::list(tasks).await.unwrap();
+        welcome.iter().any(|l| l.kind == "people.employee.created")
+            && departure
+                .iter()
+                .any(|l| l.kind == "people.employee.deactivated")
+    })
+    .await;
+    accept(notifications, "notifications").await;
+    accept(tasks, "tasks").await;
+
+    let cli = |args: &[&str]| roster_on(app.config(), args);
+    // Tasks' copy still has Pat at work; notifications' has them (their departure
+    // came through there).
+    for service in ["notifications", "tasks"] {
+        let (code, out, err) = cli(&["replicas", "rebuild", service]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let mut letters: Vec<(String, String)> = Vec::new();
+    for service in ["notifications", "tasks"] {
+        for letter in dead::list(app.db(service)).await.unwrap() {
+            letters.push((service.to_owned(), letter.event_id.to_string()));
+        }
+    }
+    for (service, id) in &letters {
+        let (code, out, err) = cli(&["events", "dead", "retry", id, "--service", service]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.starts_with(&format!("{service}: applied {id}")),
+            "{out}"
+        );
+    }
+    let task = app
+        .get(&format!("/api/v1/tasks/{task}"), &company.admin)
+        .await;
+    assert_eq!(task.body["assignee_id"], Value::Null, "{:?}", task.body);
+    let welcomes = welcomes(notifications, &pat).await;
+    assert_eq!(welcomes, 1, "Pat was welcomed once");
+}
+
+/// An event still on its way when a rebuild makes the copy hold its state (the
+/// database interrupted its transaction, so the consumer keeps trying) is applied
+/// when it comes, with its effect: the rebuild moves no event's position.
+async fn an_event_on_its_way_during_a_rebuild_keeps_its_effect(topology: Topology) {
+    let Some(app) = spawn_impatient(topology).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    let pat = hire_pat(&app, &company.admin, "pat@acme.test").await;
+    in_step(&app).await;
+    let task = task_for(&app, &company.admin, &pat).await;
+    let tasks = app.db("tasks");
+    // A serialization failure, again and again: retried without counting.
+    refuse(tasks, "tasks", "UPDATE", "40001").await;
+    let gone = app
+        .delete(&format!("/api/v1/people/employees/{pat}"), &company.admin)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let (code, out, err) = roster_on(app.config(), &["replicas", "rebuild", "tasks"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 written"), "{out}");
+    accept(tasks, "tasks").await;
+    eventually("the departed's task unassigned", || async {
+        let task = app
+            .get(&format!("/api/v1/tasks/{task}"), &company.admin)
+            .await;
+        task.body["assignee_id"] == Value::Null
+    })
+    .await;
+    assert_eq!(dead::count(tasks).await.unwrap(), 0);
+}
+
+/// One consumer that cannot apply an event for a while (its database refuses, and it
+/// retries) holds up no other consumer of the same producer: tasks learns of a change
+/// to Pat at once while notifications is still retrying the welcome of the person hired
+/// before, which it gives once its database takes it.
+async fn one_consumer_holds_up_no_other(topology: Topology) {
+    let mut installation = match roster_testing::Installation::create(topology, SERVICES).await {
+        Some(installation) => installation,
+        None => return,
+    };
+    let events = &mut installation.config_mut().events;
+    events.max_attempts = 100;
+    events.retry_backoff_ms = 200;
+    let app = TestApp::spawn_on(installation, SERVICES).await;
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    let pat = hire_pat(&app, &company.admin, "pat@acme.test").await;
+    in_step(&app).await;
+    let notifications = app.db("notifications");
+    refuse(notifications, "notifications", "INSERT", "P0001").await;
+    let quinn = hire_pat(&app, &company.admin, "quinn@acme.test").await;
+    let renamed = app
+        .patch(
+            &format!("/api/v1/people/employees/{pat}"),
+            &company.admin,
+            &json!({"name": "Patricia"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let tasks = app.db("tasks");
+    crate::within(
+        Duration::from_secs(1),
+        "tasks learns of Pat's new name",
+        || async {
+            let txn = tasks.read(Scope::AllCompanies).await.unwrap();
+            let people = roster_replica::people(
+                &txn,
+                company.company_id.parse().unwrap(),
+                roster_replica::PeopleFilter::default(),
+            )
+            .await
+            .unwrap();
+            people.iter().any(|p| p.name == "Patricia")
+        },
+    )
+    .await;
+    assert_eq!(
+        dead::count(notifications).await.unwrap(),
+        0,
+        "still retrying"
+    );
+    accept(notifications, "notifications").await;
+    in_step(&app).await;
+    eventually("Quinn welcomed", || async {
+        welcomes(notifications, &quinn).await == 1
+    })
+    .await;
+}
+
+/// A unique violation that comes back on every attempt is the handler's fault, not a
+/// race with another process: it is counted, and the event goes to dead letters.
+async fn a_lasting_unique_violation_is_dead_lettered(topology: Topology) {
+    let Some(app) = spawn_impatient(topology).await else {
+        return;
+    };
+    let company = sign_up(&app, "Acme", "ada@acme.test").await;
+    in_step(&app).await;
+    // The administrator's welcome is there: a second notification of the company is
+    // refused.
+    let notifications = app.db("notifications");
+    corrupt(
+        notifications,
+        "CREATE UNIQUE INDEX one_per_company ON notifications (company_id)",
+    )
+    .await;
+    hire_pat(&app, &company.admin, "pat@acme.test").await;
+    eventually("the welcome in dead letters", || async {
+        dead::list(notifications)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.kind == "people.employee.created" && l.error.contains("unique"))
+    })
+    .await;
+}
+
 /// `roster events tail` beside a running installation shows each event as it is
 /// published, and the installation keeps publishing while it follows.
 async fn tail_follows_events_live(topology: Topology) {
@@ -509,9 +770,19 @@ async fn tail_follows_events_live(topology: Topology) {
 }
 
 topology_tests!(
+    a_rebuild_then_a_retry_loses_no_effect,
+    one_consumer_holds_up_no_other,
+    a_lasting_unique_violation_is_dead_lettered,
     a_batch_keeps_each_latest_state,
     tail_follows_events_live,
     dead_letters_through_the_binary,
     replicas_follow_people,
     check_sees_drift_and_rebuild_repairs_it
 );
+/// PostgreSQL is where a transaction is interrupted for a reason of the moment, which
+/// keeps an event on its way as long as the test needs.
+mod on_its_way {
+    use super::*;
+
+    roster_testing::postgres_topology_tests!(an_event_on_its_way_during_a_rebuild_keeps_its_effect);
+}
