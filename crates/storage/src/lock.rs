@@ -48,6 +48,13 @@ impl Subject {
         }
     }
 
+    /// A subject named by an id unique across companies, for internal work that
+    /// knows the id and not (yet) the company: an account or a company made under an
+    /// id a saga chose.
+    pub fn global(kind: &'static str, id: Uuid) -> Self {
+        Self::new(kind, Uuid::nil(), id)
+    }
+
     fn name(&self) -> String {
         format!("{}:{}:{}", self.kind, self.company_id, self.id)
     }

@@ -39,6 +39,9 @@ pub const SERVICE: ServiceDef = ServiceDef {
     doctor,
 };
 
+/// Notifications whose company wording failed to render, given in the default one.
+pub const TEMPLATE_FAILURES: &str = "roster_notifications_template_failures_total";
+
 /// What the routes need that start builds: the key that seals webhooks' secrets.
 #[derive(Debug)]
 pub(crate) struct Keys {
@@ -51,6 +54,10 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
         metrics::describe_counter!(
             send::DELIVERIES,
             "Email and webhook deliveries settled, by channel and the status they reached."
+        );
+        metrics::describe_counter!(
+            TEMPLATE_FAILURES,
+            "Notifications given in the default wording because the company's own failed to render, by kind."
         );
         let config = &ctx.config.notifications;
         let data_key = DataKey::from_config(&ctx.config.security)
@@ -161,7 +168,18 @@ async fn give(
     let company_id = envelope.company_id;
     let kind = notice.template.kind;
     let wording = store::templates::wording(txn, company_id, notice.template).await?;
-    let (title, body) = render::render(&wording.title, &wording.body, &notice.context)?;
+    let (title, body) = match render::render(&wording.title, &wording.body, &notice.context) {
+        Ok(rendered) => rendered,
+        // The company's wording passed its check on a sample, yet fails on these
+        // values: the notification is given in the default wording, and the failure
+        // is told to whoever runs Roster; it never costs the event.
+        Err(e) => {
+            tracing::warn!(%company_id, kind, error = %e, "a company's wording failed to render; the default wording is used");
+            metrics::counter!(TEMPLATE_FAILURES, "kind" => kind).increment(1);
+            let template = notice.template;
+            render::render(template.title, template.body, &notice.context)?
+        }
+    };
     let title: String = title.chars().take(render::MAX_TITLE).collect();
     let on = store::preferences::channels(txn, company_id, notice.to, kind).await?;
     let mut deliveries = Vec::new();

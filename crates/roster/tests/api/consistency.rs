@@ -6,7 +6,7 @@
 
 use futures::future::join_all;
 use roster_storage::Scope;
-use roster_testing::{StatusCode, TestApp, Topology, topology_tests};
+use roster_testing::{Installation, StatusCode, TestApp, Topology, topology_tests};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use serde_json::{Value, json};
@@ -273,7 +273,140 @@ async fn approvals_at_once_never_overdraw(topology: Topology) {
     }
 }
 
+/// Trials of each race between a saga's step and what undoes or takes it over.
+const SAGA_TRIALS: usize = 100;
+
+/// `service`'s database on a new installation, migrated, with nothing running on it
+/// (no resumer to take the test's sagas over): its store is raced directly.
+async fn store_of(
+    topology: Topology,
+    service: &roster_service::ServiceDef,
+) -> Option<(Installation, roster_service::ServiceDb)> {
+    let installation = Installation::create(topology, std::slice::from_ref(service)).await?;
+    let db = crate::crash::open(installation.config(), service.name).await;
+    roster_migrate::Migrator::new(&db, (service.migrations)())
+        .up(None)
+        .await
+        .unwrap();
+    Some((installation, db))
+}
+
+/// A saga its runner finishes while the resumer takes over the due ones is either
+/// finished by its runner or taken over, never both (taken over, it would run its last
+/// step again, meet the employee and compensate: an employee without an account).
+async fn a_saga_finished_meanwhile_is_never_taken_over(topology: Topology) {
+    use roster_people::store::sagas;
+    let Some((_installation, db)) = store_of(topology, &roster_people::SERVICE).await else {
+        return;
+    };
+    let db = &db;
+    let (expired, lease) = (time::Duration::ZERO, time::Duration::minutes(1));
+    let mut both = 0;
+    for trial in 0..SAGA_TRIALS {
+        let new = sagas::NewSaga {
+            kind: "employee",
+            company_id: Uuid::now_v7(),
+            employee_id: Uuid::now_v7(),
+            payload: "{}".to_owned(),
+        };
+        let saga = sagas::create(db, new, expired).await.unwrap();
+        assert!(
+            sagas::set_state(db, &saga, sagas::ACCOUNT_CREATED, None, expired)
+                .await
+                .unwrap()
+        );
+        let employee = roster_people::store::employees::NewEmployee {
+            email: format!("e{trial}@acme.test"),
+            name: "Pat".to_owned(),
+            surname: "Doe".to_owned(),
+            role: roster_tokens::Role::Employee,
+            position: None,
+            phone: None,
+            manager_id: None,
+            hire_date: None,
+            sealed_salary: None,
+            team_ids: Vec::new(),
+        };
+        // The resumer reads the due sagas, and the runner finishes while it claims.
+        let (claimed, finished) = tokio::join!(
+            sagas::claim_due(db, lease, 10),
+            sagas::finish(db, &saga, employee),
+        );
+        let taken = claimed.unwrap().iter().any(|s| s.id == saga.id);
+        if finished.unwrap() && taken {
+            both += 1;
+        }
+    }
+    assert_eq!(
+        both, 0,
+        "finished and taken over in {both} of {SAGA_TRIALS} trials"
+    );
+}
+
+/// An account created and cancelled at once (a saga's step repeated by a slow runner,
+/// and the compensation of its successor) ends cancelled: never an account left that
+/// no employee will ever have.
+async fn a_cancelled_account_is_never_left_behind(topology: Topology) {
+    use roster_auth::store::accounts;
+    let Some((_installation, db)) = store_of(topology, &roster_auth::SERVICE).await else {
+        return;
+    };
+    let db = &db;
+    let company_id = Uuid::now_v7();
+    let mut left = 0;
+    for trial in 0..SAGA_TRIALS {
+        let id = Uuid::now_v7();
+        let new = accounts::NewAccount {
+            id,
+            company_id,
+            email: roster_contracts::Email::parse(&format!("a{trial}@acme.test")).unwrap(),
+            password_hash: "not a hash".to_owned(),
+            role: roster_tokens::Role::Employee,
+        };
+        let (_, cancelled) = tokio::join!(accounts::ensure(db, new), accounts::cancel(db, id));
+        cancelled.unwrap();
+        if accounts::get(db, id).await.is_ok() {
+            left += 1;
+        }
+    }
+    assert_eq!(
+        left, 0,
+        "an account outlived its cancellation in {left} of {SAGA_TRIALS} trials"
+    );
+}
+
+/// A company created and removed at once (a signup's step repeated by a slow runner,
+/// and the compensation of its successor) ends removed.
+async fn a_removed_company_is_never_created_again(topology: Topology) {
+    use roster_org::store::companies;
+    let Some((_installation, db)) = store_of(topology, &roster_org::SERVICE).await else {
+        return;
+    };
+    let db = &db;
+    let mut back = 0;
+    for _ in 0..SAGA_TRIALS {
+        let id = Uuid::now_v7();
+        let name = roster_contracts::Name::parse("company_name", "Acme", 100).unwrap();
+        let tenant = roster_storage::Tenant::of_company(id);
+        let (_, removed) = tokio::join!(
+            companies::ensure(db, id, name),
+            companies::remove(db, &tenant)
+        );
+        removed.unwrap();
+        if companies::get(db, &tenant).await.is_ok() {
+            back += 1;
+        }
+    }
+    assert_eq!(
+        back, 0,
+        "a removed company came back in {back} of {SAGA_TRIALS} trials"
+    );
+}
+
 topology_tests!(
     requests_at_once_never_overdraw,
-    approvals_at_once_never_overdraw
+    approvals_at_once_never_overdraw,
+    a_saga_finished_meanwhile_is_never_taken_over,
+    a_cancelled_account_is_never_left_behind,
+    a_removed_company_is_never_created_again,
 );

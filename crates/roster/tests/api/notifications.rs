@@ -718,7 +718,64 @@ async fn email_through_smtp(topology: Topology) {
     assert_eq!(taken.lock().unwrap().len(), 1);
 }
 
+/// What a company set up wrong never costs an event: a webhook whose URL is as long as
+/// the API takes (2,000 characters) is posted to, and a wording that passed its check
+/// but fails on someone's values (no hire date) gives way to the default wording.
+async fn a_company_setup_never_costs_an_event(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let (base, received) = receiver().await;
+    let (acme, _, _) = acme_with_eve(&app).await;
+    let admin = acme.admin.as_str();
+    let long = format!("{base}/long?");
+    let long = format!("{long}{}", "x".repeat(2000 - long.len()));
+    register(&app, admin, long.clone(), json!(["welcome"])).await;
+    let wording = json!({"title": "Welcome, {{ employee.name }}",
+                         "body": "Hired {{ employee.hire_date|length }} days ago"});
+    let set = app
+        .request(
+            Method::PUT,
+            "/api/v1/notifications/templates/welcome",
+            Some(admin),
+            Some(&wording),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    let (zed_id, zed) = person(
+        &app,
+        admin,
+        json!({"email": "zed@acme.test", "name": "Zed", "role": "employee"}),
+    )
+    .await;
+    let items = notified(&app, &zed, 1).await;
+    assert_eq!(items[0]["title"], "Welcome, Zed!");
+    assert!(
+        items[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your Roster account is ready, Zed"),
+        "{items:?}"
+    );
+    let posted = deliveries(
+        &app,
+        admin,
+        &format!("channel=webhook&status=delivered&employee_id={zed_id}"),
+        1,
+    )
+    .await;
+    assert_eq!(posted[0]["target"], long.as_str());
+    assert!(received.lock().unwrap().iter().any(|r| r.path == "/long"));
+    assert_eq!(
+        roster_bus::dead::count(app.db("notifications"))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 topology_tests!(
+    a_company_setup_never_costs_an_event,
     email_through_smtp,
     events_become_notifications,
     email_and_webhooks,

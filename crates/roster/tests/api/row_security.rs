@@ -13,9 +13,10 @@ use sqlx::{Connection, PgConnection, Row};
 use crate::accounts::{PASSWORD, SignedUp, hire, sign_up};
 
 /// Tables that hold no company's data.
-const NO_COMPANY: [&str; 6] = [
+const NO_COMPANY: [&str; 7] = [
     "schema_migrations",
     "cancelled_accounts",
+    "removed_companies",
     "signing_keys",
     "inbox",
     "event_positions",

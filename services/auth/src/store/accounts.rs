@@ -2,6 +2,7 @@ use roster_bus::outbox;
 use roster_contracts::Email;
 use roster_contracts::auth::Account;
 use roster_events::{Event, NewEvent, Removed};
+use roster_storage::lock::{self, Subject};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -39,11 +40,19 @@ pub struct NewAccount {
     pub role: Role,
 }
 
+/// What creating and cancelling an account under a given id (a saga's step and its
+/// compensation) are about: the two never interleave, so a cancellation never leaves
+/// an account made beside it.
+fn creation(id: Uuid) -> Subject {
+    Subject::global("auth.account", id)
+}
+
 /// Creates the account, or answers the existing one with this id and email: the saga
 /// that creates it may repeat the step. An id that was cancelled is refused for good.
 #[tracing::instrument(skip(db, new), fields(account_id = %new.id))]
 pub async fn ensure(db: &ServiceDb, new: NewAccount) -> Result<account::Model, StoreError> {
     let txn = db.begin_write(Tenant::of_company(new.company_id)).await?;
+    lock::hold(&txn, &[creation(new.id)]).await?;
     if cancelled_account::Entity::find_by_id(new.id)
         .one(&txn)
         .await?
@@ -166,6 +175,7 @@ pub async fn change(
 #[tracing::instrument(skip(db))]
 pub async fn cancel(db: &ServiceDb, id: Uuid) -> Result<Vec<sessions::Revocation>, StoreError> {
     let txn = db.begin_write(Scope::AllCompanies).await?;
+    lock::hold(&txn, &[creation(id)]).await?;
     let revoked = sessions::revoke_all(&txn, id, "cancelled").await?;
     let existing = account::Entity::find_by_id(id)
         .lock_exclusive()

@@ -4,6 +4,7 @@
 
 mod m20261201_000001_create_notifications;
 mod m20261203_000001_create_deliveries;
+mod m20261206_000001_widen_delivery_targets;
 
 use roster_migrate::{Migrations, TenantPolicies, TenantTable};
 
@@ -21,6 +22,7 @@ pub fn all() -> Migrations {
         name: "m20261203_000002_delivery_policies",
         tables: &DELIVERY_TABLES,
     }));
+    all.push(Box::new(m20261206_000001_widen_delivery_targets::Migration));
     all
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("README.md")]
 
 mod m20261122_000001_create_org;
+mod m20261206_000001_removed_companies;
 
 use roster_bus::outbox_migrations;
 use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
@@ -33,6 +34,7 @@ pub fn all() -> Migrations {
         "m20261123_000005_outbox",
         "m20261123_000006_outbox_policies",
     ));
+    all.push(Box::new(m20261206_000001_removed_companies::Migration));
     all
 }
 

@@ -1,8 +1,9 @@
+use roster_storage::lock::{self, Subject};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::entities::{company, company_settings, holiday_calendar, team};
+use super::entities::{company, company_settings, holiday_calendar, removed_company, team};
 use super::events::{self, Change};
 use super::{lock_company, now};
 use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
@@ -12,8 +13,15 @@ use roster_http::StoreError;
 /// The name of the calendar every company starts with.
 pub const DEFAULT_CALENDAR: &str = "Public holidays";
 
+/// What creating and removing a company under a given id (a signup's step and its
+/// compensation) are about: the two never interleave.
+fn creation(id: Uuid) -> Subject {
+    Subject::global("org.company", id)
+}
+
 /// Creates the company with this id, default settings and its default holiday
-/// calendar; or, when it exists, answers it unchanged. Repeating it is harmless.
+/// calendar; or, when it exists, answers it unchanged. Repeating it is harmless; a
+/// company removed under this id is never created again (409).
 #[tracing::instrument(skip(db))]
 pub async fn ensure(
     db: &ServiceDb,
@@ -21,6 +29,16 @@ pub async fn ensure(
     name: Name,
 ) -> Result<(company::Model, company_settings::Model), StoreError> {
     let txn = db.begin_write(Tenant::of_company(id)).await?;
+    lock::hold(&txn, &[creation(id)]).await?;
+    if removed_company::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(StoreError::Conflict(
+            "a company was removed under this id; it cannot be created again",
+        ));
+    }
     if let Some(company) = company::Entity::find_by_id(id).one(&txn).await? {
         let settings = company_settings::Entity::find_by_id(id)
             .one(&txn)
@@ -66,11 +84,25 @@ pub async fn ensure(
     Ok((company, settings))
 }
 
-/// Removes the tenant's company and everything it has (a signup saga's compensation).
-/// Succeeds when there is nothing to remove.
+/// Removes the tenant's company and everything it has (a signup saga's compensation),
+/// and keeps its id so that it is never created again. Succeeds when there is nothing
+/// to remove.
 #[tracing::instrument(skip(db))]
 pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
     let txn = db.begin_write(tenant).await?;
+    lock::hold(&txn, &[creation(tenant.company_id())]).await?;
+    if removed_company::Entity::find_by_id(tenant.company_id())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        removed_company::ActiveModel {
+            id: Set(tenant.company_id()),
+            removed_at: Set(now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
     // Teams first, leaves before parents: the tree's own key does not cascade.
     loop {
         let removed = team::Entity::delete_many()

@@ -112,8 +112,10 @@ pub async fn finish(
 
 /// Takes over up to `limit` unfinished sagas whose lease has run out (their process
 /// stopped or crashed, or is too slow), leasing each for `lease`. A saga is taken by one
-/// runner only: the conditional update decides, and counts the attempt, which the
-/// runner it was taken from sees when it next writes.
+/// runner only, and only as it was read: the conditional update decides (its attempt,
+/// its state and its lease unchanged since), and counts the attempt, which the runner
+/// it was taken from sees when it next writes. A saga its runner moved or finished
+/// between the read and the update is not taken.
 pub async fn claim_due(
     db: &ServiceDb,
     lease: Duration,
@@ -135,6 +137,7 @@ pub async fn claim_due(
             .col_expr(saga::Column::Attempt, Expr::value(saga.attempt + 1))
             .filter(saga::Column::Id.eq(saga.id))
             .filter(saga::Column::Attempt.eq(saga.attempt))
+            .filter(saga::Column::State.eq(saga.state.as_str()))
             .filter(saga::Column::LeaseUntil.lt(at))
             .exec(&txn)
             .await?
