@@ -31,12 +31,14 @@ use uuid::Uuid;
 use crate::DbError;
 
 /// What a rule checks the state of: a kind of subject (`"leave.employee"`, namespaced by
-/// the service) and its id, within a company.
+/// the service) and its id, within a company; held alone, or shared with others who
+/// share it (see [`Subject::shared`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Subject {
     pub kind: &'static str,
     pub company_id: Uuid,
     pub id: Uuid,
+    pub shared: bool,
 }
 
 impl Subject {
@@ -45,6 +47,18 @@ impl Subject {
             kind,
             company_id,
             id,
+            shared: false,
+        }
+    }
+
+    /// The same subject held beside others who share it: they run at once, and a
+    /// transaction that holds it alone waits for all of them (and they for it). For
+    /// work over many subjects at once (the accrual job closing a company's year)
+    /// against the writes to one of them (a request, which also holds its own).
+    pub fn shared(self) -> Self {
+        Self {
+            shared: true,
+            ..self
         }
     }
 
@@ -66,13 +80,20 @@ pub async fn hold(txn: &DatabaseTransaction, subjects: &[Subject]) -> Result<(),
     if txn.get_database_backend() != DbBackend::Postgres || subjects.is_empty() {
         return Ok(());
     }
-    let mut names: Vec<String> = subjects.iter().map(Subject::name).collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
+    // By name, each once, held alone where any asks for it alone.
+    let mut held: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
+    for subject in subjects {
+        let shared = held.entry(subject.name()).or_insert(true);
+        *shared &= subject.shared;
+    }
+    for (name, shared) in held {
+        let lock = match shared {
+            true => "pg_advisory_xact_lock_shared",
+            false => "pg_advisory_xact_lock",
+        };
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            format!("SELECT {lock}(hashtextextended($1, 0))"),
             [name.into()],
         ))
         .await?;

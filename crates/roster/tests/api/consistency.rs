@@ -6,7 +6,7 @@
 
 use futures::future::join_all;
 use roster_storage::Scope;
-use roster_testing::{Installation, StatusCode, TestApp, Topology, topology_tests};
+use roster_testing::{Installation, StatusCode, TestApp, TestResponse, Topology, topology_tests};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use serde_json::{Value, json};
@@ -165,6 +165,15 @@ async fn leave_holds(app: &TestApp, employee_id: &str, leave_type_id: &str) -> (
     (balance, pending)
 }
 
+/// `approver` approves every request of `ids` at once.
+async fn approve_all(app: &TestApp, approver: &str, ids: &[String]) -> Vec<TestResponse> {
+    join_all(ids.iter().map(|id| async move {
+        let path = format!("/api/v1/leave/requests/{id}/approve");
+        app.post(&path, approver, &json!({})).await
+    }))
+    .await
+}
+
 /// Acme, signed up on `topology`, with its administrator's token and its crew, once
 /// every replica knows them.
 async fn acme(topology: Topology) -> Option<(TestApp, String, Crew)> {
@@ -248,14 +257,7 @@ async fn approvals_at_once_never_overdraw(topology: Topology) {
         }
         // Ten days set aside; the balance drops to five.
         adjust(&app, admin, &eve_id, &kind, -5.0).await;
-        let approvals = join_all(ids.iter().map(|id| {
-            let (app, max) = (&app, &max);
-            async move {
-                let path = format!("/api/v1/leave/requests/{id}/approve");
-                app.post(&path, max, &json!({})).await
-            }
-        }))
-        .await;
+        let approvals = approve_all(&app, &max, &ids).await;
         let approved = approvals
             .iter()
             .filter(|a| a.status == StatusCode::OK)
@@ -271,6 +273,91 @@ async fn approvals_at_once_never_overdraw(topology: Topology) {
         );
         assert_eq!(balance, 1_000, "trial {trial}");
     }
+}
+
+/// December's leave approved while the accrual job closes December's year: the close
+/// counts every approval that committed before it, and an approval that commits after
+/// it settles the year again, so the ledger always holds what the year's turn expires
+/// given every line (here everything above nothing: days approved are never also
+/// expired).
+async fn a_close_of_the_year_misses_no_approval(topology: Topology) {
+    use roster_leave::store::accrual;
+    let Some((
+        app,
+        admin,
+        Crew {
+            eve_id, eve, max, ..
+        },
+    )) = acme(topology).await
+    else {
+        return;
+    };
+    let (admin, db) = (admin.as_str(), app.db("leave"));
+    for trial in 0..TRIALS {
+        // Each trial closes a year of its own, long ago, on a type of its own.
+        let year = 2010 + i32::try_from(trial).unwrap();
+        let made = app
+            .post(
+                "/api/v1/leave/types",
+                admin,
+                &json!({"name": format!("Closed {trial}"), "paid": true,
+                        "annual_allowance_days": 20, "accrual": "yearly"}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+        let kind = made.body["id"].as_str().unwrap().to_owned();
+        backdate(
+            db,
+            &kind,
+            Date::from_calendar_date(year, Month::January, 1).unwrap(),
+        )
+        .await;
+        let new_year = Date::from_calendar_date(year + 1, Month::January, 1).unwrap();
+        let at = |day: Date| day.midnight().assume_utc();
+        accrual::run(db, at(new_year - Duration::days(40)))
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        let december = Date::from_calendar_date(year, Month::December, 1).unwrap();
+        for day in (0..7).map(|n| december + Duration::days(n)) {
+            if matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                continue;
+            }
+            let body = json!({"leave_type_id": kind, "start_date": day.to_string(),
+                              "end_date": day.to_string()});
+            let made = app.post("/api/v1/leave/requests", &eve, &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+            ids.push(made.body["id"].as_str().unwrap().to_owned());
+        }
+        let approvals = approve_all(&app, &max, &ids);
+        let close = accrual::run(db, at(new_year + Duration::days(1)));
+        let (approvals, closed) = tokio::join!(approvals, close);
+        closed.unwrap();
+        for approval in &approvals {
+            assert_eq!(approval.status, StatusCode::OK, "{:?}", approval.body);
+        }
+        // Nothing carries: twenty days less the five taken expire, and no more; what
+        // is left is the new year's twenty.
+        let txn = db.read(Scope::AllCompanies).await.unwrap();
+        assert_eq!(
+            ledger_sum(&txn, &eve_id, &kind).await,
+            20_000,
+            "trial {trial}"
+        );
+    }
+}
+
+/// Moves the start of type `kind`'s accrual back to `start`: its history is the test's
+/// to write.
+pub async fn backdate(db: &roster_service::ServiceDb, kind: &str, start: Date) {
+    let txn = db.begin_write(Scope::AllCompanies).await.unwrap();
+    let backdate = Query::update()
+        .table(Alias::new("leave_types"))
+        .value(Alias::new("accrual_start"), start)
+        .and_where(Expr::col(Alias::new("id")).eq(uuid(kind)))
+        .to_owned();
+    txn.execute(&backdate).await.unwrap();
+    txn.commit().await.unwrap();
 }
 
 /// Trials of each race between a saga's step and what undoes or takes it over.
@@ -406,6 +493,7 @@ async fn a_removed_company_is_never_created_again(topology: Topology) {
 topology_tests!(
     requests_at_once_never_overdraw,
     approvals_at_once_never_overdraw,
+    a_close_of_the_year_misses_no_approval,
     a_saga_finished_meanwhile_is_never_taken_over,
     a_cancelled_account_is_never_left_behind,
     a_removed_company_is_never_created_again,

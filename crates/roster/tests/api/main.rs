@@ -12,6 +12,7 @@ mod faults;
 mod gateway;
 mod isolation;
 mod leave;
+mod ledger_model;
 mod migrations;
 mod notifications;
 mod platform;

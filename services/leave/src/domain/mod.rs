@@ -1,5 +1,6 @@
-//! The leave service's rules: amounts of days, the working days a request takes, and
-//! what each accrual period credits. No I/O.
+//! The leave service's rules: amounts of days, the working days a request takes, what
+//! each accrual period credits, and what the turns of the year expire (`year_end`).
+//! No I/O.
 
 use std::fmt;
 
@@ -7,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 use utoipa::ToSchema;
 
+mod year_end;
+
 pub use roster_contracts::{Invalid, Name, OptionalText};
+pub use year_end::{CarryForward, Expiry, Line, months_into, turns};
 
 /// An amount of leave in thousandths of a day: exact for half days and for a twelfth
 /// of an allowance to the thousandth, on both backends (no decimal type in SQLite).
@@ -211,27 +215,6 @@ pub fn credit(allowance: Days, accrual: Accrual, period: Period, from: Date) -> 
     let span = (end - start).whole_days() + 1;
     let left = (end - from).whole_days() + 1;
     whole.share(left, span)
-}
-
-/// At the turn of a year, what of `closing` (the balance on its last day) expires: all
-/// above `cap`, which carries into the next year. A balance under the cap (or owed)
-/// carries whole.
-pub fn expires_at_year_end(closing: Days, cap: Days) -> Days {
-    if closing > cap {
-        closing - cap
-    } else {
-        Days::ZERO
-    }
-}
-
-/// What expires of `carried` days once their time is up: what was not taken since
-/// the year began (leave taken draws on carried days first).
-pub fn carried_left(carried: Days, taken_since: Days) -> Days {
-    if carried > taken_since {
-        carried - taken_since
-    } else {
-        Days::ZERO
-    }
 }
 
 /// Which halves of its first and last day a request leaves out.
@@ -507,16 +490,6 @@ mod tests {
         for status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
-    }
-
-    #[test]
-    fn what_carries_and_what_expires() {
-        assert_eq!(expires_at_year_end(days(12.5), days(5.0)), days(7.5));
-        assert_eq!(expires_at_year_end(days(3.0), days(5.0)), Days::ZERO);
-        assert_eq!(expires_at_year_end(-days(2.0), days(5.0)), Days::ZERO);
-        assert_eq!(expires_at_year_end(days(4.0), Days::ZERO), days(4.0));
-        assert_eq!(carried_left(days(5.0), days(2.0)), days(3.0));
-        assert_eq!(carried_left(days(5.0), days(8.0)), Days::ZERO);
     }
 
     #[test]

@@ -12,21 +12,19 @@
 use std::collections::{HashMap, HashSet};
 
 use roster_http::StoreError;
+use roster_storage::lock;
 use roster_storage::{DbError, Scope, ServiceDb};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{accrual_run, leave_type, ledger_entry};
-use super::ledger::{ACCRUAL, EXPIRY, TAKEN, sums};
-use crate::domain::{Accrual, Days, carried_left, credit, expires_at_year_end, periods_due};
-
-/// Rows per insert statement.
-const CHUNK: usize = 500;
+use super::ledger::{ACCRUAL, EXPIRY};
+use super::year_end::{company_year, insert_once, settle};
+use crate::domain::{Accrual, Days, credit, months_into, periods_due};
 
 /// What a run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,151 +105,19 @@ async fn credit_all(db: &ServiceDb, at: OffsetDateTime) -> Result<Report, StoreE
     Ok(report)
 }
 
-/// Inserts the lines, each (employee, type, kind, period) once; answers how many were
-/// new.
-async fn insert_once(
-    txn: &sea_orm::DatabaseTransaction,
-    rows: Vec<ledger_entry::ActiveModel>,
-) -> Result<u64, DbError> {
-    let mut written = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let mut insert = ledger_entry::Entity::insert_many(chunk.to_vec())
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .into_query();
-        insert.returning_col(ledger_entry::Column::Id);
-        written += txn.query_all(&insert).await?.len() as u64;
-    }
-    Ok(written)
-}
-
-/// The first day of the month `months` after January of `year`.
-fn months_into(year: i32, months: i32) -> Option<Date> {
-    let (year, month) = (year + months.div_euclid(12), months.rem_euclid(12) + 1);
-    Date::from_calendar_date(year, Month::try_from(u8::try_from(month).ok()?).ok()?, 1).ok()
-}
-
-/// The expiry lines due at the turns of the years since each type began: at each
-/// New Year what of the closing balance exceeds the carry-forward cap, and, where the
-/// policy sets a time, what of the carried days was not taken by then. Each is keyed
-/// by its period, so a turn is closed once.
-async fn year_ends(
-    txn: &sea_orm::DatabaseTransaction,
-    company_id: Uuid,
-    types: &[leave_type::Model],
-    employees: &[(Uuid, Option<Date>)],
-    today: Date,
-) -> Result<Vec<ledger_entry::ActiveModel>, DbError> {
-    let first = types.iter().map(|t| t.accrual_start.year() + 1).min();
-    let Some(first) = first.filter(|y| *y <= today.year()) else {
-        return Ok(Vec::new());
-    };
-    let now = OffsetDateTime::now_utc();
-    let line = |employee_id: Uuid,
-                t: &leave_type::Model,
-                amount: Days,
-                on: Date,
-                period: String,
-                note: String| {
-        ledger_entry::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            company_id: Set(company_id),
-            employee_id: Set(employee_id),
-            leave_type_id: Set(t.id),
-            kind: Set(EXPIRY.to_owned()),
-            amount: Set((-amount).thousandths()),
-            effective_date: Set(on),
-            period: Set(Some(period)),
-            request_id: Set(None),
-            note: Set(Some(note)),
-            recorded_by: Set(None),
-            created_at: Set(now),
-        }
-    };
-    // A turn is closed for a type in one transaction for all its employees: a type
-    // whose line of that period exists is done, and costs no more queries.
-    let done = closed_periods(txn, company_id).await?;
-    let mut lines = Vec::new();
-    for year in first..=today.year() {
-        let (Some(new_year), Some(last_day)) = (
-            months_into(year, 0),
-            Date::from_calendar_date(year - 1, Month::December, 31).ok(),
-        ) else {
-            continue;
-        };
-        let (closing_key, carried_key) = ((year - 1).to_string(), format!("{}-carried", year - 1));
-        let due: Vec<(&leave_type::Model, bool, Option<Date>)> = types
-            .iter()
-            .filter(|t| t.accrual_start < new_year)
-            .filter_map(|t| {
-                let close = !done.contains(&(t.id, closing_key.clone()));
-                let until = t
-                    .carry_forward_expiry_months
-                    .and_then(|months| months_into(year, months))
-                    .filter(|until| *until <= today)
-                    .filter(|_| !done.contains(&(t.id, carried_key.clone())));
-                (close || until.is_some()).then_some((t, close, until))
-            })
-            .collect();
-        if due.is_empty() {
-            continue;
-        }
-        let closing = sums(
-            txn,
-            company_id,
-            Condition::all().add(ledger_entry::Column::EffectiveDate.lte(last_day)),
-        )
-        .await?;
-        for (t, close, until) in due {
-            let cap = Days::from_thousandths(t.carry_forward_max);
-            let taken_since = match until {
-                Some(until) => {
-                    let taken = Condition::all()
-                        .add(ledger_entry::Column::LeaveTypeId.eq(t.id))
-                        .add(ledger_entry::Column::Kind.eq(TAKEN))
-                        .add(ledger_entry::Column::EffectiveDate.gte(new_year))
-                        .add(ledger_entry::Column::EffectiveDate.lt(until));
-                    sums(txn, company_id, taken).await?
-                }
-                None => HashMap::new(),
-            };
-            for (employee_id, _) in employees {
-                let Some(closed) = closing.get(&(*employee_id, t.id)).copied() else {
-                    continue;
-                };
-                let expired = expires_at_year_end(closed, cap);
-                let carried = closed - expired;
-                if close {
-                    lines.push(line(
-                        *employee_id,
-                        t,
-                        expired,
-                        new_year,
-                        closing_key.clone(),
-                        format!(
-                            "{} closed at {closed} days: {carried} carried forward, {expired} expired",
-                            year - 1
-                        ),
-                    ));
-                }
-                if let Some(until) = until {
-                    let taken = -taken_since
-                        .get(&(*employee_id, t.id))
-                        .copied()
-                        .unwrap_or_default();
-                    let left = carried_left(carried, taken);
-                    lines.push(line(
-                        *employee_id,
-                        t,
-                        left,
-                        until,
-                        carried_key.clone(),
-                        format!("{left} of the {carried} days carried from {} were not taken by {until}", year - 1),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(lines)
+/// Whether type `t` has a turn of the year due by `today` that is not closed yet (the
+/// close of a year, or the expiry of what it carried, once the policy's months are
+/// up): a type whose line of that period exists is done, and costs no more queries.
+fn turn_due(t: &leave_type::Model, done: &HashSet<(Uuid, String)>, today: Date) -> bool {
+    (t.accrual_start.year() + 1..=today.year()).any(|year| {
+        let closed = (year - 1).to_string();
+        let carried_due = t
+            .carry_forward_expiry_months
+            .and_then(|months| months_into(year, months))
+            .is_some_and(|until| until <= today);
+        !done.contains(&(t.id, closed.clone()))
+            || (carried_due && !done.contains(&(t.id, format!("{closed}-carried"))))
+    })
 }
 
 /// The (type, period) of every expiry line the company has: the turns closed.
@@ -342,9 +208,17 @@ async fn credit_company(
     }
     let mut credited = insert_once(&txn, rows).await?;
     // The turns of the years since each type began, after this run's credits (a
-    // December caught up belongs to the year it closes).
-    let closes = year_ends(&txn, company_id, types, &employees, today).await?;
-    credited += insert_once(&txn, closes).await?;
+    // December caught up belongs to the year it closes), each year after the one
+    // before; the company's requests wait meanwhile, so none is written beside a close.
+    let done = closed_periods(&txn, company_id).await?;
+    let due: Vec<&leave_type::Model> = types.iter().filter(|t| turn_due(t, &done, today)).collect();
+    if !due.is_empty() {
+        lock::hold(&txn, &[company_year(company_id)]).await?;
+        let ids: Vec<Uuid> = employees.iter().map(|(id, _)| *id).collect();
+        for t in due {
+            credited += settle(&txn, company_id, t, &ids, today, true).await?;
+        }
+    }
     txn.commit().await?;
     let looked_at = employees.len() * types.len();
     Ok(Report {

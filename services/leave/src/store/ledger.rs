@@ -216,8 +216,8 @@ pub async fn record(
     new: NewEntry,
 ) -> Result<ledger_entry::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let subject = super::requests::employee_leave(tenant.company_id(), new.employee_id);
-    roster_storage::lock::hold(&txn, &[subject]).await?;
+    let subjects = super::requests::employee_leave(tenant.company_id(), new.employee_id);
+    roster_storage::lock::hold(&txn, &subjects).await?;
     if !roster_replica::is_active(&txn, tenant.company_id(), new.employee_id).await? {
         return Err(Invalid::new(
             "employee_id",

@@ -9,3 +9,4 @@ pub mod import;
 pub mod ledger;
 pub mod requests;
 pub mod types;
+mod year_end;

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
 use super::ledger::{TAKEN, balance_of, sum_per_employee_and_type};
+use super::year_end::{closed_after, company_year, settle};
 use crate::domain::{Days, Halves, Invalid, Status, working_days};
 
 /// A request as the employee makes it.
@@ -54,10 +55,15 @@ fn seen_by(viewer: Viewer) -> Condition {
 }
 
 /// What every check of an employee's leave is about: their balances and the days
-/// their requests hold. Each write that checks or changes either holds it first (see
-/// `roster_storage::lock`), so two requests at once are checked one after the other.
-pub(crate) fn employee_leave(company_id: Uuid, employee_id: Uuid) -> Subject {
-    Subject::new("leave.employee", company_id, employee_id)
+/// their requests hold, and (shared with the others of the company) the company's
+/// turns of the year. Each write that checks or changes either holds them first (see
+/// `roster_storage::lock`), so two requests at once are checked one after the other,
+/// and none is written beside a close of the year.
+pub(crate) fn employee_leave(company_id: Uuid, employee_id: Uuid) -> [Subject; 2] {
+    [
+        company_year(company_id).shared(),
+        Subject::new("leave.employee", company_id, employee_id),
+    ]
 }
 
 /// The days of the employee's pending requests, with their types.
@@ -121,7 +127,7 @@ pub async fn create(
         &rules.working_days,
         &holidays,
     )?;
-    lock::hold(&txn, &[employee_leave(tenant.company_id(), employee_id)]).await?;
+    lock::hold(&txn, &employee_leave(tenant.company_id(), employee_id)).await?;
     if overlapping(
         &txn,
         tenant,
@@ -284,7 +290,8 @@ async fn pending_total(
 }
 
 /// The ledger line of an approved request's days (negative), or of their return
-/// (positive) when `returned` names who cancelled it.
+/// (positive) when `returned` names who cancelled it. A line that falls into a year
+/// already closed settles that year's turns again.
 async fn take(
     txn: &DatabaseTransaction,
     row: &request::Model,
@@ -314,6 +321,15 @@ async fn take(
     }
     .insert(txn)
     .await?;
+    if closed_after(txn, row.employee_id, row.leave_type_id, row.start_date).await? {
+        let kind = leave_type::Entity::find_by_id(row.leave_type_id)
+            .one(txn)
+            .await?
+            .ok_or(StoreError::NotFound("leave type"))?;
+        let now = OffsetDateTime::now_utc();
+        let today = roster_replica::company_today(txn, row.company_id, now).await?;
+        settle(txn, row.company_id, &kind, &[row.employee_id], today, false).await?;
+    }
     Ok(())
 }
 
@@ -381,7 +397,7 @@ pub async fn decide(
         .employee_id;
     // The employee's leave first, then the request as it is now: every write to it
     // holds the same subject, so nothing changes it between this read and the commit.
-    lock::hold(&txn, &[employee_leave(tenant.company_id(), employee_id)]).await?;
+    lock::hold(&txn, &employee_leave(tenant.company_id(), employee_id)).await?;
     let row = seen
         .one(&txn)
         .await?
