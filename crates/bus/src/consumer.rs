@@ -94,8 +94,6 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// How often an aggregate waiting for a missing event looks again (another process
 /// may have applied it).
 const GAP_RECHECK: Duration = Duration::from_millis(250);
-/// How often the inbox is pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// One consuming service's consumer.
 #[derive(Clone)]
@@ -225,7 +223,6 @@ impl Consumer {
         let mut state = Queues::default();
         let mut open = true;
         let mut progress = tokio::time::interval(PROGRESS_EVERY);
-        let mut prune = tokio::time::interval(PRUNE_EVERY);
         loop {
             while !idle.is_empty() {
                 let batch = state.take_ready(self.config.batch_size);
@@ -269,29 +266,6 @@ impl Consumer {
                 }
                 () = sleep_until(wake) => state.fire_timers(),
                 _ = progress.tick() => state.report_progress().await,
-                _ = prune.tick() => self.prune_inbox().await,
-            }
-        }
-    }
-
-    /// Forgets inbox rows older than the retention, which outlives every redelivery.
-    async fn prune_inbox(&self) {
-        let cutoff = OffsetDateTime::now_utc() - self.config.inbox_retention();
-        let pruned = async {
-            let txn = self.db.begin_write(Scope::AllCompanies).await?;
-            let deleted = inbox::Entity::delete_many()
-                .filter(inbox::Column::AppliedAt.lt(cutoff))
-                .exec(&txn)
-                .await?
-                .rows_affected;
-            txn.commit().await?;
-            Ok::<_, DbError>(deleted)
-        };
-        match pruned.await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(service = self.service(), deleted = n, "pruned the inbox"),
-            Err(e) => {
-                tracing::warn!(service = self.service(), error = %e, "cannot prune the inbox")
             }
         }
     }

@@ -16,4 +16,4 @@ pub use consumer::{Consumer, Handler, Retried, RetryError, in_event_scope};
 pub use embedded::EmbeddedBus;
 pub use nats::NatsBus;
 pub use relay::Relay;
-pub use tables::{inbox_migrations, outbox_migrations};
+pub use tables::{CONSUMER_RETAINED, PRODUCER_RETAINED, inbox_migrations, outbox_migrations};

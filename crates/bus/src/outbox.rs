@@ -191,19 +191,6 @@ pub(crate) async fn mark_published(db: &ServiceDb, seqs: &[i64]) -> Result<(), D
     Ok(())
 }
 
-/// Deletes events published longer ago than `retention`; answers how many.
-pub async fn prune(db: &ServiceDb, retention: std::time::Duration) -> Result<u64, DbError> {
-    let cutoff = OffsetDateTime::now_utc() - retention;
-    let txn = db.begin_write(Scope::AllCompanies).await?;
-    let deleted = outbox::Entity::delete_many()
-        .filter(outbox::Column::PublishedAt.lt(cutoff))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    txn.commit().await?;
-    Ok(deleted)
-}
-
 /// Marks every retained event that occurred at or after `from` unpublished, so the
 /// relay publishes them again in their order; answers how many. Consumers that have
 /// applied one already recognise it and change nothing.

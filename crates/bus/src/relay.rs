@@ -1,5 +1,5 @@
-//! The relay of a producing service: it publishes the outbox in order, marks what the
-//! bus took, and prunes what the retention no longer keeps. Woken right after a
+//! The relay of a producing service: it publishes the outbox in order and marks what
+//! the bus took (the host prunes what the retention no longer keeps). Woken right after a
 //! commit that recorded events; polls as a fallback (events written by another
 //! process, a wake-up lost to a crash, a replay).
 //!
@@ -24,8 +24,6 @@ use crate::bus::Handed;
 use crate::metrics::{OUTBOX_BACKLOG, PUBLISH_LAG, PUBLISHED};
 use crate::outbox;
 
-/// How often published events past the retention are deleted.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How often the backlog gauge is refreshed (a count, kept off the path of each event).
 const BACKLOG_EVERY: Duration = Duration::from_secs(5);
 /// Batches handed to the consumers of the process and not yet applied by all of them,
@@ -80,10 +78,9 @@ impl Relay {
     pub async fn run(self) {
         let service = self.db.service();
         let mut failures = 0u32;
-        let mut pruned = Instant::now()
-            .checked_sub(PRUNE_EVERY)
+        let mut reported = Instant::now()
+            .checked_sub(BACKLOG_EVERY)
             .unwrap_or_else(Instant::now);
-        let mut reported = pruned;
         let mut on_their_way = OnTheirWay::default();
         loop {
             let passed = match on_their_way.is_full() {
@@ -106,14 +103,6 @@ impl Relay {
                         () = self.bus.reconnected() => {}
                     }
                     continue;
-                }
-            }
-            if pruned.elapsed() >= PRUNE_EVERY {
-                pruned = Instant::now();
-                match outbox::prune(&self.db, self.config.outbox_retention()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(service, deleted = n, "pruned published events"),
-                    Err(e) => tracing::warn!(service, error = %e, "cannot prune the outbox"),
                 }
             }
             if reported.elapsed() >= BACKLOG_EVERY {

@@ -4,6 +4,37 @@
 use roster_migrate::prelude::*;
 use roster_migrate::schema::*;
 use roster_migrate::{Migrations, TenantPolicies, TenantTable, drop_tables, index};
+use roster_storage::prune::{Retained, before};
+
+/// What a producing service keeps of its events only for a while: the outbox's
+/// published events, for `events.outbox_retention_hours` (for `roster events replay`).
+pub const PRODUCER_RETAINED: &[Retained] = &[Retained {
+    table: "outbox",
+    key: "id",
+    finished_before: |cutoff| before("published_at", cutoff),
+    keep: |config| config.events.outbox_retention(),
+    with: &[],
+}];
+
+/// What a consuming service keeps of events only for a while: the inbox's record of
+/// each event applied (for `events.inbox_retention_hours`, past every redelivery), and
+/// its position in an aggregate no event of which came for `retention.event_positions_days`.
+pub const CONSUMER_RETAINED: &[Retained] = &[
+    Retained {
+        table: "inbox",
+        key: "event_id",
+        finished_before: |cutoff| before("applied_at", cutoff),
+        keep: |config| config.events.inbox_retention(),
+        with: &[],
+    },
+    Retained {
+        table: "event_positions",
+        key: "aggregate_id",
+        finished_before: |cutoff| before("updated_at", cutoff),
+        keep: |config| config.retention.event_positions(),
+        with: &[],
+    },
+];
 
 #[derive(DeriveIden)]
 enum Outbox {

@@ -3,6 +3,7 @@
 mod error;
 mod events;
 mod notifications;
+mod retention;
 mod secret;
 mod security;
 mod storage;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use events::{BusConfig, BusKind, EventsConfig};
 pub use notifications::{EmailTransport, NotificationsConfig};
+pub use retention::RetentionConfig;
 pub use secret::{DatabaseUrl, NatsUrl, Secret, SmtpUrl};
 pub use security::{
     Argon2Config, AuthConfig, DATA_KEY_LEN, SecurityConfig, decode_data_key, generate_data_key,
@@ -40,6 +42,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub security: SecurityConfig,
     pub notifications: NotificationsConfig,
+    pub retention: RetentionConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
     /// over `[storage]`, resolved and validated at load.
@@ -211,6 +214,7 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
     config.events.validate(&config.bus)?;
     config.security.validate()?;
     config.notifications.validate()?;
+    config.retention.validate(&config.events)?;
     for (name, service) in &config.services {
         if service.storage.is_none() {
             continue;

@@ -15,6 +15,7 @@ use roster_http::{
     Access, AccessPolicy, Metrics, Rule, ServiceToken, authenticate, authorize, rule,
 };
 use roster_migrate::Migrator;
+use roster_storage::prune::Retained;
 use roster_storage::{Backend, ServiceDb};
 use roster_tokens::{ISSUING_SERVICE, VerificationState, Verifier};
 use tokio::net::TcpListener;
@@ -123,6 +124,38 @@ impl Host {
                     )
                 }),
         );
+        background.extend(opened.iter().map(|(def, ctx)| {
+            let mut retained: Vec<Retained> = def.retained.to_vec();
+            if def.publishes {
+                retained.extend(roster_bus::PRODUCER_RETAINED);
+            }
+            if def.consumes.is_some() {
+                retained.extend(roster_bus::CONSUMER_RETAINED);
+            }
+            let (db, config) = (ctx.db.clone(), config.clone());
+            crate::every(
+                config.retention.every(),
+                First::AtOnce,
+                "prune what is past its retention",
+                move || {
+                    let (db, config, retained) = (db.clone(), config.clone(), retained.clone());
+                    async move {
+                        for table in &retained {
+                            let pruned = roster_storage::prune::prune(&db, table, &config).await?;
+                            if pruned > 0 {
+                                tracing::info!(
+                                    service = db.service(),
+                                    table = table.table,
+                                    pruned,
+                                    "pruned what is past its retention"
+                                );
+                            }
+                        }
+                        Ok::<_, roster_storage::DbError>(())
+                    }
+                },
+            )
+        }));
         if !links.hosts(ISSUING_SERVICE) {
             background.push(follow_issuer(&config, &links, verifier.clone()));
         }

@@ -19,6 +19,7 @@ use roster_config::Config;
 use roster_http::Rule;
 pub use roster_migrate::Migrations;
 pub use roster_storage::ServiceDb;
+pub use roster_storage::prune::Retained;
 use roster_tokens::Verifier;
 pub use utoipa_axum::router::OpenApiRouter;
 
@@ -84,6 +85,9 @@ pub struct ServiceDef {
     /// What `roster doctor` checks of the service's own data, beyond what every
     /// service is checked for (its migrations, outbox and dead letters).
     pub doctor: fn(ServiceDb) -> BoxFuture<'static, anyhow::Result<Vec<doctor::Finding>>>,
+    /// The tables whose finished rows it keeps only for a while: the host prunes them
+    /// every `retention.every_minutes` (see `roster_storage::prune`).
+    pub retained: &'static [Retained],
 }
 
 /// What a consuming service consumes: every event of the producers named, applied by
@@ -145,6 +149,7 @@ impl ServiceDef {
             publishes: false,
             consumes: Some(consumes),
             doctor: nothing_to_check,
+            retained: &[],
         }
     }
 }

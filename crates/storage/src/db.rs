@@ -17,6 +17,17 @@ pub enum Backend {
     Postgres,
 }
 
+/// One of a service's tables, for `roster doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSize {
+    pub name: String,
+    /// Counted on SQLite; PostgreSQL's estimate from its statistics.
+    pub rows: u64,
+    /// On disk with its indexes, where the backend tells (PostgreSQL always; SQLite
+    /// when built with its `dbstat` table).
+    pub bytes: Option<u64>,
+}
+
 /// Connections in a service's pool, for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -194,6 +205,83 @@ impl ServiceDb {
 
     pub fn service(&self) -> &'static str {
         self.service
+    }
+
+    /// The service's tables with their rows and size, largest first.
+    pub async fn table_sizes(&self) -> Result<Vec<TableSize>, DbError> {
+        let conn = &self.conn;
+        let mut tables = match self.backend {
+            Backend::Postgres => conn
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT c.relname AS name, GREATEST(c.reltuples, 0)::bigint AS rows, \
+                            pg_total_relation_size(c.oid) AS bytes \
+                     FROM pg_class c WHERE c.relkind = 'r' \
+                     AND pg_get_userbyid(c.relowner) = current_user",
+                ))
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok(TableSize {
+                        name: row.try_get("", "name")?,
+                        rows: u64::try_from(row.try_get::<i64>("", "rows")?).unwrap_or(0),
+                        bytes: u64::try_from(row.try_get::<i64>("", "bytes")?).ok(),
+                    })
+                })
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?,
+            Backend::Sqlite => {
+                let names: Vec<String> = conn
+                    .query_all_raw(Statement::from_string(
+                        DbBackend::Sqlite,
+                        "SELECT name FROM sqlite_schema WHERE type = 'table' \
+                         AND name NOT LIKE 'sqlite_%'",
+                    ))
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get("", "name"))
+                    .collect::<Result<_, _>>()?;
+                // Pages per table and its indexes, where SQLite was built with them.
+                let pages: std::collections::HashMap<String, i64> = conn
+                    .query_all_raw(Statement::from_string(
+                        DbBackend::Sqlite,
+                        "SELECT coalesce(m.tbl_name, d.name) AS name, SUM(d.pgsize) AS bytes \
+                         FROM dbstat d LEFT JOIN sqlite_schema m ON m.name = d.name \
+                         GROUP BY 1",
+                    ))
+                    .await
+                    .map(|rows| {
+                        rows.iter()
+                            .filter_map(|row| {
+                                Some((
+                                    row.try_get("", "name").ok()?,
+                                    row.try_get("", "bytes").ok()?,
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut tables = Vec::with_capacity(names.len());
+                for name in names {
+                    let count = conn
+                        .query_one_raw(Statement::from_string(
+                            DbBackend::Sqlite,
+                            format!("SELECT count(*) AS rows FROM {}", crate::ident(&name)),
+                        ))
+                        .await?
+                        .map(|row| row.try_get::<i64>("", "rows"))
+                        .transpose()?
+                        .unwrap_or(0);
+                    tables.push(TableSize {
+                        bytes: pages.get(&name).and_then(|b| u64::try_from(*b).ok()),
+                        rows: u64::try_from(count).unwrap_or(0),
+                        name,
+                    });
+                }
+                tables
+            }
+        };
+        tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.rows.cmp(&a.rows)));
+        Ok(tables)
     }
 
     pub fn backend(&self) -> Backend {

@@ -6,10 +6,11 @@ mod error;
 mod location;
 pub mod lock;
 mod provision;
+pub mod prune;
 mod tenant;
 
 pub use bulk::insert_all;
-pub use db::{AppliedWatch, Backend, PoolStats, ServiceDb};
+pub use db::{AppliedWatch, Backend, PoolStats, ServiceDb, TableSize};
 pub use error::DbError;
 pub use location::{Location, PgLocation, ident};
 pub use provision::{checkpoint, provision, remove, remove_all};

@@ -14,8 +14,9 @@ use std::time::Duration as StdDuration;
 use futures::future::BoxFuture;
 use roster_config::{AuthConfig, Config};
 use roster_secrets::DataKey;
-use roster_service::{Background, First, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{Background, First, Retained, ServiceContext, ServiceDb, ServiceDef};
 use roster_tokens::{LEEWAY_SECS, Revoked, VerificationState, Verifier};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 use time::{Duration, OffsetDateTime};
 
 use crate::hashing::Hasher;
@@ -33,6 +34,17 @@ pub const SERVICE: ServiceDef = ServiceDef {
     publishes: true,
     consumes: None,
     doctor: roster_service::nothing_to_check,
+    retained: &[Retained {
+        table: "sessions",
+        key: "id",
+        finished_before: |cutoff| {
+            Condition::any()
+                .add(Expr::col(Alias::new("expires_at")).lt(cutoff))
+                .add(Expr::col(Alias::new("revoked_at")).lt(cutoff))
+        },
+        keep: |config| config.retention.sessions(),
+        with: &[("refresh_tokens", "session_id")],
+    }],
 };
 
 /// What auth's routes share beside the configuration: the hasher, the keys, the

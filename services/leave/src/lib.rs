@@ -11,7 +11,8 @@ use futures::future::BoxFuture;
 use roster_events::{Envelope, Event};
 use roster_replica::{Field, OrgPart, OrgReplica, Reaction, Replica, ReplicaHandler};
 use roster_service::doctor::Finding;
-use roster_service::{Background, Consumes, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{Background, Consumes, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_storage::prune::before;
 use sea_orm::DatabaseTransaction;
 use time::OffsetDateTime;
 
@@ -28,6 +29,13 @@ pub const SERVICE: ServiceDef = ServiceDef {
         handler: &HANDLER,
     }),
     doctor,
+    retained: &[Retained {
+        table: "accrual_runs",
+        key: "id",
+        finished_before: |cutoff| before("finished_at", cutoff),
+        keep: |config| config.retention.accrual_runs(),
+        with: &[],
+    }],
 };
 
 /// The employees leave keeps a copy of, and what of them.

@@ -14,8 +14,10 @@ use roster_events::{Envelope, Event, LeaveRequest, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_secrets::DataKey;
 use roster_service::doctor::Finding;
-use roster_service::{Background, Consumes, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{Background, Consumes, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_storage::prune::before;
 use sea_orm::DatabaseTransaction;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 use uuid::Uuid;
 
 use render::{LEAVE_AWAITING, LEAVE_DECIDED, TASK_ASSIGNED, TASK_UNASSIGNED, Template, WELCOME};
@@ -37,6 +39,28 @@ pub const SERVICE: ServiceDef = ServiceDef {
         handler: &HANDLER,
     }),
     doctor,
+    retained: &[
+        Retained {
+            table: "deliveries",
+            key: "id",
+            finished_before: |cutoff| {
+                use store::deliveries::Status;
+                let settled = [Status::Delivered, Status::Failed, Status::Bounced];
+                Condition::all()
+                    .add(Expr::col(Alias::new("status")).is_in(settled.map(Status::as_str)))
+                    .add(before("updated_at", cutoff))
+            },
+            keep: |config| config.retention.deliveries(),
+            with: &[("delivery_attempts", "delivery_id")],
+        },
+        Retained {
+            table: "notifications",
+            key: "id",
+            finished_before: |cutoff| before("created_at", cutoff),
+            keep: |config| config.retention.notifications(),
+            with: &[],
+        },
+    ],
 };
 
 /// Notifications whose company wording failed to render, given in the default one.

@@ -21,6 +21,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     publishes: true,
     consumes: None,
     doctor: roster_service::nothing_to_check,
+    retained: &[],
 };
 
 /// Creates a company with default settings and its default holiday calendar; answers

@@ -12,7 +12,9 @@ use std::time::Duration;
 pub use clients::{Accounts, Org};
 use futures::future::BoxFuture;
 use roster_secrets::DataKey;
-use roster_service::{Background, First, ServiceContext, ServiceDef};
+use roster_service::{Background, First, Retained, ServiceContext, ServiceDef};
+use roster_storage::prune::before;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 
 /// The people service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -24,6 +26,20 @@ pub const SERVICE: ServiceDef = ServiceDef {
     publishes: true,
     consumes: None,
     doctor: roster_service::nothing_to_check,
+    retained: &[Retained {
+        table: "sagas",
+        key: "id",
+        finished_before: |cutoff| {
+            Condition::all()
+                .add(
+                    Expr::col(Alias::new("state"))
+                        .is_in([store::sagas::DONE, store::sagas::FAILED]),
+                )
+                .add(before("updated_at", cutoff))
+        },
+        keep: |config| config.retention.sagas(),
+        with: &[],
+    }],
 };
 
 /// What people's routes share: the data key, and the links its sagas call.

@@ -21,6 +21,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         handler: &HANDLER,
     }),
     doctor: roster_service::nothing_to_check,
+    retained: &[],
 };
 
 /// The employees presence keeps a copy of, and what of them.

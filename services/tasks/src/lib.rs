@@ -23,6 +23,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         handler: &HANDLER,
     }),
     doctor: roster_service::nothing_to_check,
+    retained: &[],
 };
 
 /// The employees tasks keeps a copy of, and what of them: enough to check assignees

@@ -11,6 +11,7 @@ use roster_config::{BusKind, Config};
 use roster_migrate::Migrator;
 use roster_service::ServiceDef;
 use roster_service::doctor::{Finding, Health};
+use roster_storage::TableSize;
 
 use crate::SERVICES;
 
@@ -55,6 +56,36 @@ async fn bus(config: &Config) -> Finding {
     }
 }
 
+/// A service's tables in a line, largest first: rows (and size, where it is known).
+fn sizes(tables: &[TableSize]) -> String {
+    let rows: u64 = tables.iter().map(|t| t.rows).sum();
+    let bytes: Option<u64> = tables.iter().map(|t| t.bytes).sum();
+    let each: Vec<String> = tables
+        .iter()
+        .map(|t| match t.bytes {
+            Some(b) => format!("{} {} ({})", t.name, t.rows, size(b)),
+            None => format!("{} {}", t.name, t.rows),
+        })
+        .collect();
+    let total = bytes.map_or_else(String::new, |b| format!(", {}", size(b)));
+    format!("its tables hold {rows} rows{total}: {}", each.join(", "))
+}
+
+/// Bytes as an operator reads them.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
 /// Everything found of one service.
 async fn check(config: &Config, def: &ServiceDef) -> Vec<Finding> {
     let db = match super::migrate::open(config, def).await {
@@ -88,6 +119,10 @@ async fn check(config: &Config, def: &ServiceDef) -> Vec<Finding> {
         }
         Err(e) => findings.push(Finding::fail(format!("cannot read its migrations: {e}"))),
     }
+    findings.push(match db.table_sizes().await {
+        Ok(tables) => Finding::ok(sizes(&tables)),
+        Err(e) => Finding::fail(format!("cannot read the sizes of its tables: {e}")),
+    });
     if def.publishes {
         findings.push(match outbox::backlog(&db).await {
             Ok(0) => Finding::ok("every event it recorded is published"),

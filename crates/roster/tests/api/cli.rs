@@ -352,6 +352,13 @@ async fn doctor_says_how_the_installation_stands(topology: Topology) {
                 && l.ends_with("employees")),
         "{stdout}"
     );
+    // Each service's tables, with their rows (and sizes where the backend tells).
+    let tables = stdout
+        .lines()
+        .find(|l| l.starts_with("ok    people         its tables hold"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(tables.contains("employees "), "{tables}");
+    assert!(tables.contains("sagas "), "{tables}");
     assert!(stdout.ends_with("nothing failed, 0 warnings\n"), "{stdout}");
 
     // An accrual run fails: the doctor says so, with the error, and exits 1.

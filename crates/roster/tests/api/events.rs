@@ -139,6 +139,7 @@ const SOURCE: ServiceDef = ServiceDef {
     publishes: true,
     consumes: None,
     doctor: roster_service::nothing_to_check,
+    retained: &[],
 };
 
 const PROBE_SERVICE: ServiceDef = ServiceDef::consumer_only(

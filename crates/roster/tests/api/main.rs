@@ -20,6 +20,7 @@ mod presence;
 mod process;
 mod producers;
 mod replicas;
+mod retention;
 mod roles;
 mod row_security;
 mod scenario;
