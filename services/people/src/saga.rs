@@ -1,5 +1,10 @@
 //! Creating an employee is a saga across two services: the account in auth, the
-//! employee here (and, for a signup, the company in org first).
+//! employee here (and, for a signup, the company in org first). So is a change that
+//! touches the account (email, role, deactivation): `started -> account_changed ->
+//! done`, the account changed first and the employee with the saga's end, or the
+//! account put back as it was (`compensating -> failed`). A change resumed after its
+//! process died carries on forward, since it holds all it needs; an employee has one
+//! unfinished saga at a time, so two changes at once cannot cross.
 //!
 //! The saga is recorded in people's database before its first step, and moves through
 //! `started -> account_created -> done`. Each step is idempotent (auth and org create
@@ -14,7 +19,7 @@
 use std::sync::Arc;
 
 use roster_contracts::Password;
-use roster_contracts::auth::NewAccount;
+use roster_contracts::auth::{AccountChange, NewAccount};
 use roster_http::ApiError;
 use roster_service::fault::inject;
 use roster_service::{LinkError, ServiceContext};
@@ -23,13 +28,16 @@ use time::Duration;
 use uuid::Uuid;
 
 use crate::clients::{Accounts, Org};
-use crate::store::employees::NewEmployee;
+use crate::store::employees::{EmployeeChange, NewEmployee};
 use crate::store::entities::saga;
-use crate::store::sagas::{self, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED};
+use crate::store::sagas::{
+    self, ACCOUNT_CHANGED, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED,
+};
 use roster_http::StoreError;
 
 pub const ONBOARDING: &str = "onboarding";
 pub const SIGNUP: &str = "signup";
+pub const CHANGE: &str = "change";
 
 /// What the saga creates, stored with it (never the password).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +45,41 @@ pub struct Plan {
     pub employee: NewEmployee,
     /// A signup's new company.
     pub company_name: Option<String>,
+}
+
+/// What a change saga makes of an employee and their account, stored with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePlan {
+    /// The employee's record as the request changes it.
+    pub employee: EmployeeChange,
+    /// Their account as it is to become.
+    pub account: AccountChange,
+    /// Their account as it was, put back when the change cannot be made.
+    pub before: AccountChange,
+}
+
+/// What a saga does, by its kind.
+enum Work {
+    Create(Plan),
+    Change(ChangePlan),
+}
+
+impl Work {
+    fn of(saga: &saga::Model) -> Result<Self, StoreError> {
+        let work = match saga.kind.as_str() {
+            CHANGE => serde_json::from_str(&saga.payload).map(Self::Change),
+            _ => serde_json::from_str(&saga.payload).map(Self::Create),
+        };
+        Ok(work.map_err(anyhow::Error::from)?)
+    }
+
+    /// The state after its step in auth (and org).
+    fn after_account(&self) -> &'static str {
+        match self {
+            Self::Create(_) => ACCOUNT_CREATED,
+            Self::Change(_) => ACCOUNT_CHANGED,
+        }
+    }
 }
 
 /// How a saga ended, or where it stopped.
@@ -76,6 +119,26 @@ impl Outcome {
             ))),
             Self::TakenOver { saga_id } => Err(ApiError::DependencyFailed(format!(
                 "the {what} took too long and is being finished in the background (saga {saga_id}): it will end with both its account and its employee, or neither"
+            ))),
+        }
+    }
+
+    /// The answer to the request that ran a change saga.
+    pub fn into_change_result(self) -> Result<Uuid, ApiError> {
+        match self {
+            Self::Done { employee_id } => Ok(employee_id),
+            Self::Refused(error) => Err(error),
+            Self::RolledBack { reason } => Err(ApiError::DependencyFailed(format!(
+                "the change was not made ({reason}); it was rolled back: the account and the employee are as they were"
+            ))),
+            Self::Pending { saga_id } => Err(ApiError::DependencyFailed(format!(
+                "the change is not finished: the account is changed, and the employee will be as soon as the database answers (saga {saga_id})"
+            ))),
+            Self::Compensating { saga_id, reason } => Err(ApiError::DependencyFailed(format!(
+                "the change was not made ({reason}); it is being rolled back (saga {saga_id}): the account will be as it was"
+            ))),
+            Self::TakenOver { saga_id } => Err(ApiError::DependencyFailed(format!(
+                "the change took too long and is being finished in the background (saga {saga_id}): the account and the employee will end alike"
             ))),
         }
     }
@@ -126,6 +189,26 @@ pub async fn begin(
     run(ctx, steps, saga, Some(password)).await
 }
 
+/// Records a saga that changes an employee and their account, and runs it; refused
+/// (409) while another saga of the employee is unfinished.
+pub async fn begin_change(
+    ctx: &ServiceContext,
+    steps: &Steps,
+    company_id: Uuid,
+    employee_id: Uuid,
+    plan: ChangePlan,
+) -> Result<Outcome, StoreError> {
+    let payload = serde_json::to_string(&plan).map_err(anyhow::Error::from)?;
+    let new = NewSaga {
+        kind: CHANGE,
+        company_id,
+        employee_id,
+        payload,
+    };
+    let saga = sagas::create(&ctx.db, new, lease(ctx)).await?;
+    run(ctx, steps, saga, None).await
+}
+
 /// Takes over the sagas whose process stopped, and carries each to its end.
 pub async fn resume_due(ctx: &ServiceContext, steps: &Steps) -> Result<usize, StoreError> {
     let due = sagas::claim_due(&ctx.db, lease(ctx), 50).await?;
@@ -142,6 +225,11 @@ pub async fn resume_due(ctx: &ServiceContext, steps: &Steps) -> Result<usize, St
     Ok(count)
 }
 
+/// Whether auth has no account of this id.
+fn missing(error: &LinkError) -> bool {
+    error.status() == Some(axum::http::StatusCode::NOT_FOUND)
+}
+
 /// Whether the step was refused for the request's own reasons (4xx): nothing was
 /// created, and the client should hear why.
 fn refused(error: &LinkError) -> bool {
@@ -154,7 +242,7 @@ async fn run(
     saga: saga::Model,
     password: Option<Password>,
 ) -> Result<Outcome, StoreError> {
-    let plan: Plan = serde_json::from_str(&saga.payload).map_err(anyhow::Error::from)?;
+    let work = Work::of(&saga)?;
     let mut state = saga.state.clone();
     let mut reason = saga.error.clone().unwrap_or_default();
     let mut refusal: Option<ApiError> = None;
@@ -168,8 +256,8 @@ async fn run(
     };
     loop {
         let next = match state.as_str() {
-            STARTED => match create_account(steps, &saga, &plan, password.as_ref()).await {
-                Ok(true) => advance(ACCOUNT_CREATED, None).await?,
+            STARTED => match account_step(steps, &saga, &work, password.as_ref()).await {
+                Ok(true) => advance(work.after_account(), None).await?,
                 Ok(false) => {
                     reason = "interrupted before its account was created".to_owned();
                     advance(COMPENSATING, Some(reason.clone())).await?
@@ -182,15 +270,24 @@ async fn run(
                     advance(COMPENSATING, Some(reason.clone())).await?
                 }
             },
-            ACCOUNT_CREATED => {
+            ACCOUNT_CREATED | ACCOUNT_CHANGED => {
                 let finished = match inject("people.saga.employee").await {
-                    Ok(()) => sagas::finish(&ctx.db, &saga, plan.employee.clone()).await,
+                    Ok(()) => match &work {
+                        Work::Create(plan) => {
+                            sagas::finish(&ctx.db, &saga, plan.employee.clone()).await
+                        }
+                        Work::Change(plan) => {
+                            sagas::finish_change(&ctx.db, &saga, plan.employee.clone())
+                                .await
+                                .map(|changed| changed.is_some())
+                        }
+                    },
                     Err(e) => Err(e.into()),
                 };
                 match finished {
                     Ok(held) => held.then(|| DONE.to_owned()),
                     Err(StoreError::Db(e)) if e.is_retryable() => {
-                        tracing::warn!(saga_id = %saga.id, error = %e, "cannot create the employee yet; will retry");
+                        tracing::warn!(saga_id = %saga.id, error = %e, "cannot write the employee yet; will retry");
                         return Ok(Outcome::Pending { saga_id: saga.id });
                     }
                     Err(e) => {
@@ -202,7 +299,7 @@ async fn run(
                     }
                 }
             }
-            COMPENSATING => match compensate(steps, &saga, &plan).await {
+            COMPENSATING => match compensate(steps, &saga, &work).await {
                 Ok(()) => advance(FAILED, None).await?,
                 Err(e) => {
                     tracing::warn!(saga_id = %saga.id, error = %e, "compensation failed; will retry");
@@ -234,14 +331,30 @@ async fn run(
     }
 }
 
-/// The account step (after the company, for a signup). With the password, creates the
-/// account; without it (a resumed saga), only finds out whether it was created.
-async fn create_account(
+/// The step in auth (after the company, for a signup). A creation with the password
+/// creates the account; without it (a resumed saga) it only finds out whether it was
+/// created. A change changes the account as the plan says (again, when resumed: the
+/// change is the same whenever it is made).
+async fn account_step(
     steps: &Steps,
     saga: &saga::Model,
-    plan: &Plan,
+    work: &Work,
     password: Option<&Password>,
 ) -> Result<bool, LinkError> {
+    let plan = match work {
+        Work::Create(plan) => plan,
+        Work::Change(plan) => {
+            fault("people.saga.account", "auth").await?;
+            match steps.accounts.change(saga.employee_id, &plan.account).await {
+                Ok(_) => {}
+                // Someone whose account is gone may still leave.
+                Err(e) if missing(&e) && plan.account.active == Some(false) => {}
+                Err(e) => return Err(e),
+            }
+            fault("people.saga.account_created", "auth").await?;
+            return Ok(true);
+        }
+    };
     if let Some(company_name) = &plan.company_name {
         fault("people.saga.company", "org").await?;
         steps
@@ -265,12 +378,22 @@ async fn create_account(
     Ok(true)
 }
 
-/// Undoes the steps in reverse order: the account, then a signup's company.
-async fn compensate(steps: &Steps, saga: &saga::Model, plan: &Plan) -> Result<(), LinkError> {
+/// Undoes the steps in reverse order: a creation's account, then a signup's company;
+/// a change's account put back as it was.
+async fn compensate(steps: &Steps, saga: &saga::Model, work: &Work) -> Result<(), LinkError> {
     fault("people.saga.compensate", "auth").await?;
-    steps.accounts.cancel(saga.employee_id).await?;
-    if plan.company_name.is_some() {
-        steps.org.remove_company(saga.company_id).await?;
+    match work {
+        Work::Create(plan) => {
+            steps.accounts.cancel(saga.employee_id).await?;
+            if plan.company_name.is_some() {
+                steps.org.remove_company(saga.company_id).await?;
+            }
+        }
+        Work::Change(plan) => match steps.accounts.change(saga.employee_id, &plan.before).await {
+            // No account to put back.
+            Err(e) if !missing(&e) => return Err(e),
+            _ => {}
+        },
     }
     Ok(())
 }

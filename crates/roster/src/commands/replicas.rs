@@ -1,6 +1,7 @@
 //! `roster replicas check | rebuild`: each replica against its source: people's
 //! employees, and for a service that keeps one, org's companies, locations and
-//! calendars.
+//! calendars. `check` also holds auth's accounts against people's employees (email,
+//! role, whether active), which change together through people's sagas.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +103,11 @@ async fn check(
             drifted.push(*name);
         }
     }
+    if only.is_none_or(|o| o == roster_auth::SERVICE.name)
+        && !accounts_in_step(config, &sources).await?
+    {
+        drifted.push(roster_auth::SERVICE.name);
+    }
     match drifted.is_empty() {
         true => Ok(()),
         false => anyhow::bail!(
@@ -109,6 +115,45 @@ async fn check(
             drifted.join(", ")
         ),
     }
+}
+
+/// What of an account follows its employee.
+fn account_row(company_id: Uuid, email: &str, role: &str, active: bool) -> Row {
+    Row {
+        company_id,
+        // Each service numbers its own changes: only the values are compared.
+        revision: 0,
+        values: BTreeMap::from([
+            ("email", Some(email.to_owned())),
+            ("role", Some(role.to_owned())),
+            ("active", Some(active.to_string())),
+        ]),
+    }
+}
+
+/// Reports auth's accounts against people's employees; answers whether they agree.
+async fn accounts_in_step(
+    config: &roster_config::Config,
+    sources: &[(u64, Employee)],
+) -> anyhow::Result<bool> {
+    let auth = open_service(config, roster_auth::SERVICE.name).await?;
+    let accounts = roster_auth::store::accounts::all(&auth).await;
+    auth.close().await;
+    let have: BTreeMap<Uuid, Row> = accounts
+        .context("auth: cannot read the accounts")?
+        .iter()
+        .map(|a| (a.id, account_row(a.company_id, &a.email, &a.role, a.active)))
+        .collect();
+    let want: BTreeMap<Uuid, Row> = sources
+        .iter()
+        .map(|(_, e)| {
+            let row = account_row(e.company_id, &e.email, &e.role, e.is_active());
+            (e.id, row)
+        })
+        .collect();
+    let drift = compare(&want, &have);
+    report("auth", "people", "accounts", want.len(), &drift);
+    Ok(drift.is_empty())
 }
 
 /// Reports each table of a copy of org against org; answers whether all are in step.

@@ -360,6 +360,101 @@ pub async fn backdate(db: &roster_service::ServiceDb, kind: &str, start: Date) {
     txn.commit().await.unwrap();
 }
 
+/// Changes of one employee's account at once (new emails, a new role, a departure),
+/// through people: each made whole or refused (409 while another is under way), and
+/// auth's account always ends as people's employee, field for field. A change whose
+/// last step fails (the employee as their own manager) puts the account back.
+async fn account_changes_at_once_leave_auth_and_people_alike(topology: Topology) {
+    let Some((app, admin, crew)) = acme(topology).await else {
+        return;
+    };
+    let admin = admin.as_str();
+    let path = format!("/api/v1/people/employees/{}", crew.eve_id);
+    let account_of = |id: String| {
+        let app = &app;
+        async move {
+            let account = roster_auth::store::accounts::get(app.db("auth"), uuid(&id))
+                .await
+                .unwrap();
+            (account.email, account.role, account.active)
+        }
+    };
+    let employee_of = |id: String| {
+        let app = &app;
+        async move {
+            let txn = app.db("people").read(Scope::AllCompanies).await.unwrap();
+            let employee = Query::select()
+                .columns(["email", "role", "status"].map(Alias::new))
+                .from(Alias::new("employees"))
+                .and_where(Expr::col(Alias::new("id")).eq(uuid(&id)))
+                .to_owned();
+            let row = txn.query_one(&employee).await.unwrap().unwrap();
+            let status: String = row.try_get_by_index(2).unwrap();
+            (
+                row.try_get_by_index::<String>(0).unwrap(),
+                row.try_get_by_index::<String>(1).unwrap(),
+                status == "active",
+            )
+        }
+    };
+    for trial in 0..TRIALS {
+        let bodies: Vec<Value> = vec![
+            json!({"email": format!("eve.{trial}.a@acme.test")}),
+            json!({"email": format!("eve.{trial}.b@acme.test"), "role": "manager"}),
+            json!({"role": "employee", "name": format!("Eve {trial}")}),
+        ];
+        let answers = join_all(bodies.iter().map(|body| app.patch(&path, admin, body))).await;
+        for answer in &answers {
+            assert!(
+                [StatusCode::OK, StatusCode::CONFLICT].contains(&answer.status),
+                "trial {trial}: {:?}",
+                answer.body
+            );
+        }
+        assert!(
+            answers.iter().any(|a| a.status == StatusCode::OK),
+            "trial {trial}: none made"
+        );
+        assert_eq!(
+            account_of(crew.eve_id.clone()).await,
+            employee_of(crew.eve_id.clone()).await,
+            "trial {trial}"
+        );
+    }
+    // The last step refuses (Eve would be her own manager): the account is put back
+    // as it was.
+    let before = account_of(crew.eve_id.clone()).await;
+    let refused = app
+        .patch(
+            &path,
+            admin,
+            &json!({"email": "eve.cycle@acme.test", "manager_id": crew.eve_id}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(account_of(crew.eve_id.clone()).await, before);
+    assert_eq!(employee_of(crew.eve_id.clone()).await, before);
+    // A departure and a change at once: whichever ran, both agree.
+    let last = json!({"email": "eve.last@acme.test"});
+    let leaving = app.delete(&path, admin);
+    let renamed = app.patch(&path, admin, &last);
+    let (left, _) = tokio::join!(leaving, renamed);
+    assert!(
+        [StatusCode::NO_CONTENT, StatusCode::CONFLICT].contains(&left.status),
+        "{:?}",
+        left.body
+    );
+    assert_eq!(
+        account_of(crew.eve_id.clone()).await,
+        employee_of(crew.eve_id.clone()).await
+    );
+}
+
 /// Trials of each race between a saga's step and what undoes or takes it over.
 const SAGA_TRIALS: usize = 100;
 
@@ -494,6 +589,7 @@ topology_tests!(
     requests_at_once_never_overdraw,
     approvals_at_once_never_overdraw,
     a_close_of_the_year_misses_no_approval,
+    account_changes_at_once_leave_auth_and_people_alike,
     a_saga_finished_meanwhile_is_never_taken_over,
     a_cancelled_account_is_never_left_behind,
     a_removed_company_is_never_created_again,

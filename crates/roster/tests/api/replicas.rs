@@ -316,6 +316,12 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let tasks = app.db("tasks");
     let leave = app.db("leave");
     corrupt(tasks, "UPDATE employees SET email = 'wrong@acme.test'").await;
+    // And an account's role changed behind people's back.
+    corrupt(
+        app.db("auth"),
+        "UPDATE accounts SET role = 'admin' WHERE email = 'pat@acme.test'",
+    )
+    .await;
     corrupt(leave, "DELETE FROM employees").await;
     corrupt(leave, "UPDATE org_companies SET working_days = '1'").await;
     let presence = app.db("presence");
@@ -339,6 +345,12 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
         "{out}{err}"
     );
     assert!(out.contains("leave: employees: 2 missing"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "auth: accounts: 0 missing, 0 extra, 0 behind, 1 different (people has 2)\n  different  {id}: role"
+        )),
+        "{out}"
+    );
     assert!(
         out.contains("presence: 2 employees, in step with people"),
         "{out}"
@@ -371,8 +383,18 @@ async fn check_sees_drift_and_rebuild_repairs_it(topology: Topology) {
     let (code, out, err) = cli(&["replicas", "rebuild", "presence"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 written, 1 deleted"), "{out}");
+    // Accounts are not rebuilt: an operator sets the role again through people.
+    corrupt(
+        app.db("auth"),
+        "UPDATE accounts SET role = 'employee' WHERE email = 'pat@acme.test'",
+    )
+    .await;
     let (code, out, err) = cli(&["replicas", "check"]);
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("auth: 2 accounts, in step with people"),
+        "{out}"
+    );
     // The services kept running: a change after the rebuild still reaches every copy.
     let changed = app
         .patch(

@@ -114,6 +114,13 @@ pub async fn get(db: &ServiceDb, id: Uuid) -> Result<account::Model, StoreError>
         .ok_or(StoreError::NotFound("account"))
 }
 
+/// Every account of every company, for `roster replicas check`.
+pub async fn all(db: &ServiceDb) -> Result<Vec<account::Model>, StoreError> {
+    Ok(account::Entity::find()
+        .all(&db.read(Scope::AllCompanies).await?)
+        .await?)
+}
+
 /// The account with this email: emails are unique across companies, and a login
 /// names no company.
 pub async fn find_by_email(

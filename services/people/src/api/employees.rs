@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Problems, state};
 use crate::domain::{Email, NAME_MAX, Name, OptionalText, POSITION_MAX, Phone, Salary, Status};
-use crate::saga::{self, ONBOARDING, Plan, Steps};
+use crate::saga::{self, ChangePlan, ONBOARDING, Plan, Steps};
 use crate::store::employees::{self, EmployeeChange, Filter, NewEmployee};
 
 /// An employee. `salary` is present for administrators only.
@@ -346,9 +346,6 @@ pub(super) async fn update_employee(
         active: None,
     };
     let touches_account = account_change.email.is_some() || account_change.role.is_some();
-    if touches_account {
-        steps.accounts.change(id, &account_change).await?;
-    }
     let change = EmployeeChange {
         email: email.map(String::from),
         name: name.map(Name::into_inner),
@@ -362,21 +359,24 @@ pub(super) async fn update_employee(
         team_ids: body.team_ids,
         status: None,
     };
-    let updated = match employees::update(&ctx.db, &tenant, id, change).await {
-        Ok(updated) => updated,
-        Err(error) => {
-            if touches_account {
-                // Put the account back as it was, so the two stay the same.
-                let undo = AccountChange {
-                    email: Some(current.record.email.clone()),
-                    role: Role::parse(&current.record.role),
-                    active: None,
-                };
-                if let Err(e) = steps.accounts.change(id, &undo).await {
-                    tracing::error!(employee_id = %id, error = %e, "cannot restore the account after a failed update");
-                }
-            }
-            return Err(error.into());
+    let updated = match touches_account {
+        false => employees::update(&ctx.db, &tenant, id, change).await?,
+        // Auth and people change together, or neither does: a saga.
+        true => {
+            let before = AccountChange {
+                email: Some(current.record.email.clone()),
+                role: Role::parse(&current.record.role),
+                active: None,
+            };
+            let plan = ChangePlan {
+                employee: change,
+                account: account_change,
+                before,
+            };
+            saga::begin_change(&ctx, steps, tenant.company_id(), id, plan)
+                .await?
+                .into_change_result()?;
+            employees::get(&ctx.db, &tenant, id).await?
         }
     };
     Ok(Json(present(updated, &caller, &state.data_key)?))
@@ -395,23 +395,25 @@ pub(super) async fn delete_employee(
 ) -> ApiResult<StatusCode> {
     let state = state(&ctx)?;
     let tenant = caller.tenant();
-    employees::get(&ctx.db, &tenant, id).await?;
-    let steps = &state.steps;
-    // The account first: once it is off, nobody logs in as the employee, whatever
-    // happens next; repeating the request finishes the job.
-    let off = AccountChange {
-        active: Some(false),
-        ..AccountChange::default()
+    let current = employees::get(&ctx.db, &tenant, id).await?;
+    // The account first, through the saga: once it is off, nobody logs in as the
+    // employee, whatever happens next.
+    let plan = ChangePlan {
+        employee: EmployeeChange {
+            status: Some(Status::Inactive),
+            ..EmployeeChange::default()
+        },
+        account: AccountChange {
+            active: Some(false),
+            ..AccountChange::default()
+        },
+        before: AccountChange {
+            active: Some(current.record.status == Status::Active.as_str()),
+            ..AccountChange::default()
+        },
     };
-    match steps.accounts.change(id, &off).await {
-        Ok(_) => {}
-        Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let change = EmployeeChange {
-        status: Some(Status::Inactive),
-        ..EmployeeChange::default()
-    };
-    employees::update(&ctx.db, &tenant, id, change).await?;
+    saga::begin_change(&ctx, &state.steps, tenant.company_id(), id, plan)
+        .await?
+        .into_change_result()?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 
 mod m20261122_000001_create_people;
 mod m20261122_000003_saga_attempts;
+pub(crate) mod m20261206_000001_one_saga_per_employee;
 
 use roster_bus::outbox_migrations;
 use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
@@ -23,6 +24,7 @@ pub fn all() -> Migrations {
         "m20261123_000002_outbox",
         "m20261123_000003_outbox_policies",
     ));
+    all.push(Box::new(m20261206_000001_one_saga_per_employee::Migration));
     all
 }
 

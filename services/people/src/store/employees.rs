@@ -6,8 +6,8 @@ use roster_http::Cursor;
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
 };
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -292,18 +292,51 @@ async fn set_teams(
 }
 
 /// Changes to an employee; `None` keeps a field, `Some(None)` clears a nullable one.
-#[derive(Debug, Default)]
+/// Kept as it is with a saga that changes their account too (absent fields left out,
+/// a cleared one as `null`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EmployeeChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_http::patch::nullable"
+    )]
     pub position: Option<Option<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_http::patch::nullable"
+    )]
     pub phone: Option<Option<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_http::patch::nullable"
+    )]
     pub manager_id: Option<Option<Uuid>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_http::patch::nullable"
+    )]
     pub hire_date: Option<Option<Date>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_http::patch::nullable"
+    )]
     pub sealed_salary: Option<Option<Vec<u8>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_ids: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
 }
 
@@ -315,17 +348,30 @@ pub async fn update(
     change: EmployeeChange,
 ) -> Result<Employee, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    let changed = update_in(&txn, tenant, id, change).await?;
+    outbox::commit(db, txn).await?;
+    Ok(changed)
+}
+
+/// Changes an employee and records the event within the caller's transaction, which
+/// the caller commits with [`roster_bus::outbox::commit`].
+pub(crate) async fn update_in(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    id: Uuid,
+    change: EmployeeChange,
+) -> Result<Employee, StoreError> {
     // Locked until commit: changes to one employee are made, and their events
     // numbered, one after the other.
     let current = of_company(tenant)
         .filter(employee::Column::Id.eq(id))
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(StoreError::NotFound("employee"))?;
     let was = Status::parse(&current.status);
     if let Some(Some(manager_id)) = change.manager_id {
-        check_manager(&txn, tenant, Some(id), manager_id).await?;
+        check_manager(txn, tenant, Some(id), manager_id).await?;
     }
     let mut row: employee::ActiveModel = current.into();
     if let Some(v) = change.email {
@@ -360,19 +406,18 @@ pub async fn update(
     }
     row.updated_at = Set(now());
     row.revision = Set(row.revision.as_ref() + 1);
-    let record = row.update(&txn).await.map_err(taken)?;
+    let record = row.update(txn).await.map_err(taken)?;
     if let Some(team_ids) = change.team_ids {
-        set_teams(&txn, tenant, id, &team_ids).await?;
+        set_teams(txn, tenant, id, &team_ids).await?;
     }
-    let mut found = with_teams(&txn, tenant, vec![record]).await?;
+    let mut found = with_teams(txn, tenant, vec![record]).await?;
     let changed = found.pop().ok_or(StoreError::NotFound("employee"))?;
     let event = match (was, Status::parse(&changed.record.status)) {
         (Some(Status::Active), Some(Status::Inactive)) => Event::EmployeeDeactivated,
         (Some(Status::Inactive), Some(Status::Active)) => Event::EmployeeReactivated,
         _ => Event::EmployeeUpdated,
     };
-    outbox::record(&txn, [changed.event(event)]).await?;
-    outbox::commit(db, txn).await?;
+    outbox::record(txn, [changed.event(event)]).await?;
     Ok(changed)
 }
 

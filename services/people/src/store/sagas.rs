@@ -7,19 +7,21 @@ use sea_orm::{
 use time::Duration;
 use uuid::Uuid;
 
-use super::employees::{self, NewEmployee};
+use super::employees::{self, Employee, EmployeeChange, NewEmployee};
 use super::entities::saga;
 use super::now;
+use crate::migrations::m20261206_000001_one_saga_per_employee::INDEX as ONE_PER_EMPLOYEE;
 use roster_http::StoreError;
 
 /// A saga's states, as stored.
 pub const STARTED: &str = "started";
 pub const ACCOUNT_CREATED: &str = "account_created";
+pub const ACCOUNT_CHANGED: &str = "account_changed";
 pub const COMPENSATING: &str = "compensating";
 pub const DONE: &str = "done";
 pub const FAILED: &str = "failed";
 
-const UNFINISHED: [&str; 3] = [STARTED, ACCOUNT_CREATED, COMPENSATING];
+const UNFINISHED: [&str; 4] = [STARTED, ACCOUNT_CREATED, ACCOUNT_CHANGED, COMPENSATING];
 
 #[derive(Debug)]
 pub struct NewSaga {
@@ -29,7 +31,8 @@ pub struct NewSaga {
     pub payload: String,
 }
 
-/// Records a saga before its first step, leased to the caller for `lease`.
+/// Records a saga before its first step, leased to the caller for `lease`. Refused
+/// (409) while another saga of the same employee is unfinished.
 pub async fn create(
     db: &ServiceDb,
     new: NewSaga,
@@ -51,7 +54,15 @@ pub async fn create(
         updated_at: Set(at),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match roster_storage::DbError::from(e) {
+        error if error.is_unique_violation_of(ONE_PER_EMPLOYEE, "sagas.employee_id") => {
+            StoreError::Conflict(
+                "another change of this employee is under way; try again in a moment",
+            )
+        }
+        error => StoreError::Db(error),
+    })?;
     txn.commit().await?;
     Ok(saga)
 }
@@ -90,6 +101,24 @@ pub async fn set_state(
     let held = update.exec(&txn).await?.rows_affected == 1;
     txn.commit().await?;
     Ok(held)
+}
+
+/// The last step of a saga that changes an employee and their account: the employee is
+/// changed and the saga marked done in one transaction. Answers `None`, changing
+/// nothing, when another runner has taken the saga over.
+pub async fn finish_change(
+    db: &ServiceDb,
+    saga: &saga::Model,
+    change: EmployeeChange,
+) -> Result<Option<Employee>, StoreError> {
+    let tenant = tenant_of(saga);
+    let txn = db.begin_write(tenant).await?;
+    if while_held(saga, DONE).exec(&txn).await?.rows_affected == 0 {
+        return Ok(None);
+    }
+    let changed = employees::update_in(&txn, &tenant, saga.employee_id, change).await?;
+    roster_bus::outbox::commit(db, txn).await?;
+    Ok(Some(changed))
 }
 
 /// The saga's last step: the employee is inserted and the saga marked done in one
