@@ -373,7 +373,94 @@ async fn auth_stopping_rolls_back_and_recovers(topology: Topology) {
     stores.settles_to(email, Records::Both).await;
 }
 
+/// Pat's email in auth and in people, once no saga is left unfinished.
+async fn pat_emails(stores: &Stores, id: &str) -> (String, String) {
+    for _ in 0..100 {
+        let unfinished = Stores::count(
+            &stores.people,
+            "SELECT count(*) FROM sagas WHERE state NOT IN ('done', 'failed')".to_owned(),
+        )
+        .await;
+        if unfinished == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let account = roster_auth::store::accounts::get(&stores.auth, id.parse().unwrap())
+        .await
+        .unwrap();
+    let employee = Stores::count(
+        &stores.people,
+        format!(
+            "SELECT count(*) FROM employees WHERE email = '{}'",
+            account.email
+        ),
+    )
+    .await;
+    let people_email = match employee {
+        1 => account.email.clone(),
+        _ => "(another)".to_owned(),
+    };
+    (account.email, people_email)
+}
+
+/// A change of Pat's email, killed at each point of its saga and started again (or
+/// failing at its last step): the account and the employee end alike, on the new email
+/// once the account was asked to change (a change resumed carries on), on the old one
+/// when the last step failed (the account is put back).
+async fn a_change_killed_midway_ends_alike(topology: Topology) {
+    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    let config = installation.config();
+    let stores = Stores::open(config).await;
+    let client = reqwest::Client::new();
+    let server = up(config, "");
+    let admin = admin_token(&client, &server.url(""), "Acme", "ada@acme.test").await;
+    let (status, body) = hire(&client, &server, &admin, "pat@acme.test")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let pat = body["id"].as_str().unwrap().to_owned();
+    drop(server);
+    let change = |server: &Server, email: &str| {
+        client
+            .patch(server.url(&format!("/api/v1/people/employees/{pat}")))
+            .bearer_auth(&admin)
+            .json(&json!({"email": email}))
+            .send()
+    };
+    for (n, point) in [
+        "people.saga.account",
+        "people.saga.account_created",
+        "people.saga.employee",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let email = format!("pat-{n}@acme.test");
+        let mut server = up(config, &format!("{point}=abort"));
+        assert!(
+            change(&server, &email).await.is_err(),
+            "{point}: should have died"
+        );
+        assert!(!server.exit().await.success());
+        let _restarted = up(config, "");
+        assert_eq!(
+            pat_emails(&stores, &pat).await,
+            (email.clone(), email),
+            "{point}"
+        );
+    }
+    let server = up(config, "people.saga.employee=error");
+    let answer = change(&server, "pat-lost@acme.test").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let before = "pat-2@acme.test".to_owned();
+    assert_eq!(pat_emails(&stores, &pat).await, (before.clone(), before));
+}
+
 topology_tests!(
     every_failure_leaves_both_or_neither,
     auth_stopping_rolls_back_and_recovers,
+    a_change_killed_midway_ends_alike,
 );
