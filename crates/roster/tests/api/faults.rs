@@ -210,16 +210,24 @@ const KILLS: [(&str, Records); 4] = [
     ),
 ];
 
-async fn every_failure_leaves_both_or_neither(topology: Topology) {
-    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
-        return;
-    };
+/// An installation where Acme signed up (through a `roster up` that has stopped since),
+/// its stores, a client and the administrator's token.
+async fn acme(topology: Topology) -> Option<(Installation, Stores, reqwest::Client, String)> {
+    let installation = Installation::create(topology, roster::SERVICES).await?;
     let config = installation.config();
     let stores = Stores::open(config).await;
     let client = reqwest::Client::new();
     let server = up(config, "");
     let admin = admin_token(&client, &server.url(""), "Acme", "ada@acme.test").await;
     drop(server);
+    Some((installation, stores, client, admin))
+}
+
+async fn every_failure_leaves_both_or_neither(topology: Topology) {
+    let Some((installation, stores, client, admin)) = acme(topology).await else {
+        return;
+    };
+    let config = installation.config();
 
     for (n, point) in FAILED_STEPS.iter().enumerate() {
         let email = format!("failed-{n}@acme.test");
@@ -409,14 +417,11 @@ async fn pat_emails(stores: &Stores, id: &str) -> (String, String) {
 /// once the account was asked to change (a change resumed carries on), on the old one
 /// when the last step failed (the account is put back).
 async fn a_change_killed_midway_ends_alike(topology: Topology) {
-    let Some(installation) = Installation::create(topology, roster::SERVICES).await else {
+    let Some((installation, stores, client, admin)) = acme(topology).await else {
         return;
     };
     let config = installation.config();
-    let stores = Stores::open(config).await;
-    let client = reqwest::Client::new();
     let server = up(config, "");
-    let admin = admin_token(&client, &server.url(""), "Acme", "ada@acme.test").await;
     let (status, body) = hire(&client, &server, &admin, "pat@acme.test")
         .await
         .unwrap();
