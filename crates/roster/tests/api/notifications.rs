@@ -128,7 +128,8 @@ struct Received {
 }
 
 /// A webhook receiver on this machine: `/flaky` fails its first post then takes the
-/// rest, `/gone` answers 410 Gone, `/down` always 503.
+/// rest, `/gone` answers 410 Gone, `/down` always 503, `/endless` takes the post and
+/// answers with a body that never ends.
 async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
     let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
     let log = seen.clone();
@@ -153,12 +154,22 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
                     kind: header("roster-kind"),
                     body,
                 });
-                match path.as_str() {
+                let status = match path.as_str() {
                     "/flaky" if earlier == 0 => StatusCode::INTERNAL_SERVER_ERROR,
                     "/gone" => StatusCode::GONE,
                     "/down" => StatusCode::SERVICE_UNAVAILABLE,
+                    "/endless" => StatusCode::OK,
                     _ => StatusCode::NO_CONTENT,
-                }
+                };
+                let body = match path.as_str() {
+                    "/endless" => {
+                        axum::body::Body::from_stream(futures::stream::repeat_with(|| {
+                            Ok::<_, std::convert::Infallible>(vec![b'x'; 65_536])
+                        }))
+                    }
+                    _ => axum::body::Body::empty(),
+                };
+                (status, body)
             }
         },
     );
@@ -731,6 +742,8 @@ async fn a_company_setup_never_costs_an_event(topology: Topology) {
     let long = format!("{base}/long?");
     let long = format!("{long}{}", "x".repeat(2000 - long.len()));
     register(&app, admin, long.clone(), json!(["welcome"])).await;
+    // A receiver whose answer never ends: a little of it is read, then it is left.
+    register(&app, admin, format!("{base}/endless"), json!(["welcome"])).await;
     let wording = json!({"title": "Welcome, {{ employee.name }}",
                          "body": "Hired {{ employee.hire_date|length }} days ago"});
     let set = app
@@ -757,14 +770,24 @@ async fn a_company_setup_never_costs_an_event(topology: Topology) {
             .starts_with("Your Roster account is ready, Zed"),
         "{items:?}"
     );
+    // Both webhooks took it: the long URL and the endless answer.
     let posted = deliveries(
         &app,
         admin,
         &format!("channel=webhook&status=delivered&employee_id={zed_id}"),
-        1,
+        2,
     )
     .await;
-    assert_eq!(posted[0]["target"], long.as_str());
+    assert!(
+        posted.iter().any(|d| d["target"] == long.as_str()),
+        "{posted:?}"
+    );
+    assert!(
+        posted
+            .iter()
+            .any(|d| d["target"].as_str().unwrap().ends_with("/endless")),
+        "{posted:?}"
+    );
     assert!(received.lock().unwrap().iter().any(|r| r.path == "/long"));
     assert_eq!(
         roster_bus::dead::count(app.db("notifications"))

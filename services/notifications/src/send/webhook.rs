@@ -1,7 +1,8 @@
 //! Posting to a company's webhooks: JSON, signed with HMAC-SHA256 over the time and
 //! the body so the receiver can tell Roster sent it and that it is fresh. Addresses
-//! on loopback, private and link-local networks are refused unless the configuration
-//! allows them, whatever the host name resolves to, and redirects are not followed.
+//! outside the public internet (IANA's special-purpose ranges) are refused unless the
+//! configuration allows them, whatever the host name resolves to; redirects are not
+//! followed; a receiver's answer is read to 4 KiB at most, within the timeout.
 
 use std::future::Future;
 use std::io;
@@ -55,34 +56,67 @@ pub fn new_secret() -> Result<String, getrandom::Error> {
     ))
 }
 
-/// Whether `ip` is on the public internet: not loopback, private, link-local,
-/// shared (carrier-grade NAT), unique-local, multicast, documentation or unspecified.
+/// IPv4 ranges a webhook never reaches: every block of IANA's IPv4 Special-Purpose
+/// Address Registry that is not globally reachable (this network, private,
+/// shared/carrier-grade NAT, loopback, link-local, IETF protocol assignments,
+/// documentation, 6to4 relay anycast, benchmarking, reserved, broadcast), and multicast.
+const SPECIAL_V4: [(u32, u32); 16] = [
+    (0x0000_0000, 8),  // 0.0.0.0/8 this network
+    (0x0a00_0000, 8),  // 10.0.0.0/8 private
+    (0x6440_0000, 10), // 100.64.0.0/10 shared address space
+    (0x7f00_0000, 8),  // 127.0.0.0/8 loopback
+    (0xa9fe_0000, 16), // 169.254.0.0/16 link-local
+    (0xac10_0000, 12), // 172.16.0.0/12 private
+    (0xc000_0000, 24), // 192.0.0.0/24 IETF protocol assignments
+    (0xc000_0200, 24), // 192.0.2.0/24 documentation (TEST-NET-1)
+    (0xc058_6300, 24), // 192.88.99.0/24 6to4 relay anycast (deprecated)
+    (0xc0a8_0000, 16), // 192.168.0.0/16 private
+    (0xc612_0000, 15), // 198.18.0.0/15 benchmarking
+    (0xc633_6400, 24), // 198.51.100.0/24 documentation (TEST-NET-2)
+    (0xcb00_7100, 24), // 203.0.113.0/24 documentation (TEST-NET-3)
+    (0xe000_0000, 4),  // 224.0.0.0/4 multicast
+    (0xf000_0000, 4),  // 240.0.0.0/4 reserved, and the broadcast address
+    (0xffff_ffff, 32), // 255.255.255.255/32 limited broadcast
+];
+
+/// IPv6 ranges a webhook never reaches: IANA's IPv6 Special-Purpose Address Registry
+/// (unspecified, loopback and the deprecated IPv4-compatible block, IPv4-mapped, the
+/// NAT64 prefixes, discard-only, IETF protocol assignments, documentation, 6to4,
+/// segment routing, unique-local, link-local and the old site-local), and multicast.
+/// Addresses that carry an IPv4 one (mapped, NAT64, 6to4) would reach whatever that
+/// one is: they are refused whole.
+const SPECIAL_V6: [(u128, u32); 14] = [
+    (0, 96), // ::/96 unspecified, loopback, IPv4-compatible
+    (0x0000_0000_0000_0000_0000_ffff_0000_0000, 96), // ::ffff:0:0/96 IPv4-mapped
+    (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96), // 64:ff9b::/96 NAT64
+    (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // 64:ff9b:1::/48 local NAT64
+    (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // 100::/64 discard-only
+    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23), // 2001::/23 IETF protocol assignments
+    (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // 2001:db8::/32 documentation
+    (0x2002_0000_0000_0000_0000_0000_0000_0000, 16), // 2002::/16 6to4
+    (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // 3fff::/20 documentation
+    (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16), // 5f00::/16 segment routing
+    (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7), // fc00::/7 unique-local
+    (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // fe80::/10 link-local
+    (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10), // fec0::/10 site-local (deprecated)
+    (0xff00_0000_0000_0000_0000_0000_0000_0000, 8), // ff00::/8 multicast
+];
+
+/// Whether `ip` is on the public internet: in none of the special-purpose ranges.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
-            }
-        },
+        IpAddr::V4(v4) => !SPECIAL_V4
+            .iter()
+            .any(|(net, len)| same_prefix(u128::from(u32::from(v4)), u128::from(*net), 32 - len)),
+        IpAddr::V6(v6) => !SPECIAL_V6
+            .iter()
+            .any(|(net, len)| same_prefix(u128::from(v6), *net, 128 - len)),
     }
+}
+
+/// Whether `a` and `b` agree but for their lowest `host_bits` bits.
+fn same_prefix(a: u128, b: u128, host_bits: u32) -> bool {
+    a.checked_shr(host_bits).unwrap_or(0) == b.checked_shr(host_bits).unwrap_or(0)
 }
 
 /// Checks a webhook's URL: http or https, a host, no credentials in it, and (unless
@@ -229,16 +263,11 @@ impl Poster {
             Ok(request) => request,
             Err(e) => return Attempt::Abandoned(format!("cannot build the request: {e}")),
         };
+        // The whole exchange within the timeout, however slowly the far end answers.
         let answer = tokio::time::timeout(self.timeout, async {
             let response = self.client.request(request).await?;
             let status = response.status();
-            // Read a little of the answer for the log, no more.
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            let body = read_some(response.into_body(), MAX_REPLY).await;
             Ok::<_, hyper_util::client::legacy::Error>((status, body))
         })
         .await;
@@ -256,6 +285,30 @@ impl Poster {
             }
         }
     }
+}
+
+/// The most of a receiver's answer that is read: enough for the log's excerpt. The
+/// connection is dropped there, whatever the receiver would still send.
+const MAX_REPLY: usize = 4096;
+
+/// Up to `limit` bytes of `body` (what arrived before an error, if one comes).
+async fn read_some<B>(mut body: B, limit: usize) -> Bytes
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    let mut read = bytes::BytesMut::new();
+    while read.len() < limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    let room = limit - read.len();
+                    read.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            Some(Err(_)) | None => break,
+        }
+    }
+    read.freeze()
 }
 
 /// An error with its causes, as one line.
@@ -284,6 +337,19 @@ mod tests {
         assert_ne!(sign(b"other", 1_700_000_000, b"{}"), signature);
     }
 
+    /// An answer that never ends is read to the limit, then left.
+    #[tokio::test]
+    async fn a_reply_is_read_to_the_limit_only() {
+        let endless = futures::stream::repeat_with(|| {
+            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(Bytes::from_static(
+                &[b'x'; 1000],
+            )))
+        });
+        let body = http_body_util::StreamBody::new(endless);
+        let read = read_some(body, MAX_REPLY).await;
+        assert_eq!(read.len(), MAX_REPLY);
+    }
+
     #[test]
     fn private_addresses_are_refused_unless_allowed() {
         for url in [
@@ -294,12 +360,32 @@ mod tests {
             "http://[::1]/hook",
             "http://[fd00::1]/hook",
             "http://100.64.0.1/hook",
+            "http://198.18.0.1/hook",
+            "http://198.19.255.254/hook",
+            "http://240.0.0.1/hook",
+            "http://255.255.255.255/hook",
+            "http://192.0.0.1/hook",
+            "http://192.88.99.1/hook",
+            "http://0.1.2.3/hook",
+            "http://[64:ff9b::7f00:1]/hook",
+            "http://[64:ff9b:1::a00:1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "http://[::127.0.0.1]/hook",
+            "http://[2002:7f00:1::]/hook",
+            "http://[2001:db8::1]/hook",
+            "http://[2001::1]/hook",
+            "http://[100::1]/hook",
+            "http://[fec0::1]/hook",
+            "http://[ff02::1]/hook",
         ] {
             assert!(check_url(url, false).is_err(), "{url}");
             assert!(check_url(url, true).is_ok(), "{url}");
         }
         assert!(check_url("https://hooks.example.com/roster", false).is_ok());
         assert!(check_url("https://8.8.8.8/roster", false).is_ok());
+        assert!(check_url("https://198.20.0.1/roster", false).is_ok());
+        assert!(check_url("https://[2001:4860:4860::8888]/roster", false).is_ok());
+        assert!(check_url("https://[2a00:1450::1]/roster", false).is_ok());
         assert!(check_url("ftp://example.com/x", true).is_err());
         assert!(check_url("https://user:pw@example.com/x", true).is_err());
     }
