@@ -85,11 +85,23 @@ impl ServiceDb {
     ) -> Result<Self, DbError> {
         let (conn, writer, backend, place) = match location {
             Location::Sqlite { path } => {
+                // Readable by Roster's user only: the file made so before SQLite opens
+                // it, and its journal files, which SQLite makes with the file's mode.
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    crate::private_dir(dir).map_err(|e| {
                         DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
+                let journals = ["-wal", "-shm"].map(|end| {
+                    let mut name = path.as_os_str().to_owned();
+                    name.push(end);
+                    std::path::PathBuf::from(name)
+                });
+                crate::private_file(path)
+                    .and_then(|()| journals.iter().try_for_each(|j| crate::narrow_file(j)))
+                    .map_err(|e| {
+                        DbError::Unavailable(format!("cannot create {}: {e}", path.display()))
+                    })?;
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)

@@ -5,6 +5,7 @@ mod db;
 mod error;
 mod location;
 pub mod lock;
+mod private;
 mod provision;
 pub mod prune;
 mod tenant;
@@ -13,6 +14,7 @@ pub use bulk::insert_all;
 pub use db::{AppliedWatch, Backend, PoolStats, ServiceDb, TableSize};
 pub use error::DbError;
 pub use location::{Location, PgLocation, ident};
+pub use private::{narrow_file, private_dir, private_file};
 pub use provision::{checkpoint, provision, remove, remove_all};
 pub use tenant::{ALL_COMPANIES_SETTING, COMPANY_SETTING, Scope, Tenant, policy_condition};
 

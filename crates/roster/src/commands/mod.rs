@@ -142,7 +142,7 @@ fn ensure_data_key(config: &mut Config) -> anyhow::Result<()> {
     let key = match std::fs::read_to_string(&path) {
         Ok(key) => key,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&config.storage.dir)
+            roster_storage::private_dir(&config.storage.dir)
                 .with_context(|| format!("cannot create {}", config.storage.dir.display()))?;
             let key = roster_config::generate_data_key().context("cannot draw a data key")?;
             write_private(&path, &key)?;

@@ -9,6 +9,7 @@ mod consistency;
 mod crash;
 mod events;
 mod faults;
+mod files;
 mod gateway;
 mod isolation;
 mod leave;

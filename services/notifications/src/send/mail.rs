@@ -46,7 +46,7 @@ impl Mailer {
                     .mail_dir
                     .clone()
                     .unwrap_or_else(|| storage_dir.join("mail"));
-                std::fs::create_dir_all(&dir).map_err(|e| {
+                roster_storage::private_dir(&dir).map_err(|e| {
                     anyhow::anyhow!(
                         "notifications.mail_dir: cannot create {}: {e}",
                         dir.display()
@@ -100,7 +100,13 @@ impl Mailer {
         };
         match &self.transport {
             Transport::File(file) => match file.send(message).await {
-                Ok(id) => Attempt::Delivered(format!("written as {id}.eml")),
+                Ok(id) => {
+                    let written = self.dir.as_ref().map(|d| d.join(format!("{id}.eml")));
+                    if let Some(Err(e)) = written.map(|w| roster_storage::narrow_file(&w)) {
+                        return Attempt::Failed(format!("cannot make the message private: {e}"));
+                    }
+                    Attempt::Delivered(format!("written as {id}.eml"))
+                }
                 Err(e) => Attempt::Failed(format!("cannot write the message: {e}")),
             },
             Transport::Smtp(smtp) => match smtp.send(message).await {
