@@ -126,8 +126,13 @@ impl AccessPolicy {
         })
     }
 
+    /// The rule of a route; a HEAD request is its GET's, without the body.
     pub fn access(&self, method: &Method, path: &str) -> Option<Access> {
-        self.rules.get(&(method.clone(), path)).copied()
+        let method = match *method {
+            Method::HEAD => Method::GET,
+            ref other => other.clone(),
+        };
+        self.rules.get(&(method, path)).copied()
     }
 }
 

@@ -57,6 +57,17 @@ async fn a_lost_database_is_503_and_named(topology: Topology) {
     assert_eq!(ready.body["status"], "unavailable");
     assert_eq!(ready.body["checks"]["org"]["status"], "down");
     assert!(ready.body["checks"]["org"]["error"].is_string());
+    // Which service is down, never where its data lives: no host, database or role.
+    let said = ready.body.to_string();
+    let pg = roster_testing::pg_location(&config, "org");
+    for secret in [
+        pg.database.as_str(),
+        pg.role.as_str(),
+        "127.0.0.1",
+        "postgres",
+    ] {
+        assert!(!said.contains(secret), "{secret} in {said}");
+    }
 
     for path in ["/api/v1/org/company", "/api/v1/org/teams"] {
         let answer = app.get(path, &admin).await;

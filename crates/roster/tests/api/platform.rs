@@ -104,7 +104,40 @@ async fn unknown_routes_and_methods_are_problems(topology: Topology) {
     assert_eq!(live.body["status"], "ok");
 }
 
+/// HEAD is GET without the body, for load balancers and uptime checks: the same
+/// answer and access rule, nothing refused for want of a rule of its own.
+async fn head_is_get_without_a_body(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let company = new_company(&app, "Acme").await;
+    let admin = app.token(company, ADMIN);
+    for (path, token, status) in [
+        ("/health/live", None, StatusCode::OK),
+        ("/health/ready", None, StatusCode::OK),
+        ("/metrics", None, StatusCode::OK),
+        ("/api/v1/org/teams", Some(admin.as_str()), StatusCode::OK),
+        ("/api/v1/org/teams", None, StatusCode::UNAUTHORIZED),
+    ] {
+        let head = app.request(Method::HEAD, path, token, None).await;
+        assert_eq!(head.status, status, "HEAD {path}");
+        assert_eq!(
+            head.body,
+            serde_json::Value::Null,
+            "HEAD {path} has no body"
+        );
+    }
+    // What anyone may read of the platform says which service, never where it lives.
+    let place = app.db("org").place().to_owned();
+    for path in ["/health/ready", "/metrics"] {
+        let said = app.get(path, "").await.body.to_string();
+        assert!(!said.contains(&place), "{path}: {said}");
+        assert!(!said.contains(".db"), "{path}: {said}");
+    }
+}
+
 topology_tests!(
+    head_is_get_without_a_body,
     metrics_count_routes_and_pools,
     the_openapi_document_describes_every_route,
     unknown_routes_and_methods_are_problems,
