@@ -292,7 +292,10 @@ async fn run(
                     }
                     Err(e) => {
                         reason = e.to_string();
-                        if let StoreError::Taken { .. } | StoreError::Invalid(_) = e {
+                        if let StoreError::Taken { .. }
+                        | StoreError::Invalid(_)
+                        | StoreError::Conflict(_) = e
+                        {
                             refusal = Some(e.into());
                         }
                         advance(COMPENSATING, Some(reason.clone())).await?

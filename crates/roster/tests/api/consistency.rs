@@ -455,6 +455,62 @@ async fn account_changes_at_once_leave_auth_and_people_alike(topology: Topology)
     );
 }
 
+/// Two administrators demoting each other at once: one demotion is made, the other
+/// refused (409), and the company always keeps an active administrator; the last one
+/// can neither be demoted nor leave.
+async fn a_company_always_keeps_an_administrator(topology: Topology) {
+    let Some((app, admin, crew)) = acme(topology).await else {
+        return;
+    };
+    let admin = admin.as_str();
+    let people = app.get("/api/v1/people/employees?limit=200", admin).await;
+    let ada = people.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "admin")
+        .and_then(|p| p["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let path = |id: &str| format!("/api/v1/people/employees/{id}");
+    let promoted = app
+        .patch(&path(&crew.max_id), admin, &json!({"role": "admin"}))
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK, "{:?}", promoted.body);
+    let demote = json!({"role": "employee"});
+    let (ada_path, max_path) = (path(&ada), path(&crew.max_id));
+    for trial in 0..TRIALS {
+        let (one, other) = tokio::join!(
+            app.patch(&ada_path, admin, &demote),
+            app.patch(&max_path, admin, &demote),
+        );
+        let statuses = [one.status, other.status];
+        assert!(
+            statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
+            "trial {trial}: {:?} {:?}",
+            one.body,
+            other.body
+        );
+        let demoted = if one.status == StatusCode::OK {
+            &ada
+        } else {
+            &crew.max_id
+        };
+        let back = app
+            .patch(&path(demoted), admin, &json!({"role": "admin"}))
+            .await;
+        assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
+    }
+    let demoted = app.patch(&path(&crew.max_id), admin, &demote).await;
+    assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.body);
+    for refused in [
+        app.patch(&path(&ada), admin, &demote).await,
+        app.delete(&path(&ada), admin).await,
+    ] {
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+    }
+}
+
 /// Trials of each race between a saga's step and what undoes or takes it over.
 const SAGA_TRIALS: usize = 100;
 
@@ -590,6 +646,7 @@ topology_tests!(
     approvals_at_once_never_overdraw,
     a_close_of_the_year_misses_no_approval,
     account_changes_at_once_leave_auth_and_people_alike,
+    a_company_always_keeps_an_administrator,
     a_saga_finished_meanwhile_is_never_taken_over,
     a_cancelled_account_is_never_left_behind,
     a_removed_company_is_never_created_again,

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use roster_bus::outbox;
 use roster_events::{Event, NewEvent};
 use roster_http::Cursor;
+use roster_storage::lock::Subject;
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{
@@ -355,6 +356,32 @@ pub async fn update(
 
 /// Changes an employee and records the event within the caller's transaction, which
 /// the caller commits with [`roster_bus::outbox::commit`].
+/// Refuses a change that would leave the company without an active administrator
+/// (`leaving` being its last): nobody could manage it any more. The company's
+/// administrators are the subject, so two administrators demoting each other at once
+/// are checked one after the other.
+async fn keep_an_admin(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    leaving: Uuid,
+) -> Result<(), StoreError> {
+    let company_id = tenant.company_id();
+    let admins = Subject::new("people.admins", company_id, company_id);
+    roster_storage::lock::hold(txn, &[admins]).await?;
+    let others = of_company(tenant)
+        .filter(employee::Column::Id.ne(leaving))
+        .filter(employee::Column::Role.eq(Role::Admin.as_str()))
+        .filter(employee::Column::Status.eq(Status::Active.as_str()))
+        .one(txn)
+        .await?;
+    match others {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Conflict(
+            "the company's last active administrator cannot stop being one: make someone else an administrator first",
+        )),
+    }
+}
+
 pub(crate) async fn update_in(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
@@ -372,6 +399,13 @@ pub(crate) async fn update_in(
     let was = Status::parse(&current.status);
     if let Some(Some(manager_id)) = change.manager_id {
         check_manager(txn, tenant, Some(id), manager_id).await?;
+    }
+    let admin = Role::Admin.as_str();
+    let an_active_admin = current.role == admin && was == Some(Status::Active);
+    let stops_being_one =
+        change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(Status::Inactive);
+    if an_active_admin && stops_being_one {
+        keep_an_admin(txn, tenant, id).await?;
     }
     let mut row: employee::ActiveModel = current.into();
     if let Some(v) = change.email {
