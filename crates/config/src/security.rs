@@ -66,6 +66,10 @@ impl Default for Argon2Config {
     }
 }
 
+/// The longest an access token may live; verifiers refuse longer ones
+/// (`roster_tokens::MAX_LIFETIME_SECS`, which auth checks is the same).
+pub const MAX_ACCESS_TOKEN_TTL_SECS: u64 = 86_400;
+
 impl AuthConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
@@ -81,6 +85,14 @@ impl AuthConfig {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::new(*key, "must be greater than 0"));
+        }
+        if self.access_token_ttl_secs > MAX_ACCESS_TOKEN_TTL_SECS {
+            return Err(ConfigError::new(
+                "auth.access_token_ttl_secs",
+                format!(
+                    "must be at most {MAX_ACCESS_TOKEN_TTL_SECS} (a day): verifiers refuse a token that lives longer"
+                ),
+            ));
         }
         if self.argon2.memory_kib < 8 * self.argon2.parallelism {
             return Err(ConfigError::new(

@@ -148,6 +148,10 @@ fn read<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
 /// Seconds of clock skew tolerated between the issuer and a verifier.
 pub const LEEWAY_SECS: i64 = 30;
 
+/// The longest a token may live: no Roster issues one for longer (the configuration
+/// refuses an `auth.access_token_ttl_secs` above it), so a longer one is not Roster's.
+pub const MAX_LIFETIME_SECS: i64 = 86_400;
+
 impl Verifier {
     /// A verifier that knows no key yet, and so refuses every token. No cache.
     pub fn new() -> Self {
@@ -159,7 +163,8 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS.unsigned_abs();
         Self {
             inner: Arc::new(Inner {
@@ -265,7 +270,7 @@ impl Verifier {
             .get(&kid)
             .or_else(|| published.get(&kid))
             .ok_or(TokenError::UnknownKey)?;
-        jsonwebtoken::decode::<Claims>(token, key, &self.inner.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.inner.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -273,7 +278,14 @@ impl Verifier {
                     TokenError::Malformed
                 }
                 _ => TokenError::Invalid,
-            })
+            })?;
+        // Issued in the future, or to outlive what a token is ever issued for: not one
+        // Roster made.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if claims.iat > now + LEEWAY_SECS || claims.exp - claims.iat > MAX_LIFETIME_SECS {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
     }
 
     /// Caches a verified token. A full cache first drops what has expired, and is
@@ -392,6 +404,50 @@ mod tests {
         assert_eq!(verifier.verify(&token), Err(TokenError::Expired));
         assert_eq!(verifier.verify("not.a.jwt"), Err(TokenError::Malformed));
         assert_eq!(verifier.verify(""), Err(TokenError::Malformed));
+    }
+
+    /// A token issued in the future, not valid before a time to come, or living longer
+    /// than any Roster issues is refused, whoever signed it.
+    #[test]
+    fn tokens_from_the_future_or_for_ever_are_refused() {
+        let key = SigningKey::generate().unwrap();
+        let verifier = Verifier::new();
+        verifier.trust(key.public_jwk()).unwrap();
+        let mut ahead = claims(Duration::minutes(5));
+        ahead.iat += 3600;
+        assert_eq!(
+            verifier.verify(&key.sign(&ahead).unwrap()),
+            Err(TokenError::Invalid)
+        );
+        let mut for_ever = claims(Duration::minutes(5));
+        for_ever.exp = for_ever.iat + 10 * 365 * 86_400;
+        assert_eq!(
+            verifier.verify(&key.sign(&for_ever).unwrap()),
+            Err(TokenError::Invalid)
+        );
+        // A `nbf` to come, beside the claims Roster writes.
+        #[derive(serde::Serialize)]
+        struct NotBefore {
+            #[serde(flatten)]
+            claims: Claims,
+            nbf: i64,
+        }
+        let later = NotBefore {
+            claims: claims(Duration::minutes(5)),
+            nbf: OffsetDateTime::now_utc().unix_timestamp() + 3600,
+        };
+        let encoding = &key.encoding;
+        let header = jsonwebtoken::Header {
+            kid: Some(key.kid().to_owned()),
+            ..jsonwebtoken::Header::new(Algorithm::EdDSA)
+        };
+        let token = jsonwebtoken::encode(&header, &later, encoding).unwrap();
+        assert_eq!(verifier.verify(&token), Err(TokenError::Invalid));
+        assert!(
+            verifier
+                .verify(&key.sign(&claims(Duration::minutes(5))).unwrap())
+                .is_ok()
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod keys;
 
 pub use claims::{Claims, Role};
 pub use jsonwebtoken::jwk::JwkSet;
-pub use keys::{LEEWAY_SECS, Revoked, SigningKey, VerificationState, Verifier};
+pub use keys::{LEEWAY_SECS, MAX_LIFETIME_SECS, Revoked, SigningKey, VerificationState, Verifier};
 
 /// The `iss` and `aud` of every Roster token.
 pub const ISSUER: &str = "roster";

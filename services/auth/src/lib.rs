@@ -25,6 +25,10 @@ use crate::store::sessions::{self, Revocation};
 use crate::throttle::Throttle;
 
 /// The auth service.
+// The configuration refuses an access token that verifiers would: the two agree.
+const _: () =
+    assert!(roster_config::MAX_ACCESS_TOKEN_TTL_SECS as i64 == roster_tokens::MAX_LIFETIME_SECS);
+
 pub const SERVICE: ServiceDef = ServiceDef {
     name: "auth",
     migrations: migrations::all,
