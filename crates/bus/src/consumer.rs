@@ -559,7 +559,7 @@ impl Consumer {
         if events.is_empty() {
             return Ok(());
         }
-        let span = tracing::info_span!("events", service = self.service(), count = jobs.len());
+        let span = tracing::info_span!("events", service = self.service(), count = events.len());
         self.handler.handle_all(txn, &events).instrument(span).await
     }
 
@@ -732,12 +732,7 @@ fn handler_error(error: anyhow::Error) -> DbError {
         if let Some(db) = cause.downcast_ref::<DbErr>() {
             return DbError::class_of(db);
         }
-        cause.downcast_ref::<DbError>().and_then(|db| match db {
-            DbError::Unavailable(why) => Some(DbError::Unavailable(why.clone())),
-            DbError::Transient(why) => Some(DbError::Transient(why.clone())),
-            DbError::UniqueViolation(what) => Some(DbError::UniqueViolation(what.clone())),
-            DbError::ForeignKeyViolation(_) | DbError::Other(_) => None,
-        })
+        cause.downcast_ref::<DbError>().and_then(DbError::class)
     });
     classified.unwrap_or_else(|| DbError::Other(DbErr::Custom(format!("{error:#}"))))
 }

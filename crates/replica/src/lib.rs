@@ -228,14 +228,15 @@ impl Replica {
 
     /// Writes each employee as of its event's sequence, in one statement (and one for
     /// their teams), skipping those the replica holds at that revision or a later
-    /// one; an employee named twice is written at the later sequence. Answers the ids
-    /// written.
+    /// one; an employee named twice is written at the later sequence.
     pub async fn apply_all<'e>(
         &self,
         conn: &impl ConnectionTrait,
         employees: impl IntoIterator<Item = (u64, &'e Employee)>,
-    ) -> Result<HashSet<Uuid>, DbErr> {
-        self.write_all(conn, employees, Over::Older).await
+    ) -> Result<(), DbErr> {
+        self.write_all(conn, employees, Over::Older)
+            .await
+            .map(|_| ())
     }
 
     /// Upserts the rows; an existing row is replaced only when `over` allows it

@@ -56,6 +56,20 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// The same class with the same words (anything but `Other`, whose database error
+    /// cannot be copied), for code that holds this error by reference.
+    pub fn class(&self) -> Option<Self> {
+        match self {
+            Self::Unavailable(why) => Some(Self::Unavailable(why.clone())),
+            Self::UniqueViolation(what) => Some(Self::UniqueViolation(what.clone())),
+            Self::ForeignKeyViolation(what) => Some(Self::ForeignKeyViolation(what.clone())),
+            Self::Transient(why) => Some(Self::Transient(why.clone())),
+            Self::Other(_) => None,
+        }
+    }
+}
+
 impl From<DbErr> for DbError {
     fn from(error: DbErr) -> Self {
         Self::class_of(&error).unwrap_or(Self::Other(error))

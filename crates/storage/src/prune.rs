@@ -36,43 +36,57 @@ pub fn before(column: &'static str, cutoff: OffsetDateTime) -> Condition {
 }
 
 /// Deletes the rows of `retained` finished with for longer than it keeps them, `batch`
-/// rows per transaction, until none is left; answers how many.
+/// rows per transaction, until none is left; answers how many. Each batch is found by
+/// a read, so a table with nothing to prune never takes the write lock (on SQLite, the
+/// one writer); the deletes name the condition again, so a row that changed since
+/// (a position an event moved) stays, and so do the rows that go with it.
 pub async fn prune(db: &ServiceDb, retained: &Retained, config: &Config) -> Result<u64, DbError> {
     let cutoff = OffsetDateTime::now_utc() - (retained.keep)(config);
     let batch = config.retention.batch;
     let mut total = 0;
     loop {
-        let txn = db.begin_write(Scope::AllCompanies).await?;
-        let select = Query::select()
+        let found = Query::select()
             .column(Alias::new(retained.key))
             .from(Alias::new(retained.table))
             .cond_where((retained.finished_before)(cutoff))
             .order_by(Alias::new(retained.key), Order::Asc)
             .limit(batch)
             .to_owned();
-        let keys: Vec<Uuid> = txn
-            .query_all(&select)
+        let keys: Vec<Uuid> = db
+            .read(Scope::AllCompanies)
+            .await?
+            .query_all(&found)
             .await?
             .iter()
             .map(|row| row.try_get_by_index(0))
             .collect::<Result<_, _>>()?;
+        if keys.is_empty() {
+            return Ok(total);
+        }
+        // The batch's rows that are still finished with: a key is an id, which in a
+        // table of several kinds of things (positions in aggregates of each kind) may
+        // name more than one row.
+        let still = Query::select()
+            .column(Alias::new(retained.key))
+            .from(Alias::new(retained.table))
+            .and_where(Expr::col(Alias::new(retained.key)).is_in(keys.iter().copied()))
+            .cond_where((retained.finished_before)(cutoff))
+            .to_owned();
+        let txn = db.begin_write(Scope::AllCompanies).await?;
         for (table, column) in retained.with {
             let children = Query::delete()
                 .from_table(Alias::new(*table))
-                .and_where(Expr::col(Alias::new(*column)).is_in(keys.iter().copied()))
+                .and_where(Expr::col(Alias::new(*column)).in_subquery(still.clone()))
                 .to_owned();
             txn.execute(&children).await?;
         }
-        // The condition again: a key is an id, which in a table of several kinds of
-        // things (positions in aggregates of each kind) may name more than one row.
         let rows = Query::delete()
             .from_table(Alias::new(retained.table))
             .and_where(Expr::col(Alias::new(retained.key)).is_in(keys.iter().copied()))
             .cond_where((retained.finished_before)(cutoff))
             .to_owned();
-        let deleted = txn.execute(&rows).await?.rows_affected();
+        total += txn.execute(&rows).await?.rows_affected();
         txn.commit().await?;
-        total += deleted;
         if (keys.len() as u64) < batch {
             return Ok(total);
         }

@@ -15,8 +15,9 @@ use futures::future::BoxFuture;
 use roster_config::{AuthConfig, Config};
 use roster_secrets::DataKey;
 use roster_service::{Background, First, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_storage::prune::before;
 use roster_tokens::{LEEWAY_SECS, Revoked, VerificationState, Verifier};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
+use sea_orm::sea_query::Condition;
 use time::{Duration, OffsetDateTime};
 
 use crate::hashing::Hasher;
@@ -24,11 +25,11 @@ use crate::keys::KeyRing;
 use crate::store::sessions::{self, Revocation};
 use crate::throttle::Throttle;
 
-/// The auth service.
 // The configuration refuses an access token that verifiers would: the two agree.
 const _: () =
     assert!(roster_config::MAX_ACCESS_TOKEN_TTL_SECS as i64 == roster_tokens::MAX_LIFETIME_SECS);
 
+/// The auth service.
 pub const SERVICE: ServiceDef = ServiceDef {
     name: "auth",
     migrations: migrations::all,
@@ -43,8 +44,8 @@ pub const SERVICE: ServiceDef = ServiceDef {
         key: "id",
         finished_before: |cutoff| {
             Condition::any()
-                .add(Expr::col(Alias::new("expires_at")).lt(cutoff))
-                .add(Expr::col(Alias::new("revoked_at")).lt(cutoff))
+                .add(before("expires_at", cutoff))
+                .add(before("revoked_at", cutoff))
         },
         keep: |config| config.retention.sessions(),
         with: &[("refresh_tokens", "session_id")],

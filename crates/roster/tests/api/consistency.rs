@@ -93,14 +93,22 @@ fn accepted(statuses: &[StatusCode]) -> usize {
     statuses.iter().filter(|s| s.is_success()).count()
 }
 
-/// The sum of `employee_id`'s ledger of `leave_type_id`, in thousandths of a day.
-async fn ledger_sum(txn: &impl ConnectionTrait, employee_id: &str, leave_type_id: &str) -> i64 {
-    let sum = Query::select()
-        .expr(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
+/// The sum of `employee_id`'s ledger of `leave_type_id` (of its lines of `kind` only,
+/// when given), in thousandths of a day.
+pub async fn ledger_sum(
+    txn: &impl ConnectionTrait,
+    employee_id: Uuid,
+    leave_type_id: Uuid,
+    kind: Option<&str>,
+) -> i64 {
+    let mut sum = Query::select();
+    sum.expr(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
         .from(Alias::new("leave_ledger"))
-        .and_where(Expr::col(Alias::new("employee_id")).eq(uuid(employee_id)))
-        .and_where(Expr::col(Alias::new("leave_type_id")).eq(uuid(leave_type_id)))
-        .to_owned();
+        .and_where(Expr::col(Alias::new("employee_id")).eq(employee_id))
+        .and_where(Expr::col(Alias::new("leave_type_id")).eq(leave_type_id));
+    if let Some(kind) = kind {
+        sum.and_where(Expr::col(Alias::new("kind")).eq(kind));
+    }
     txn.query_one(&sum)
         .await
         .unwrap()
@@ -118,7 +126,7 @@ fn uuid(id: &str) -> Uuid {
 /// Answers (the ledger's sum, the days pending) of `leave_type_id`, in thousandths.
 async fn leave_holds(app: &TestApp, employee_id: &str, leave_type_id: &str) -> (i64, i64) {
     let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
-    let balance = ledger_sum(&txn, employee_id, leave_type_id).await;
+    let balance = ledger_sum(&txn, uuid(employee_id), uuid(leave_type_id), None).await;
     let held = Query::select()
         .columns(
             [
@@ -266,7 +274,7 @@ async fn approvals_at_once_never_overdraw(topology: Topology) {
             assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
         }
         let txn = app.db("leave").read(Scope::AllCompanies).await.unwrap();
-        let balance = ledger_sum(&txn, &eve_id, &kind).await;
+        let balance = ledger_sum(&txn, uuid(&eve_id), uuid(&kind), None).await;
         assert_eq!(
             approved, 2,
             "trial {trial}: two requests of two days fit in five"
@@ -340,7 +348,7 @@ async fn a_close_of_the_year_misses_no_approval(topology: Topology) {
         // is left is the new year's twenty.
         let txn = db.read(Scope::AllCompanies).await.unwrap();
         assert_eq!(
-            ledger_sum(&txn, &eve_id, &kind).await,
+            ledger_sum(&txn, uuid(&eve_id), uuid(&kind), None).await,
             20_000,
             "trial {trial}"
         );
@@ -413,7 +421,8 @@ async fn account_changes_at_once_leave_auth_and_people_alike(topology: Topology)
         }
         assert!(
             answers.iter().any(|a| a.status == StatusCode::OK),
-            "trial {trial}: none made"
+            "trial {trial}: none made: {:?}",
+            answers.iter().map(|a| &a.body).collect::<Vec<_>>()
         );
         assert_eq!(
             account_of(crew.eve_id.clone()).await,
@@ -529,6 +538,22 @@ async fn store_of(
     Some((installation, db))
 }
 
+/// Runs `trial` (given its number) [`SAGA_TRIALS`] times; fails saying in how many
+/// `what` happened, which a trial answers true when it did.
+async fn never<F, Fut>(what: &str, mut trial: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut broken = 0;
+    for n in 0..SAGA_TRIALS {
+        if trial(n).await {
+            broken += 1;
+        }
+    }
+    assert_eq!(broken, 0, "{what} in {broken} of {SAGA_TRIALS} trials");
+}
+
 /// A saga its runner finishes while the resumer takes over the due ones is either
 /// finished by its runner or taken over, never both (taken over, it would run its last
 /// step again, meet the employee and compensate: an employee without an account).
@@ -539,8 +564,7 @@ async fn a_saga_finished_meanwhile_is_never_taken_over(topology: Topology) {
     };
     let db = &db;
     let (expired, lease) = (time::Duration::ZERO, time::Duration::minutes(1));
-    let mut both = 0;
-    for trial in 0..SAGA_TRIALS {
+    never("finished and taken over", |trial| async move {
         let new = sagas::NewSaga {
             kind: "employee",
             company_id: Uuid::now_v7(),
@@ -571,14 +595,9 @@ async fn a_saga_finished_meanwhile_is_never_taken_over(topology: Topology) {
             sagas::finish(db, &saga, employee),
         );
         let taken = claimed.unwrap().iter().any(|s| s.id == saga.id);
-        if finished.unwrap() && taken {
-            both += 1;
-        }
-    }
-    assert_eq!(
-        both, 0,
-        "finished and taken over in {both} of {SAGA_TRIALS} trials"
-    );
+        finished.unwrap() && taken
+    })
+    .await;
 }
 
 /// An account created and cancelled at once (a saga's step repeated by a slow runner,
@@ -589,10 +608,8 @@ async fn a_cancelled_account_is_never_left_behind(topology: Topology) {
     let Some((_installation, db)) = store_of(topology, &roster_auth::SERVICE).await else {
         return;
     };
-    let db = &db;
-    let company_id = Uuid::now_v7();
-    let mut left = 0;
-    for trial in 0..SAGA_TRIALS {
+    let (db, company_id) = (&db, Uuid::now_v7());
+    never("an account outlived its cancellation", |trial| async move {
         let id = Uuid::now_v7();
         let new = accounts::NewAccount {
             id,
@@ -603,14 +620,9 @@ async fn a_cancelled_account_is_never_left_behind(topology: Topology) {
         };
         let (_, cancelled) = tokio::join!(accounts::ensure(db, new), accounts::cancel(db, id));
         cancelled.unwrap();
-        if accounts::get(db, id).await.is_ok() {
-            left += 1;
-        }
-    }
-    assert_eq!(
-        left, 0,
-        "an account outlived its cancellation in {left} of {SAGA_TRIALS} trials"
-    );
+        accounts::get(db, id).await.is_ok()
+    })
+    .await;
 }
 
 /// A company created and removed at once (a signup's step repeated by a slow runner,
@@ -621,8 +633,7 @@ async fn a_removed_company_is_never_created_again(topology: Topology) {
         return;
     };
     let db = &db;
-    let mut back = 0;
-    for _ in 0..SAGA_TRIALS {
+    never("a removed company came back", |_| async move {
         let id = Uuid::now_v7();
         let name = roster_contracts::Name::parse("company_name", "Acme", 100).unwrap();
         let tenant = roster_storage::Tenant::of_company(id);
@@ -631,14 +642,9 @@ async fn a_removed_company_is_never_created_again(topology: Topology) {
             companies::remove(db, &tenant)
         );
         removed.unwrap();
-        if companies::get(db, &tenant).await.is_ok() {
-            back += 1;
-        }
-    }
-    assert_eq!(
-        back, 0,
-        "a removed company came back in {back} of {SAGA_TRIALS} trials"
-    );
+        companies::get(db, &tenant).await.is_ok()
+    })
+    .await;
 }
 
 topology_tests!(

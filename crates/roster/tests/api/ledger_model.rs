@@ -21,13 +21,12 @@ use roster_leave::domain::{Accrual, Days, Halves};
 use roster_leave::store::{accrual, ledger, requests, types};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_testing::{TestApp, Topology};
-use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, Expr, Query};
 use serde_json::json;
 use time::{Date, Duration, Month, OffsetDateTime, Weekday};
 use uuid::Uuid;
 
 use crate::accounts::sign_up;
+use crate::consistency::ledger_sum;
 use crate::tasks::person;
 
 /// The first year of every balance: the type accrues from its New Year.
@@ -228,31 +227,11 @@ impl Model {
 
 /// Σ of the employee's ledger of the type, and Σ of its expiry lines (as stored).
 async fn ledger_sums(db: &ServiceDb, employee: Uuid, kind: Uuid) -> (i64, i64) {
-    use sea_orm::sea_query::ExprTrait as _;
     let txn = db.read(Scope::AllCompanies).await.unwrap();
-    let sum = |expiry_only: bool| {
-        let mut query = Query::select();
-        query
-            .expr(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"))
-            .from(Alias::new("leave_ledger"))
-            .and_where(Expr::col(Alias::new("employee_id")).eq(employee))
-            .and_where(Expr::col(Alias::new("leave_type_id")).eq(kind));
-        if expiry_only {
-            query.and_where(Expr::col(Alias::new("kind")).eq("expiry"));
-        }
-        query
-    };
-    let mut sums = [0; 2];
-    for (i, expiry_only) in [false, true].into_iter().enumerate() {
-        sums[i] = txn
-            .query_one(&sum(expiry_only))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get_by_index(0)
-            .unwrap();
-    }
-    (sums[0], sums[1])
+    (
+        ledger_sum(&txn, employee, kind, None).await,
+        ledger_sum(&txn, employee, kind, Some("expiry")).await,
+    )
 }
 
 /// The company and its people the cases share.

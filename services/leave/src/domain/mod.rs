@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 mod year_end;
 
 pub use roster_contracts::{Invalid, Name, OptionalText};
-pub use year_end::{CarryForward, Expiry, Line, months_into, turns};
+pub use year_end::{CarryForward, Expiry, Line, periods_of_turns, turns};
 
 /// An amount of leave in thousandths of a day: exact for half days and for a twelfth
 /// of an allowance to the thousandth, on both backends (no decimal type in SQLite).

@@ -67,6 +67,60 @@ pub fn carried_left(carried: Days, taken_since: Days) -> Days {
     }
 }
 
+/// One turn of the year: the year it closes, the New Year after it and that year's
+/// last day, and when what it carried expires if that time has come.
+struct Turn {
+    closed: i32,
+    new_year: Date,
+    last_day: Date,
+    until: Option<Date>,
+}
+
+/// The period key of the close of year `closed`.
+fn closing_period(closed: i32) -> String {
+    closed.to_string()
+}
+
+/// The period key of the expiry of what year `closed` carried.
+fn carried_period(closed: i32) -> String {
+    format!("{closed}-carried")
+}
+
+/// The turns due by `today` of a balance accruing since `accrual_start`, carried days
+/// expiring `expiry_months` into the new year.
+fn turns_due(
+    accrual_start: Date,
+    expiry_months: Option<i32>,
+    today: Date,
+) -> impl Iterator<Item = Turn> {
+    (accrual_start.year() + 1..=today.year()).filter_map(move |year| {
+        Some(Turn {
+            closed: year - 1,
+            new_year: months_into(year, 0)?,
+            last_day: Date::from_calendar_date(year - 1, Month::December, 31).ok()?,
+            until: expiry_months
+                .and_then(|months| months_into(year, months))
+                .filter(|until| *until <= today),
+        })
+    })
+}
+
+/// The period keys of every turn due by `today` (each close, and each expiry of what
+/// was carried once its time has come), whatever the balance holds: what the
+/// ledger's expiry lines are keyed by.
+pub fn periods_of_turns(
+    accrual_start: Date,
+    expiry_months: Option<i32>,
+    today: Date,
+) -> Vec<String> {
+    turns_due(accrual_start, expiry_months, today)
+        .flat_map(|turn| {
+            let carried = turn.until.map(|_| carried_period(turn.closed));
+            std::iter::once(closing_period(turn.closed)).chain(carried)
+        })
+        .collect()
+}
+
 /// Every turn due by `today` of a balance accruing since `accrual_start`, in order,
 /// from its `lines` (every line but expiries). A year-end with no line on or before
 /// its last day closes nothing.
@@ -77,13 +131,13 @@ pub fn turns(
     today: Date,
 ) -> Vec<Expiry> {
     let mut expiries: Vec<Expiry> = Vec::new();
-    for year in accrual_start.year() + 1..=today.year() {
-        let (Some(new_year), Ok(last_day)) = (
-            months_into(year, 0),
-            Date::from_calendar_date(year - 1, Month::December, 31),
-        ) else {
-            continue;
-        };
+    for Turn {
+        closed,
+        new_year,
+        last_day,
+        until,
+    } in turns_due(accrual_start, policy.expiry_months, today)
+    {
         if !lines.iter().any(|l| l.on <= last_day) {
             continue;
         }
@@ -100,19 +154,14 @@ pub fn turns(
         let closing = kept - gone;
         let expired = expires_at_year_end(closing, policy.cap);
         let carried = closing - expired;
-        let closed = year - 1;
         expiries.push(Expiry {
-            period: closed.to_string(),
+            period: closing_period(closed),
             on: new_year,
             amount: expired,
             note: format!(
                 "{closed} closed at {closing} days: {carried} carried forward, {expired} expired"
             ),
         });
-        let until = policy
-            .expiry_months
-            .and_then(|months| months_into(year, months))
-            .filter(|until| *until <= today);
         if let Some(until) = until {
             let taken: Days = lines
                 .iter()
@@ -121,7 +170,7 @@ pub fn turns(
                 .sum();
             let left = carried_left(carried, -taken);
             expiries.push(Expiry {
-                period: format!("{closed}-carried"),
+                period: carried_period(closed),
                 on: until,
                 amount: left,
                 note: format!(
@@ -233,6 +282,22 @@ mod tests {
         // Before April, the carried days have not had their time.
         let early = super::turns(&lines, policy, date!(2025 - 01 - 01), date!(2026 - 03 - 31));
         assert_eq!(early.len(), 1);
+    }
+
+    /// The keys every turn due is closed under: a close a year, and the expiry of
+    /// what it carried once the policy's months are up.
+    #[test]
+    fn the_periods_of_the_turns_due() {
+        let start = date!(2024 - 01 - 01);
+        assert_eq!(
+            periods_of_turns(start, Some(3), date!(2026 - 02 - 01)),
+            ["2024", "2024-carried", "2025"]
+        );
+        assert_eq!(
+            periods_of_turns(start, None, date!(2026 - 05 - 01)),
+            ["2024", "2025"]
+        );
+        assert!(periods_of_turns(start, Some(3), date!(2024 - 12 - 31)).is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::entities::{accrual_run, leave_type, ledger_entry};
 use super::ledger::{ACCRUAL, EXPIRY};
 use super::year_end::{company_year, insert_once, settle};
-use crate::domain::{Accrual, Days, credit, months_into, periods_due};
+use crate::domain::{Accrual, Days, credit, periods_due, periods_of_turns};
 
 /// What a run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,19 +105,12 @@ async fn credit_all(db: &ServiceDb, at: OffsetDateTime) -> Result<Report, StoreE
     Ok(report)
 }
 
-/// Whether type `t` has a turn of the year due by `today` that is not closed yet (the
-/// close of a year, or the expiry of what it carried, once the policy's months are
-/// up): a type whose line of that period exists is done, and costs no more queries.
+/// Whether type `t` has a turn of the year due by `today` that is not closed yet: a
+/// type whose line of that period exists is done, and costs no more queries.
 fn turn_due(t: &leave_type::Model, done: &HashSet<(Uuid, String)>, today: Date) -> bool {
-    (t.accrual_start.year() + 1..=today.year()).any(|year| {
-        let closed = (year - 1).to_string();
-        let carried_due = t
-            .carry_forward_expiry_months
-            .and_then(|months| months_into(year, months))
-            .is_some_and(|until| until <= today);
-        !done.contains(&(t.id, closed.clone()))
-            || (carried_due && !done.contains(&(t.id, format!("{closed}-carried"))))
-    })
+    periods_of_turns(t.accrual_start, t.carry_forward_expiry_months, today)
+        .into_iter()
+        .any(|period| !done.contains(&(t.id, period)))
 }
 
 /// The (type, period) of every expiry line the company has: the turns closed.

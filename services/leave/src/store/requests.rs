@@ -12,7 +12,7 @@ use roster_storage::lock::{self, Subject};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, Select, Set,
+    IntoActiveModel, QueryFilter, Select, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -147,7 +147,7 @@ pub async fn create(
     }
     if kind.paid {
         let available = balance_of(&txn, tenant, employee_id, kind.id).await?
-            - pending_total(&txn, tenant, employee_id, kind.id, None).await?;
+            - pending_total(&txn, tenant, employee_id, kind.id).await?;
         if days > available {
             return Err(Invalid::new(
                 "end_date",
@@ -266,21 +266,17 @@ fn overlaps(held: &request::Model, start: Date, end: Date, halves: Halves) -> bo
     !(morning_then_afternoon || afternoon_then_morning)
 }
 
-/// The days the employee's pending requests of `leave_type_id` hold, but `except`'s.
+/// The days the employee's pending requests of `leave_type_id` hold.
 async fn pending_total(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     employee_id: Uuid,
     leave_type_id: Uuid,
-    except: Option<Uuid>,
 ) -> Result<Days, StoreError> {
-    let mut query = of_company(tenant)
+    let query = of_company(tenant)
         .filter(request::Column::EmployeeId.eq(employee_id))
         .filter(request::Column::LeaveTypeId.eq(leave_type_id))
         .filter(request::Column::Status.eq(Status::Pending.as_str()));
-    if let Some(id) = except {
-        query = query.filter(request::Column::Id.ne(id));
-    }
     let columns = (request::Column::EmployeeId, request::Column::LeaveTypeId);
     let sums = sum_per_employee_and_type(txn, query, columns, "days").await?;
     Ok(sums
@@ -521,17 +517,18 @@ async fn change_status(
 }
 
 /// Cancels the pending requests of `employee_id`, in the caller's transaction (the one
-/// that records their deactivation in the replica); answers how many.
+/// that records their deactivation in the replica), holding their leave as every
+/// write to it does; answers how many.
 pub async fn cancel_pending(
     txn: &DatabaseTransaction,
     company_id: Uuid,
     employee_id: Uuid,
 ) -> Result<u64, StoreError> {
+    lock::hold(txn, &employee_leave(company_id, employee_id)).await?;
     let pending = request::Entity::find()
         .filter(request::Column::CompanyId.eq(company_id))
         .filter(request::Column::EmployeeId.eq(employee_id))
         .filter(request::Column::Status.eq(Status::Pending.as_str()))
-        .lock_exclusive()
         .all(txn)
         .await?;
     let count = pending.len() as u64;
