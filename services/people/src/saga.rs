@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::clients::{Accounts, Org};
 use crate::store::employees::{EmployeeChange, NewEmployee};
-use crate::store::entities::saga;
+use crate::store::entities::{employee, saga};
 use crate::store::sagas::{
     self, ACCOUNT_CHANGED, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED,
 };
@@ -190,22 +190,26 @@ pub async fn begin(
 }
 
 /// Records a saga that changes an employee and their account, and runs it; refused
-/// (409) while another saga of the employee is unfinished.
+/// (409) while another saga of the employee is unfinished. The plan is made of the
+/// employee as they are once the saga is theirs alone, so what it would put back is
+/// what is.
 pub async fn begin_change(
     ctx: &ServiceContext,
     steps: &Steps,
     company_id: Uuid,
     employee_id: Uuid,
-    plan: ChangePlan,
+    plan: impl FnOnce(&employee::Model) -> ChangePlan,
 ) -> Result<Outcome, StoreError> {
-    let payload = serde_json::to_string(&plan).map_err(anyhow::Error::from)?;
     let new = NewSaga {
         kind: CHANGE,
         company_id,
         employee_id,
-        payload,
+        payload: String::new(),
     };
-    let saga = sagas::create(&ctx.db, new, lease(ctx)).await?;
+    let saga = sagas::create_for_employee(&ctx.db, new, lease(ctx), |employee| {
+        Ok(serde_json::to_string(&plan(employee)).map_err(anyhow::Error::from)?)
+    })
+    .await?;
     run(ctx, steps, saga, None).await
 }
 

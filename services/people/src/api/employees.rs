@@ -15,6 +15,7 @@ use super::{Problems, state};
 use crate::domain::{Email, NAME_MAX, Name, OptionalText, POSITION_MAX, Phone, Salary, Status};
 use crate::saga::{self, ChangePlan, ONBOARDING, Plan, Steps};
 use crate::store::employees::{self, EmployeeChange, Filter, NewEmployee};
+use crate::store::entities::employee::Model as EmployeeRecord;
 
 /// An employee. `salary` is present for administrators only.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -298,7 +299,7 @@ pub(super) async fn update_employee(
 ) -> ApiResult<Json<Employee>> {
     let state = state(&ctx)?;
     let tenant = caller.tenant();
-    let current = employees::get(&ctx.db, &tenant, id).await?;
+    employees::get(&ctx.db, &tenant, id).await?;
     let mut problems = Problems::default();
     let email = body
         .email
@@ -337,12 +338,11 @@ pub(super) async fn update_employee(
     let sealed_salary = salary
         .map(|s| s.map(|s| seal_salary(&state.data_key, id, &s)).transpose())
         .transpose()?;
+    // The account takes the values asked, as the employee does, whatever a read before
+    // the saga saw: a change that has finished since must not make them differ.
     let account_change = AccountChange {
-        email: email
-            .clone()
-            .map(String::from)
-            .filter(|e| *e != current.record.email),
-        role: body.role.filter(|r| r.as_str() != current.record.role),
+        email: email.clone().map(String::from),
+        role: body.role,
         active: None,
     };
     let touches_account = account_change.email.is_some() || account_change.role.is_some();
@@ -363,15 +363,14 @@ pub(super) async fn update_employee(
         false => employees::update(&ctx.db, &tenant, id, change).await?,
         // Auth and people change together, or neither does: a saga.
         true => {
-            let before = AccountChange {
-                email: Some(current.record.email.clone()),
-                role: Role::parse(&current.record.role),
-                active: None,
-            };
-            let plan = ChangePlan {
+            let plan = |now: &EmployeeRecord| ChangePlan {
                 employee: change,
                 account: account_change,
-                before,
+                before: AccountChange {
+                    email: Some(now.email.clone()),
+                    role: Role::parse(&now.role),
+                    active: None,
+                },
             };
             saga::begin_change(&ctx, steps, tenant.company_id(), id, plan)
                 .await?
@@ -395,10 +394,10 @@ pub(super) async fn delete_employee(
 ) -> ApiResult<StatusCode> {
     let state = state(&ctx)?;
     let tenant = caller.tenant();
-    let current = employees::get(&ctx.db, &tenant, id).await?;
+    employees::get(&ctx.db, &tenant, id).await?;
     // The account first, through the saga: once it is off, nobody logs in as the
     // employee, whatever happens next.
-    let plan = ChangePlan {
+    let plan = |now: &EmployeeRecord| ChangePlan {
         employee: EmployeeChange {
             status: Some(Status::Inactive),
             ..EmployeeChange::default()
@@ -408,7 +407,7 @@ pub(super) async fn delete_employee(
             ..AccountChange::default()
         },
         before: AccountChange {
-            active: Some(current.record.status == Status::Active.as_str()),
+            active: Some(now.status == Status::Active.as_str()),
             ..AccountChange::default()
         },
     };

@@ -43,7 +43,7 @@ fn by_id(tenant: &Tenant, id: Uuid) -> Select<employee::Entity> {
     of_company(tenant).filter(employee::Column::Id.eq(id))
 }
 
-async fn find(
+pub(crate) async fn find(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
     id: Uuid,

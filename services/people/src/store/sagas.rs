@@ -2,12 +2,14 @@ use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::UpdateMany;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use time::Duration;
 use uuid::Uuid;
 
 use super::employees::{self, Employee, EmployeeChange, NewEmployee};
+use super::entities::employee;
 use super::entities::saga;
 use super::now;
 use crate::migrations::m20261206_000001_one_saga_per_employee::INDEX as ONE_PER_EMPLOYEE;
@@ -39,6 +41,42 @@ pub async fn create(
     lease: Duration,
 ) -> Result<saga::Model, StoreError> {
     let txn = db.begin_write(Tenant::of_company(new.company_id)).await?;
+    let saga = insert(&txn, new, lease).await?;
+    txn.commit().await?;
+    Ok(saga)
+}
+
+/// Records a saga that changes an employee, like [`create`], with the payload `plan`
+/// makes of the employee as they are once the saga is theirs alone: any saga of theirs
+/// before it has finished, and its change with it, so what the plan would put back is
+/// what is, not what a read before the saga saw.
+pub async fn create_for_employee(
+    db: &ServiceDb,
+    new: NewSaga,
+    lease: Duration,
+    plan: impl FnOnce(&employee::Model) -> Result<String, StoreError>,
+) -> Result<saga::Model, StoreError> {
+    let tenant = Tenant::of_company(new.company_id);
+    let txn = db.begin_write(tenant).await?;
+    let saga = insert(&txn, new, lease).await?;
+    let employee = employees::find(&txn, &tenant, saga.employee_id)
+        .await?
+        .ok_or(StoreError::NotFound("employee"))?;
+    let payload = plan(&employee)?;
+    let mut saga: saga::ActiveModel = saga.into();
+    saga.payload = Set(payload);
+    let saga = saga.update(&txn).await?;
+    txn.commit().await?;
+    Ok(saga)
+}
+
+/// Inserts a saga at its start, leased for `lease`; refused (409) while another saga
+/// of the same employee is unfinished.
+async fn insert(
+    txn: &DatabaseTransaction,
+    new: NewSaga,
+    lease: Duration,
+) -> Result<saga::Model, StoreError> {
     let at = now();
     let saga = saga::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -53,7 +91,7 @@ pub async fn create(
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|e| match roster_storage::DbError::from(e) {
         error if error.is_unique_violation_of(ONE_PER_EMPLOYEE, "sagas.employee_id") => {
@@ -63,7 +101,6 @@ pub async fn create(
         }
         error => StoreError::Db(error),
     })?;
-    txn.commit().await?;
     Ok(saga)
 }
 
