@@ -2,6 +2,7 @@
 
 pub mod access;
 mod caller;
+mod date;
 pub mod error;
 mod extract;
 pub mod layers;
@@ -11,6 +12,7 @@ pub mod patch;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, Viewer, authenticate};
+pub use date::CalendarDate;
 pub use error::{ApiError, FieldError, Problem, StoreError};
 pub use extract::{Json, Path, Query};
 pub use metrics::Metrics;

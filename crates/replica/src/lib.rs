@@ -602,6 +602,30 @@ pub async fn manages(
     Ok(conn.query_one(&select).await?.is_some())
 }
 
+/// Whether `employee` reports to `manager` of `company_id`, directly or through
+/// managers of their own, as the replica knows them (for a replica that keeps
+/// [`Field::Manager`]). The chain is walked up from `employee`; a loop in it (the
+/// replica may hold one for a moment while two changes cross) ends the walk.
+pub async fn oversees(
+    conn: &impl ConnectionTrait,
+    company_id: Uuid,
+    manager: Uuid,
+    employee: Uuid,
+) -> Result<bool, DbErr> {
+    let mut seen = std::collections::HashSet::from([employee]);
+    let mut next = employee;
+    while let Some(above) = manager_of(conn, company_id, next).await? {
+        if above == manager {
+            return Ok(true);
+        }
+        if !seen.insert(above) {
+            return Ok(false);
+        }
+        next = above;
+    }
+    Ok(false)
+}
+
 /// An active employee by name, as a replica that keeps [`Field::Names`] knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {

@@ -192,7 +192,12 @@ async fn give(
     let company_id = envelope.company_id;
     let kind = notice.template.kind;
     let wording = store::templates::wording(txn, company_id, notice.template).await?;
-    let (title, body) = match render::render(&wording.title, &wording.body, &notice.context) {
+    let (title, body) = match render::render(
+        notice.template,
+        &wording.title,
+        &wording.body,
+        &notice.context,
+    ) {
         Ok(rendered) => rendered,
         // The company's wording passed its check on a sample, yet fails on these
         // values: the notification is given in the default wording, and the failure
@@ -201,7 +206,7 @@ async fn give(
             tracing::warn!(%company_id, kind, error = %e, "a company's wording failed to render; the default wording is used");
             metrics::counter!(TEMPLATE_FAILURES, "kind" => kind).increment(1);
             let template = notice.template;
-            render::render(template.title, template.body, &notice.context)?
+            render::render(template, template.title, template.body, &notice.context)?
         }
     };
     let title: String = title.chars().take(render::MAX_TITLE).collect();
@@ -283,7 +288,7 @@ fn about_task(task: &Task) -> Option<Notice> {
 }
 
 /// Who learns of a leave request's change: the manager who is to decide a new pending
-/// one, and the employee when someone else approved or rejected theirs.
+/// one, and the employee when someone else approved, rejected or cancelled theirs.
 async fn about_leave(
     txn: &DatabaseTransaction,
     envelope: &Envelope,
@@ -294,8 +299,12 @@ async fn about_leave(
             Some(manager) => (manager, &LEAVE_AWAITING),
             None => return Ok(None),
         },
-        ("approved" | "rejected", Some("pending"))
-            if request.changed_by != Some(request.employee_id) =>
+        // Decided or cancelled by someone (not Roster on a leaver's behalf) other
+        // than the employee: they are told.
+        ("approved" | "rejected", Some("pending")) | ("cancelled", Some(_))
+            if request
+                .changed_by
+                .is_some_and(|by| by != request.employee_id) =>
         {
             (request.employee_id, &LEAVE_DECIDED)
         }

@@ -24,7 +24,7 @@ fn balance_of<'b>(balances: &'b Value, name: &str) -> &'b Value {
 }
 
 /// Waits for `token`'s notification of `kind`, failing after 20 s: its body.
-async fn notified(app: &TestApp, token: &str, kind: &str) -> String {
+pub async fn notified(app: &TestApp, token: &str, kind: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let list = app.get("/api/v1/notifications", token).await;
@@ -64,7 +64,7 @@ pub async fn runs(app: &TestApp) -> Vec<(String, i64)> {
 }
 
 /// An administrator's grant of `days` that must be recorded; answers its ledger line.
-async fn granted(
+pub async fn granted(
     app: &TestApp,
     admin: &str,
     employee_id: &str,

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_http::{ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
+use roster_http::{ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -70,10 +70,10 @@ pub struct CreateRequest {
     pub leave_type_id: Uuid,
     /// `YYYY-MM-DD`.
     #[schema(value_type = String)]
-    pub start_date: Date,
+    pub start_date: CalendarDate,
     /// `YYYY-MM-DD`, on or after the start.
     #[schema(value_type = String)]
-    pub end_date: Date,
+    pub end_date: CalendarDate,
     /// Take the first day from noon only.
     #[serde(default)]
     pub start_half: bool,
@@ -99,8 +99,8 @@ pub(super) async fn create_request(
 ) -> ApiResult<(StatusCode, Json<LeaveRequest>)> {
     let new = NewRequest {
         leave_type_id: body.leave_type_id,
-        start_date: body.start_date,
-        end_date: body.end_date,
+        start_date: body.start_date.get(),
+        end_date: body.end_date.get(),
         halves: Halves {
             start_afternoon: body.start_half,
             end_morning: body.end_half,

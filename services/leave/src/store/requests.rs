@@ -370,7 +370,8 @@ impl Decision {
 
 /// Approves, rejects or cancels request `id` as `by` (seeing as `viewer`): approval
 /// and rejection by the employee's manager or an administrator, never by the
-/// employee; cancellation by any of them.
+/// employee; cancellation by any of them, except of approved leave that has begun
+/// (on the company's calendar), which is the manager's or an administrator's.
 #[tracing::instrument(skip(db))]
 pub async fn decide(
     db: &ServiceDb,
@@ -419,6 +420,17 @@ pub async fn decide(
         _ => {}
     }
     let current = Status::parse(&row.status).unwrap_or(Status::Cancelled);
+    if decision == Decision::Cancel && current == Status::Approved && own {
+        // Days taken are not the employee's to give back alone: once approved leave
+        // has begun, cancelling it is the approver's act, as approving it was.
+        let today =
+            roster_replica::company_today(&txn, row.company_id, OffsetDateTime::now_utc()).await?;
+        if row.start_date <= today {
+            return Err(StoreError::Forbidden(
+                "the leave has begun: only the employee's manager or an administrator cancels it, never its employee",
+            ));
+        }
+    }
     let next = decision.outcome();
     if !current.may_become(next) {
         return Err(StoreError::Conflict(match current {

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_http::{ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
+use roster_http::{ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -179,7 +179,7 @@ impl From<holiday::Model> for Holiday {
 #[serde(deny_unknown_fields)]
 pub struct CreateHoliday {
     /// `YYYY-MM-DD`.
-    pub date: Date,
+    pub date: CalendarDate,
     pub name: String,
     /// The calendar; the company's default when absent.
     pub calendar_id: Option<Uuid>,
@@ -198,9 +198,14 @@ pub(super) async fn create_holiday(
     Json(body): Json<CreateHoliday>,
 ) -> ApiResult<(StatusCode, Json<Holiday>)> {
     let name = Name::parse("name", &body.name, NAME_MAX)?;
-    let holiday =
-        calendars::create_holiday(&ctx.db, &caller.tenant(), body.calendar_id, body.date, name)
-            .await?;
+    let holiday = calendars::create_holiday(
+        &ctx.db,
+        &caller.tenant(),
+        body.calendar_id,
+        body.date.get(),
+        name,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(holiday.into())))
 }
 
@@ -211,10 +216,10 @@ pub struct HolidayQuery {
     pub calendar_id: Option<Uuid>,
     /// From this date, inclusive (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<Date>,
+    pub from: Option<CalendarDate>,
     /// To this date, inclusive (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<Date>,
+    pub to: Option<CalendarDate>,
 }
 
 /// The company's holidays, in date order.
@@ -231,8 +236,8 @@ pub(super) async fn list_holidays(
     let cursor = page.parse()?;
     let filter = HolidayFilter {
         calendar_id: query.calendar_id,
-        from: query.from,
-        to: query.to,
+        from: query.from.map(CalendarDate::get),
+        to: query.to.map(CalendarDate::get),
     };
     let rows = calendars::list_holidays(&ctx.db, &caller.tenant(), filter, &cursor).await?;
     Ok(Json(

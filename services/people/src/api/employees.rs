@@ -2,7 +2,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_contracts::Password;
 use roster_contracts::auth::AccountChange;
-use roster_http::{ApiError, ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
+use roster_http::{
+    ApiError, ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query,
+};
 use roster_secrets::DataKey;
 use roster_service::ServiceContext;
 use roster_tokens::Role;
@@ -93,7 +95,7 @@ pub struct CreateEmployee {
     #[serde(default)]
     pub team_ids: Vec<Uuid>,
     pub manager_id: Option<Uuid>,
-    pub hire_date: Option<Date>,
+    pub hire_date: Option<CalendarDate>,
     pub phone: Option<String>,
     pub position: Option<String>,
     pub salary: Option<Salary>,
@@ -170,7 +172,7 @@ pub(super) async fn create_employee(
             position: position.into_inner(),
             phone: phone.map(Phone::into_inner),
             manager_id: body.manager_id,
-            hire_date: body.hire_date,
+            hire_date: body.hire_date.map(CalendarDate::get),
             sealed_salary,
             team_ids: body.team_ids,
         },
@@ -272,7 +274,7 @@ pub struct UpdateEmployee {
     pub manager_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "roster_http::patch::nullable")]
     #[schema(value_type = Option<Date>)]
-    pub hire_date: Option<Option<Date>>,
+    pub hire_date: Option<Option<CalendarDate>>,
     #[serde(default, deserialize_with = "roster_http::patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
@@ -354,7 +356,7 @@ pub(super) async fn update_employee(
         position,
         phone,
         manager_id: body.manager_id,
-        hire_date: body.hire_date,
+        hire_date: body.hire_date.map(|d| d.map(CalendarDate::get)),
         sealed_salary,
         team_ids: body.team_ids,
         status: None,

@@ -1,5 +1,5 @@
 use axum::extract::State;
-use roster_http::{ApiResult, Caller, Json, Problem, Query};
+use roster_http::{ApiResult, CalendarDate, Caller, Json, Problem, Query};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
@@ -65,7 +65,7 @@ pub struct DayReport {
 pub struct DayParams {
     /// `YYYY-MM-DD`; today in the company's time zone when absent.
     #[param(value_type = Option<String>)]
-    pub date: Option<Date>,
+    pub date: Option<CalendarDate>,
     /// Only this team's members.
     pub team_id: Option<Uuid>,
     /// Only this employee.
@@ -87,7 +87,7 @@ pub(super) async fn day(
         employee_id: params.employee_id,
     };
     let span = match params.date {
-        Some(date) => Span::Days(date, date),
+        Some(date) => Span::Days(date.get(), date.get()),
         None => Span::Today,
     };
     let (date, sheets) =

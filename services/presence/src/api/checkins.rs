@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_http::{ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
+use roster_http::{ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query};
 use roster_service::ServiceContext;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -164,10 +164,10 @@ pub struct ListFilter {
     pub employee_id: Option<Uuid>,
     /// From this shift date (`YYYY-MM-DD`, company time zone).
     #[param(value_type = Option<String>)]
-    pub from: Option<Date>,
+    pub from: Option<CalendarDate>,
     /// Up to this shift date, inclusive.
     #[param(value_type = Option<String>)]
-    pub to: Option<Date>,
+    pub to: Option<CalendarDate>,
 }
 
 /// The check-ins the caller may see, in the order they were recorded.
@@ -184,8 +184,8 @@ pub(super) async fn list_checkins(
     let cursor = page.parse()?;
     let filter = CheckinFilter {
         employee_id: filter.employee_id,
-        from: filter.from,
-        to: filter.to,
+        from: filter.from.map(CalendarDate::get),
+        to: filter.to.map(CalendarDate::get),
     };
     let rows = checkins::list(&ctx.db, &caller.tenant(), caller.viewer(), filter, &cursor).await?;
     Ok(Json(

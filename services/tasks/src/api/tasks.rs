@@ -1,8 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_http::{ApiError, ApiResult, Caller, Json, Page, PageParams, Path, Problem, Query};
+use roster_http::{ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query};
 use roster_service::ServiceContext;
-use roster_tokens::Role;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -57,20 +56,12 @@ pub struct CreateTask {
     pub title: String,
     /// Up to 10,000 characters.
     pub description: Option<String>,
-    /// An active employee of the company. An employee may assign only themselves;
-    /// managers and administrators anyone.
+    /// An active employee of the company: the caller, or someone who reports to them
+    /// (directly or not); an administrator may assign anyone.
     pub assignee_id: Option<Uuid>,
     /// `YYYY-MM-DD`.
     #[schema(value_type = Option<String>)]
-    pub due_date: Option<Date>,
-}
-
-/// Only managers and administrators hand work to others.
-fn check_may_assign(caller: &Caller, assignee_id: Option<Uuid>) -> Result<(), ApiError> {
-    match assignee_id {
-        Some(id) if id != caller.employee_id() => caller.require_any(&[Role::Admin, Role::Manager]),
-        _ => Ok(()),
-    }
+    pub due_date: Option<CalendarDate>,
 }
 
 /// Creates a task, status `todo`, created by the caller.
@@ -78,14 +69,13 @@ fn check_may_assign(caller: &Caller, assignee_id: Option<Uuid>) -> Result<(), Ap
     request_body = CreateTask,
     responses((status = 201, body = Task), (status = 400, body = Problem),
         (status = 401, body = Problem),
-        (status = 403, body = Problem, description = "An employee assigning someone else"),
+        (status = 403, body = Problem, description = "An assignee who does not report to the caller"),
         (status = 422, body = Problem, description = "Invalid values, or an assignee who is not an active employee of the company")))]
 pub(super) async fn create_task(
     State(ctx): State<ServiceContext>,
     caller: Caller,
     Json(body): Json<CreateTask>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
-    check_may_assign(&caller, body.assignee_id)?;
     let new = NewTask {
         title: Name::parse("title", &body.title, TITLE_MAX)?.into_inner(),
         description: OptionalText::parse(
@@ -95,9 +85,16 @@ pub(super) async fn create_task(
         )?
         .into_inner(),
         assignee_id: body.assignee_id,
-        due_date: body.due_date,
+        due_date: body.due_date.map(CalendarDate::get),
     };
-    let task = tasks::create(&ctx.db, &caller.tenant(), caller.employee_id(), new).await?;
+    let task = tasks::create(
+        &ctx.db,
+        &caller.tenant(),
+        caller.viewer(),
+        caller.employee_id(),
+        new,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(task.into())))
 }
 
@@ -159,7 +156,7 @@ pub struct UpdateTask {
     pub assignee_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "roster_http::patch::nullable")]
     #[schema(value_type = Option<String>)]
-    pub due_date: Option<Option<Date>>,
+    pub due_date: Option<Option<CalendarDate>>,
     /// `todo -> in_progress -> done`, or `cancelled` while open.
     pub status: Option<Status>,
 }
@@ -180,9 +177,6 @@ pub(super) async fn update_task(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateTask>,
 ) -> ApiResult<Json<Task>> {
-    if let Some(assignee) = body.assignee_id {
-        check_may_assign(&caller, assignee)?;
-    }
     let change = TaskChange {
         title: body
             .title
@@ -197,7 +191,7 @@ pub(super) async fn update_task(
             })
             .transpose()?,
         assignee_id: body.assignee_id,
-        due_date: body.due_date,
+        due_date: body.due_date.map(|d| d.map(CalendarDate::get)),
         status: body.status,
     };
     let task = tasks::update(

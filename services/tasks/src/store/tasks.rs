@@ -74,19 +74,34 @@ fn visible(tenant: &Tenant, viewer: Viewer, id: Uuid) -> Select<task::Entity> {
         .filter(seen_by(viewer))
 }
 
-/// An assignee must be an active employee of the company: otherwise 422.
+/// An assignee must be an active employee of the company (otherwise 422) whom the
+/// caller may give work to: an administrator anyone, a member themselves and the
+/// people who report to them, directly or not (otherwise 403).
 async fn check_assignee(
     conn: &impl ConnectionTrait,
     tenant: &Tenant,
+    viewer: Viewer,
     assignee_id: Uuid,
 ) -> Result<(), StoreError> {
-    match roster_replica::is_active(conn, tenant.company_id(), assignee_id).await? {
-        true => Ok(()),
-        false => Err(Invalid::new(
+    let company_id = tenant.company_id();
+    if !roster_replica::is_active(conn, company_id, assignee_id).await? {
+        return Err(Invalid::new(
             "assignee_id",
             "no active employee of this company has this id",
         )
-        .into()),
+        .into());
+    }
+    match viewer {
+        Viewer::Admin => Ok(()),
+        Viewer::Member { employee_id } if employee_id == assignee_id => Ok(()),
+        Viewer::Member { employee_id } => {
+            match roster_replica::oversees(conn, company_id, employee_id, assignee_id).await? {
+                true => Ok(()),
+                false => Err(StoreError::Forbidden(
+                    "a member assigns tasks to themselves and to the people who report to them (directly or not); an administrator to anyone",
+                )),
+            }
+        }
     }
 }
 
@@ -94,12 +109,13 @@ async fn check_assignee(
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
+    viewer: Viewer,
     creator_id: Uuid,
     new: NewTask,
 ) -> Result<task::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
     if let Some(assignee_id) = new.assignee_id {
-        check_assignee(&txn, tenant, assignee_id).await?;
+        check_assignee(&txn, tenant, viewer, assignee_id).await?;
     }
     let at = OffsetDateTime::now_utc();
     let task = task::ActiveModel {
@@ -264,7 +280,7 @@ pub async fn update(
     if let Some(Some(assignee_id)) = change.assignee_id
         && task.assignee_id != Some(assignee_id)
     {
-        check_assignee(&txn, tenant, assignee_id).await?;
+        check_assignee(&txn, tenant, viewer, assignee_id).await?;
     }
     let previous_assignee_id = task.assignee_id;
     let revision = task.revision + 1;

@@ -1,0 +1,432 @@
+//! The attack suite: what a hostile company administrator, manager or employee
+//! tries against the shared process, on every topology, each case named by the
+//! attack and what must hold. ARCHITECTURE.md's threat model names, for each kind
+//! of attacker, these tests and the others that prove what stops them (tokens,
+//! isolation, row security, webhooks' addresses and replies, files).
+
+use roster_storage::Scope;
+use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use crate::accounts::{SignedUp, sign_up};
+use crate::leave::{granted, notified};
+use crate::replicas::in_step;
+use crate::tasks::{Crew, crew, person};
+
+/// A company of its own on `topology`, its administrator and the [`Crew`]; none when
+/// the topology is not available here.
+async fn acme(topology: Topology) -> Option<(TestApp, SignedUp, Crew)> {
+    let app = TestApp::spawn(topology, roster::SERVICES).await?;
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let crew = crew(&app, &acme.admin, [json!({}), json!({}), json!({})]).await;
+    Some((app, acme, crew))
+}
+
+/// Saves `wording` as the company's `kind` template: the answer.
+async fn word(
+    app: &TestApp,
+    admin: &str,
+    kind: &str,
+    wording: &Value,
+) -> roster_testing::TestResponse {
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/notifications/templates/{kind}"),
+        Some(admin),
+        Some(wording),
+    )
+    .await
+}
+
+async fn a_company_wording_cannot_cost_the_others(topology: Topology) {
+    let Some((app, acme, Crew { eve, eve_id, .. })) = acme(topology).await else {
+        return;
+    };
+    let admin = acme.admin.as_str();
+    let chain = vec!["{{ task.title|upper }}"; 40].join("");
+    for (attack, body, says) in [
+        (
+            "nested loops that run a million times",
+            "{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}",
+            "a loop",
+        ),
+        (
+            "71 characters that build half a gigabyte",
+            "{% set s = 'x' * 99999999 %}{{ s ~ s ~ s ~ s ~ s }}",
+            "an assignment",
+        ),
+        (
+            "one instruction that writes 100 MB",
+            "{{ 'x' * 100000000 }}",
+            "`*`",
+        ),
+        (
+            "heavy only for a task titled boom",
+            "{% if task.title == 'boom' %}{% for i in range(100000) %}{{ task.title }}{% endfor %}{% endif %}",
+            "a loop",
+        ),
+        (
+            "a wording that writes more than a body may",
+            chain.as_str(),
+            "can write up to",
+        ),
+        (
+            "a filter that multiplies its input",
+            "{{ task.title|replace('', task.title) }}",
+            "`replace`",
+        ),
+        (
+            "a function that makes text",
+            "{{ lipsum(1000) }}",
+            "a function call",
+        ),
+    ] {
+        let saved = word(
+            &app,
+            admin,
+            "task.assigned",
+            &json!({"title": "New task", "body": body}),
+        )
+        .await;
+        assert_eq!(
+            saved.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{attack}: must be refused when saved, {:?}",
+            saved.body
+        );
+        assert_eq!(saved.error_fields(), ["body"], "{attack}: {:?}", saved.body);
+        assert!(
+            saved.body.to_string().contains(says),
+            "{attack}: the refusal says why ({says}): {:?}",
+            saved.body
+        );
+    }
+    // What a wording is for still works: a choice on the values, filtered.
+    let kept = word(
+        &app,
+        admin,
+        "task.assigned",
+        &json!({"title": "New task: {{ task.title|title }}",
+                "body": "{% if task.title == 'boom' %}Boom: {{ task.title|upper }}{% else %}{{ task.title }}{% endif %}"}),
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::OK, "{:?}", kept.body);
+    let task = json!({"title": "boom", "assignee_id": eve_id});
+    let assigned = app.post("/api/v1/tasks", admin, &task).await;
+    assert_eq!(assigned.status, StatusCode::CREATED, "{:?}", assigned.body);
+    assert_eq!(notified(&app, &eve, "task.assigned").await, "Boom: BOOM");
+
+    // A wording kept before these rules (written here straight into the table)
+    // renders in the default wording: the company's loop never runs.
+    let txn = app
+        .db("notifications")
+        .begin_write(Scope::AllCompanies)
+        .await
+        .unwrap();
+    let old = Query::update()
+        .table(Alias::new("templates"))
+        .value(
+            Alias::new("body"),
+            "{% for a in range(100000) %}{% for b in range(100000) %}{{ task.title }}{% endfor %}{% endfor %}",
+        )
+        .and_where(Expr::col(Alias::new("kind")).eq("task.assigned"))
+        .to_owned();
+    txn.execute(&old).await.unwrap();
+    txn.commit().await.unwrap();
+    let again = json!({"title": "again", "assignee_id": eve_id});
+    let assigned = app.post("/api/v1/tasks", admin, &again).await;
+    assert_eq!(assigned.status, StatusCode::CREATED, "{:?}", assigned.body);
+    crate::eventually("the old wording falls back to the default", || async {
+        let list = app.get("/api/v1/notifications", &eve).await;
+        list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["body"] == "You were assigned \"again\".")
+    })
+    .await;
+}
+
+async fn an_employee_cannot_take_back_leave_they_took(topology: Topology) {
+    let Some((
+        app,
+        acme,
+        Crew {
+            max,
+            eve,
+            eve_id,
+            max_id,
+            ..
+        },
+    )) = acme(topology).await
+    else {
+        return;
+    };
+    let admin = acme.admin.as_str();
+    let annual = app
+        .post(
+            "/api/v1/leave/types",
+            admin,
+            &json!({"name": "Annual", "paid": true, "annual_allowance_days": 0, "accrual": "none"}),
+        )
+        .await;
+    let annual = annual.body["id"].as_str().unwrap().to_owned();
+    in_step(&app).await;
+    granted(&app, admin, &eve_id, &annual, 20.0, "This year's").await;
+    let today = OffsetDateTime::now_utc().date();
+    let ask = |start: time::Date, end: time::Date| {
+        let (app, eve, annual, max) = (&app, eve.clone(), annual.clone(), max.clone());
+        async move {
+            let body = json!({"leave_type_id": annual, "start_date": start.to_string(),
+                              "end_date": end.to_string()});
+            let asked = app.post("/api/v1/leave/requests", &eve, &body).await;
+            assert_eq!(asked.status, StatusCode::CREATED, "{:?}", asked.body);
+            let id = asked.body["id"].as_str().unwrap().to_owned();
+            let approved = app
+                .post(
+                    &format!("/api/v1/leave/requests/{id}/approve"),
+                    &max,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+            id
+        }
+    };
+    let taken = ask(today - Duration::days(14), today - Duration::days(8)).await;
+    let to_come = ask(today + Duration::days(30), today + Duration::days(34)).await;
+    let cancel = |id: &str, token: &str| {
+        let (app, path, token) = (
+            &app,
+            format!("/api/v1/leave/requests/{id}/cancel"),
+            token.to_owned(),
+        );
+        async move { app.post(&path, &token, &json!({})).await }
+    };
+    // The attack: the employee cancels leave they have taken and gets the days back.
+    let refused = cancel(&taken, &eve).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "leave that has begun is not the employee's to cancel: {:?}",
+        refused.body
+    );
+    // Leave still to come stays theirs to cancel.
+    let own = cancel(&to_come, &eve).await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    // Their manager may: the ledger says who, and the employee is told.
+    let by_manager = cancel(&taken, &max).await;
+    assert_eq!(by_manager.status, StatusCode::OK, "{:?}", by_manager.body);
+    let ledger = app
+        .get(
+            &format!("/api/v1/leave/balances/{eve_id}/ledger?leave_type_id={annual}"),
+            admin,
+        )
+        .await;
+    let lines = ledger.body.as_array().unwrap();
+    let returned = lines
+        .iter()
+        .filter(|l| l["request_id"] == taken.as_str() && l["days"].as_f64() > Some(0.0))
+        .collect::<Vec<_>>();
+    assert_eq!(returned.len(), 1, "{lines:?}");
+    assert_eq!(returned[0]["recorded_by"], max_id.as_str(), "{lines:?}");
+    crate::eventually("the employee is told their leave was cancelled", || async {
+        let list = app.get("/api/v1/notifications", &eve).await;
+        list.body["items"].as_array().unwrap().iter().any(|n| {
+            n["kind"] == "leave.decided" && n["body"].as_str().unwrap().ends_with("was cancelled.")
+        })
+    })
+    .await;
+}
+
+async fn a_manager_assigns_only_within_their_reports(topology: Topology) {
+    let Some((
+        app,
+        acme,
+        Crew {
+            max,
+            max_id,
+            eve,
+            eve_id,
+            zed,
+            zed_id,
+        },
+    )) = acme(topology).await
+    else {
+        return;
+    };
+    let admin = acme.admin.as_str();
+    // Ivy reports to Eve, who reports to Max.
+    let (ivy_id, _) = person(
+        &app,
+        admin,
+        json!({"email": "ivy@acme.test", "name": "Ivy", "role": "employee", "manager_id": eve_id}),
+    )
+    .await;
+    in_step(&app).await;
+    let assign = |token: &str, assignee: &str| {
+        let (app, token) = (&app, token.to_owned());
+        let body = json!({"title": "Do it", "assignee_id": assignee});
+        async move { app.post("/api/v1/tasks", &token, &body).await.status }
+    };
+    for (attack, token, assignee, status) in [
+        (
+            "a manager assigns their direct report",
+            &max,
+            &eve_id,
+            StatusCode::CREATED,
+        ),
+        (
+            "a manager assigns an indirect report",
+            &max,
+            &ivy_id,
+            StatusCode::CREATED,
+        ),
+        (
+            "a manager assigns someone else's people",
+            &max,
+            &zed_id,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "a manager assigns the administrator",
+            &max,
+            &acme.admin_id,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "an employee assigns their own report",
+            &eve,
+            &ivy_id,
+            StatusCode::CREATED,
+        ),
+        (
+            "an employee assigns their manager",
+            &eve,
+            &max_id,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "an employee assigns a colleague",
+            &zed,
+            &eve_id,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "an employee assigns themselves",
+            &zed,
+            &zed_id,
+            StatusCode::CREATED,
+        ),
+        (
+            "an administrator assigns anyone",
+            &acme.admin,
+            &zed_id,
+            StatusCode::CREATED,
+        ),
+    ] {
+        assert_eq!(assign(token, assignee).await, status, "{attack}");
+    }
+    // Nor by creating a task for themselves, then handing it over as its creator.
+    let own = app
+        .post(
+            "/api/v1/tasks",
+            &max,
+            &json!({"title": "Mine", "assignee_id": max_id}),
+        )
+        .await;
+    let path = format!("/api/v1/tasks/{}", own.body["id"].as_str().unwrap());
+    let handed = app
+        .patch(&path, &max, &json!({"assignee_id": zed_id}))
+        .await;
+    assert_eq!(handed.status, StatusCode::FORBIDDEN, "{:?}", handed.body);
+    let handed = app
+        .patch(&path, &max, &json!({"assignee_id": ivy_id}))
+        .await;
+    assert_eq!(handed.status, StatusCode::OK, "{:?}", handed.body);
+}
+
+async fn dates_outside_years_one_to_9999_are_refused(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    for date in ["0000-06-01", "-0001-06-01", "+2027-06-01", "2027-6-1"] {
+        for (what, method, path, body, field) in [
+            (
+                "a task due",
+                Method::POST,
+                "/api/v1/tasks".to_owned(),
+                Some(json!({"title": "Old", "due_date": date})),
+                "due_date",
+            ),
+            (
+                "a hire",
+                Method::POST,
+                "/api/v1/people/employees".to_owned(),
+                Some(
+                    json!({"email": "old@acme.test", "name": "Old", "surname": "Doe",
+                            "role": "employee", "password": crate::accounts::PASSWORD,
+                            "hire_date": date}),
+                ),
+                "hire_date",
+            ),
+            (
+                "a holiday",
+                Method::POST,
+                "/api/v1/org/holidays".to_owned(),
+                Some(json!({"date": date, "name": "Old"})),
+                "date",
+            ),
+            (
+                "leave",
+                Method::POST,
+                "/api/v1/leave/requests".to_owned(),
+                Some(
+                    json!({"leave_type_id": uuid::Uuid::now_v7(), "start_date": date,
+                            "end_date": "2027-06-04"}),
+                ),
+                "start_date",
+            ),
+            (
+                "check-ins from",
+                Method::GET,
+                format!("/api/v1/presence/checkins?from={date}"),
+                None,
+                "from",
+            ),
+            (
+                "attendance of a day",
+                Method::GET,
+                format!("/api/v1/presence/attendance?date={date}"),
+                None,
+                "date",
+            ),
+        ] {
+            let answer = app.request(method, &path, Some(admin), body.as_ref()).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::BAD_REQUEST,
+                "{what} on {date}: {:?}",
+                answer.body
+            );
+            assert_eq!(
+                answer.error_fields(),
+                [field],
+                "{what} on {date}: {:?}",
+                answer.body
+            );
+        }
+    }
+}
+
+topology_tests!(
+    a_company_wording_cannot_cost_the_others,
+    an_employee_cannot_take_back_leave_they_took,
+    a_manager_assigns_only_within_their_reports,
+    dates_outside_years_one_to_9999_are_refused,
+);
