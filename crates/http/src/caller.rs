@@ -94,6 +94,11 @@ impl Caller {
         self.claims.sid
     }
 
+    /// When the caller's token expires, in Unix seconds.
+    pub fn expires_at(&self) -> i64 {
+        self.claims.exp
+    }
+
     pub fn roles(&self) -> &[Role] {
         &self.claims.roles
     }

@@ -280,11 +280,21 @@ const CONSUMER_QUEUE: usize = 4096;
 /// service starts).
 const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
+/// How long the issuing service holds a follower's request when nothing changed:
+/// `auth.sync_interval_secs`, and well within the request timeout of both sides.
+pub fn follow_hold(config: &Config) -> Duration {
+    let most = (config.server.request_timeout_secs / 2).max(1);
+    Duration::from_secs(config.auth.sync_interval_secs.clamp(1, most))
+}
+
 /// Keeps the verifier up to date with the issuing service's keys and revocations when
-/// it runs in another process: at once (retrying quickly until it answers), then every
-/// `auth.sync_interval_secs`.
+/// it runs in another process: at once (retrying quickly until it answers), then by
+/// a long poll that the issuer answers as soon as it revokes a session, and after
+/// [`follow_hold`] otherwise, so a revocation reaches this process at once and the
+/// keys within `auth.sync_interval_secs`.
 fn follow_issuer(config: &Config, links: &Links, verifier: Verifier) -> BoxFuture<'static, ()> {
     let interval = Duration::from_secs(config.auth.sync_interval_secs);
+    let hold = follow_hold(config);
     let link = match links.to(ISSUING_SERVICE) {
         Ok(link) => link,
         Err(e) => {
@@ -292,31 +302,48 @@ fn follow_issuer(config: &Config, links: &Links, verifier: Verifier) -> BoxFutur
             return Box::pin(std::future::pending());
         }
     };
-    let sync = move || {
-        let (link, verifier) = (link.clone(), verifier.clone());
-        async move {
-            let state: VerificationState = link
-                .call(Method::GET, VERIFICATION_PATH, None::<&()>)
-                .await?;
-            verifier.apply(&state)?;
-            anyhow::Ok(())
-        }
-    };
     Box::pin(async move {
-        // Until the first success, try often: the issuer may be starting too.
+        let mut held: Option<u64> = None;
         let mut wait = Duration::from_millis(50);
-        while let Err(e) = sync().await {
-            tracing::debug!(error = %e, "cannot fetch the token keys yet; retrying");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(interval);
+        loop {
+            let path = match held {
+                Some(version) => format!("{VERIFICATION_PATH}?after={version}"),
+                None => VERIFICATION_PATH.to_owned(),
+            };
+            let asked = std::time::Instant::now();
+            let answer = link
+                .call::<VerificationState>(Method::GET, &path, None::<&()>)
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|state| {
+                    verifier.apply(&state)?;
+                    Ok(state.version)
+                });
+            match answer {
+                Ok(version) => {
+                    wait = Duration::from_millis(50);
+                    // An issuer that did not hold the request (nothing to wait on):
+                    // ask again after a period rather than at once.
+                    if held == Some(version) && asked.elapsed() < hold / 2 {
+                        tokio::time::sleep(interval).await;
+                    }
+                    held = Some(version);
+                }
+                Err(e) => {
+                    match held {
+                        // Until the first success, try often: the issuer may be starting too.
+                        None => {
+                            tracing::debug!(error = %e, "cannot fetch the token keys yet; retrying")
+                        }
+                        Some(_) => {
+                            tracing::warn!(error = %e, "cannot refresh the token keys and revocations")
+                        }
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(interval);
+                }
+            }
         }
-        crate::every(
-            interval,
-            First::AfterAPeriod,
-            "refresh the token keys and revocations",
-            sync,
-        )
-        .await;
     })
 }
 

@@ -12,7 +12,9 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
-pub use host::{Host, PLATFORM_ACCESS, VERIFICATION_PATH, serve_router, shutdown_signal};
+pub use host::{
+    Host, PLATFORM_ACCESS, VERIFICATION_PATH, follow_hold, serve_router, shutdown_signal,
+};
 pub use link::{Link, LinkError, Links};
 pub use roster_bus::Handler;
 use roster_config::Config;

@@ -232,7 +232,8 @@ impl Verifier {
         *writing(&self.inner.revoked) = fresh;
     }
 
-    fn is_revoked(&self, session_id: Uuid) -> bool {
+    /// Whether the tokens of session `session_id` are refused as revoked.
+    pub fn is_revoked(&self, session_id: Uuid) -> bool {
         reading(&self.inner.revoked).contains_key(&session_id)
     }
 
@@ -319,6 +320,10 @@ pub struct Revoked {
 pub struct VerificationState {
     pub keys: JwkSet,
     pub revoked: Vec<Revoked>,
+    /// Changes whenever auth's process revokes a session: a follower that asks with
+    /// the version it holds is answered as soon as it changes (a long poll).
+    #[serde(default)]
+    pub version: u64,
 }
 
 fn decoding_key(jwk: &Jwk) -> Result<(String, DecodingKey), TokenError> {

@@ -60,6 +60,9 @@ pub(crate) struct AuthState {
     keys: KeyRing,
     throttle: Throttle,
     data_key: DataKey,
+    /// The version of the revocations this process knows, moved on by each one it
+    /// makes: followers in other processes wait on it (`VerificationState::version`).
+    revisions: tokio::sync::watch::Sender<u64>,
 }
 
 fn seconds(secs: u64) -> Duration {
@@ -74,13 +77,18 @@ fn refresh_ttl(config: &AuthConfig) -> Duration {
     seconds(config.refresh_token_ttl_secs)
 }
 
-/// Refuses the access tokens of revoked sessions in this process at once (the other
-/// processes learn of them at their next refresh).
+/// Refuses the access tokens of revoked sessions in this process at once, and wakes
+/// the other processes' followers, which learn of them at once too.
 fn forget_sessions(ctx: &ServiceContext, revocations: impl IntoIterator<Item = Revocation>) {
     let ttl = access_ttl(&ctx.config.auth);
+    let mut any = false;
     for revocation in revocations {
         let gone = revoked(revocation, ttl);
         ctx.verifier.revoke(gone.session_id, gone.until);
+        any = true;
+    }
+    if any && let Ok(state) = ctx.state::<AuthState>() {
+        state.revisions.send_modify(|v| *v = v.wrapping_add(1));
     }
 }
 
@@ -106,6 +114,10 @@ fn start(ctx: ServiceContext) -> BoxFuture<'static, anyhow::Result<Background>> 
             keys,
             throttle: Throttle::new(config),
             data_key,
+            // Another start begins elsewhere, so a follower's old version is news.
+            revisions: tokio::sync::watch::Sender::new(
+                OffsetDateTime::now_utc().unix_timestamp_nanos() as u64,
+            ),
         });
         ctx.provide(state.clone())?;
         // The keys are fresh: only the revocations are still to be read.
@@ -144,6 +156,8 @@ async fn verification_state(
     state: &AuthState,
     config: &AuthConfig,
 ) -> anyhow::Result<VerificationState> {
+    // Read before the revocations: one made meanwhile moves the version again.
+    let version = *state.revisions.borrow();
     let ttl = access_ttl(config);
     let since = OffsetDateTime::now_utc() - ttl - Duration::seconds(LEEWAY_SECS);
     let revoked = sessions::revoked_since(db, since)
@@ -154,6 +168,7 @@ async fn verification_state(
     Ok(VerificationState {
         keys: state.keys.published(),
         revoked,
+        version,
     })
 }
 

@@ -53,7 +53,7 @@ pub async fn hire(app: &TestApp, admin: &str, body: Value) -> TestResponse {
     app.post("/api/v1/people/employees", admin, &body).await
 }
 
-async fn refresh(app: &TestApp, token: &str) -> TestResponse {
+pub async fn refresh(app: &TestApp, token: &str) -> TestResponse {
     app.request(
         Method::POST,
         "/api/v1/auth/refresh",

@@ -4,17 +4,22 @@
 //! of attacker, these tests and the others that prove what stops them (tokens,
 //! isolation, row security, webhooks' addresses and replies, files).
 
+use std::time::Duration as Wait;
+
 use roster_storage::Scope;
 use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
+use roster_tokens::Role;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::accounts::{SignedUp, sign_up};
+use crate::accounts::{PASSWORD, SignedUp, log_in, refresh, sign_up};
 use crate::leave::{granted, notified};
+use crate::notifications::{next_event, open_stream};
 use crate::replicas::in_step;
 use crate::tasks::{Crew, crew, person};
+use crate::within;
 
 /// A company of its own on `topology`, its administrator and the [`Crew`]; none when
 /// the topology is not available here.
@@ -424,9 +429,127 @@ async fn dates_outside_years_one_to_9999_are_refused(topology: Topology) {
     }
 }
 
+/// A role, an email or a logout everywhere ends every session of the account at
+/// once, in every process: the tokens issued before are refused within moments
+/// (not at their expiry), their refresh tokens never work again, and a stream
+/// opened with one ends saying so.
+async fn sessions_end_with_the_rights_they_carried(app: &TestApp) {
+    let acme = sign_up(app, "Acme", "ada@acme.test").await;
+    let admin = acme.admin.as_str();
+    let (bea_id, bea) = person(
+        app,
+        admin,
+        json!({"email": "bea@acme.test", "name": "Bea", "role": "admin"}),
+    )
+    .await;
+    let bea_refresh = log_in(app, "bea@acme.test", PASSWORD).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut stream = open_stream(app, &bea).await;
+    next_event(&mut stream, "unread").await;
+    let refused = |token: String| async move {
+        within(Wait::from_secs(2), "the old token refused", || async {
+            app.get("/api/v1/tasks", &token).await.status == StatusCode::UNAUTHORIZED
+        })
+        .await;
+    };
+    // The attack: demoted, Bea promotes herself again with the token she holds.
+    let bea_path = format!("/api/v1/people/employees/{bea_id}");
+    let demoted = app
+        .patch(&bea_path, admin, &json!({"role": "employee"}))
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.body);
+    refused(bea.clone()).await;
+    let again = app.patch(&bea_path, &bea, &json!({"role": "admin"})).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{:?}", again.body);
+    let refreshed = refresh(app, &bea_refresh).await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::UNAUTHORIZED,
+        "{:?}",
+        refreshed.body
+    );
+    assert_eq!(
+        next_event(&mut stream, "end").await,
+        json!({"reason": "revoked"})
+    );
+    let closed = tokio::time::timeout(Wait::from_secs(5), stream.chunk()).await;
+    assert!(
+        matches!(closed, Ok(Ok(None))),
+        "the stream goes on: {closed:?}"
+    );
+
+    // A new email ends the sessions of the old one.
+    let bea = log_in(app, "bea@acme.test", PASSWORD).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = app
+        .patch(&bea_path, admin, &json!({"email": "bea@elsewhere.test"}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    refused(bea).await;
+
+    // Logging out everywhere ends every session, the one it was asked from too.
+    let one = log_in(app, "bea@elsewhere.test", PASSWORD).await.body;
+    let two = log_in(app, "bea@elsewhere.test", PASSWORD).await.body;
+    let token = |body: &Value| body["access_token"].as_str().unwrap().to_owned();
+    let everywhere = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/logout-all",
+            Some(&token(&one)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        everywhere.status,
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        everywhere.body
+    );
+    refused(token(&one)).await;
+    refused(token(&two)).await;
+    let refreshed = refresh(app, two["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::UNAUTHORIZED,
+        "{:?}",
+        refreshed.body
+    );
+
+    // A stream also ends when its token expires.
+    let company_id = acme.company_id.parse().unwrap();
+    let brief = app.token_with(roster_testing::claims(
+        company_id,
+        &[Role::Employee],
+        time::Duration::seconds(2),
+    ));
+    let mut stream = open_stream(app, &brief).await;
+    assert_eq!(
+        next_event(&mut stream, "end").await,
+        json!({"reason": "expired"})
+    );
+}
+
+async fn sessions_end_in_one_process(topology: Topology) {
+    if let Some(app) = TestApp::spawn(topology, roster::SERVICES).await {
+        sessions_end_with_the_rights_they_carried(&app).await;
+    }
+}
+
+async fn sessions_end_in_every_process_apart(topology: Topology) {
+    if let Some(app) = TestApp::spawn_apart(topology, roster::SERVICES).await {
+        sessions_end_with_the_rights_they_carried(&app).await;
+    }
+}
+
 topology_tests!(
     a_company_wording_cannot_cost_the_others,
     an_employee_cannot_take_back_leave_they_took,
     a_manager_assigns_only_within_their_reports,
     dates_outside_years_one_to_9999_are_refused,
+    sessions_end_in_one_process,
+    sessions_end_in_every_process_apart,
 );

@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use roster_contracts::Email;
 use roster_contracts::auth::{Account, AccountChange, NewAccount};
-use roster_http::{ApiError, ApiResult, Json, Path};
+use roster_http::{ApiError, ApiResult, Json, Path, Query};
 use roster_service::{OpenApiRouter, ServiceContext};
 use roster_tokens::VerificationState;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::state;
@@ -98,9 +99,29 @@ async fn cancel_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The keys and revoked sessions every other process verifies tokens with.
-async fn verification(State(ctx): State<ServiceContext>) -> ApiResult<Json<VerificationState>> {
+/// Which version of the verification state a follower holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Following {
+    after: Option<u64>,
+}
+
+/// The keys and revoked sessions every other process verifies tokens with. A
+/// follower that names the version it holds (`?after=`) is answered when this
+/// process revokes a session, or after `roster_service::follow_hold` otherwise.
+async fn verification(
+    State(ctx): State<ServiceContext>,
+    Query(following): Query<Following>,
+) -> ApiResult<Json<VerificationState>> {
     let state = state(&ctx)?;
+    if let Some(after) = following.after {
+        let mut changes = state.revisions.subscribe();
+        if *changes.borrow_and_update() == after {
+            let hold = roster_service::follow_hold(&ctx.config);
+            // Either way the answer is the state now: a timeout is a plain refresh.
+            let _ = tokio::time::timeout(hold, changes.changed()).await;
+        }
+    }
     Ok(Json(
         crate::verification_state(&ctx.db, &state, &ctx.config.auth)
             .await

@@ -7,7 +7,7 @@ mod sessions;
 use std::sync::Arc;
 
 use roster_http::ApiError;
-use roster_http::access::{PUBLIC, Rule, SERVICE, rule};
+use roster_http::access::{MEMBER, PUBLIC, Rule, SERVICE, rule};
 use roster_service::{OpenApiRouter, ServiceContext};
 use utoipa_axum::routes;
 
@@ -18,6 +18,7 @@ pub const ACCESS: &[Rule] = &[
     rule("POST", "/api/v1/auth/login", PUBLIC),
     rule("POST", "/api/v1/auth/refresh", PUBLIC),
     rule("POST", "/api/v1/auth/logout", PUBLIC),
+    rule("POST", "/api/v1/auth/logout-all", MEMBER),
     rule("POST", "/api/v1/auth/signup", PUBLIC),
     rule("GET", "/api/v1/auth/jwks", PUBLIC),
     rule("PUT", "/internal/v1/auth/accounts/{id}", SERVICE),
@@ -32,6 +33,7 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::logout_all))
         .routes(routes!(sessions::signup))
         .routes(routes!(sessions::jwks))
         .merge(internal::routes())

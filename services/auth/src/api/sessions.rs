@@ -4,7 +4,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode};
 use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
 use roster_contracts::{Email, Password};
-use roster_http::{ApiError, ApiResult, Json, Problem};
+use roster_http::{ApiError, ApiResult, Caller, Json, Problem};
 use roster_service::ServiceContext;
 use roster_tokens::{Claims, JwkSet, Role};
 use serde::{Deserialize, Serialize};
@@ -202,6 +202,20 @@ pub(super) async fn logout(
     Json(body): Json<Refresh>,
 ) -> ApiResult<StatusCode> {
     let revoked = store::end(&ctx.db, &body.refresh_token).await?;
+    crate::forget_sessions(&ctx, revoked);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the caller's account, this one included: every access
+/// token of theirs is refused from now on, in every process, and no refresh token of
+/// theirs works again.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub(super) async fn logout_all(
+    State(ctx): State<ServiceContext>,
+    caller: Caller,
+) -> ApiResult<StatusCode> {
+    let revoked = store::end_all(&ctx.db, caller.employee_id()).await?;
     crate::forget_sessions(&ctx, revoked);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -140,8 +140,8 @@ pub struct AccountChange {
     pub active: Option<bool>,
 }
 
-/// Changes an account. Deactivating it revokes its sessions in the same transaction;
-/// answers the account and the sessions revoked.
+/// Changes an account. Deactivating it, or changing its role or email, revokes its
+/// sessions in the same transaction; answers the account and the sessions revoked.
 #[tracing::instrument(skip(db))]
 pub async fn change(
     db: &ServiceDb,
@@ -155,10 +155,29 @@ pub async fn change(
         .one(&txn)
         .await?
         .ok_or(StoreError::NotFound("account"))?;
-    let mut revoked = Vec::new();
-    if change.active == Some(false) && current.active {
-        revoked = sessions::revoke_all(&txn, id, "deactivated").await?;
-    }
+    // A session carries the account's role and email in its tokens, and stands for
+    // an active account: a change of any of them ends every session at once, so no
+    // token outlives the rights it was issued with.
+    let reason = if change.active == Some(false) && current.active {
+        Some("deactivated")
+    } else if change
+        .role
+        .is_some_and(|role| role.as_str() != current.role)
+    {
+        Some("role changed")
+    } else if change
+        .email
+        .as_ref()
+        .is_some_and(|email| email.as_str() != current.email)
+    {
+        Some("email changed")
+    } else {
+        None
+    };
+    let revoked = match reason {
+        Some(reason) => sessions::revoke_all(&txn, id, reason).await?,
+        None => Vec::new(),
+    };
     let mut account: account::ActiveModel = current.into();
     if let Some(email) = change.email {
         account.email = Set(email.into());

@@ -171,6 +171,14 @@ pub async fn end(db: &ServiceDb, presented: &str) -> Result<Option<Revocation>, 
     Ok(revocation)
 }
 
+/// Ends every session of account `id` (logging out everywhere): the revocations.
+pub async fn end_all(db: &ServiceDb, id: Uuid) -> Result<Vec<Revocation>, StoreError> {
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    let revoked = revoke_all(&txn, id, "logout everywhere").await?;
+    txn.commit().await?;
+    Ok(revoked)
+}
+
 /// Revokes every live session of an account, within the caller's transaction.
 pub async fn revoke_all(
     conn: &impl ConnectionTrait,

@@ -11,6 +11,7 @@ use futures::{Stream, StreamExt as _};
 use roster_http::{ApiResult, Caller, Stopping};
 use roster_service::ServiceContext;
 use roster_storage::{AppliedWatch, ServiceDb, Tenant};
+use roster_tokens::Verifier;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -28,16 +29,20 @@ const POLL: Duration = Duration::from_secs(2);
 const GAP: Duration = Duration::from_millis(50);
 /// Rows read at once.
 const BATCH: u64 = 200;
+/// How often a stream checks that its session still stands.
+const SESSION_CHECK: Duration = Duration::from_secs(1);
 
 /// The caller's notifications as they arrive, as server-sent events: first `unread`
 /// (`{"unread": n}`), then each new notification as `notification` with its id, so a
 /// client that reconnects with `Last-Event-ID` misses none. It ends when the server
-/// stops; the client reconnects.
+/// stops (the client reconnects), and when the caller's session does: revoked
+/// (logout, a change of role or email, deactivation) or its token expired, with a
+/// last `end` event that says which (the client reconnects with a fresh token).
 #[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications",
     security(("bearer" = [])),
     params(("Last-Event-ID" = Option<Uuid>, Header, description = "The id of the last notification seen: the stream goes on after it")),
     responses((status = 200, content_type = "text/event-stream",
-        description = "`unread`, then a `notification` event for each new notification"),
+        description = "`unread`, then a `notification` event for each new notification, and `end` (`{\"reason\": \"revoked\"}` or `\"expired\"`) when the session ends"),
         (status = 401, body = roster_http::Problem)))]
 pub(super) async fn stream(
     State(ctx): State<ServiceContext>,
@@ -60,6 +65,7 @@ pub(super) async fn stream(
             .json_data(UnreadCount { unread })
             .unwrap_or_default(),
     );
+    let ctx_verifier = ctx.verifier.clone();
     let watch = Watch {
         applied: ctx.db.watch_applied(GAP),
         db: ctx.db,
@@ -74,9 +80,23 @@ pub(super) async fn stream(
         Some(Extension(stopping)) => Box::pin(stopping.wait()),
         None => Box::pin(std::future::pending()),
     };
-    let events = futures::stream::unfold(watch, |mut watch| async move {
-        let event = watch.next().await;
-        Some((Ok(event), watch))
+    let ends: BoxFuture<'static, &'static str> = Box::pin(session_ends(
+        ctx_verifier,
+        caller.session_id(),
+        caller.expires_at(),
+    ));
+    let events = futures::stream::unfold((watch, Some(ends)), |(mut watch, ends)| async move {
+        let mut ends = ends?;
+        tokio::select! {
+            event = watch.next() => Some((Ok(event), (watch, Some(ends)))),
+            why = &mut ends => {
+                let end = Event::default()
+                    .event("end")
+                    .json_data(serde_json::json!({ "reason": why }))
+                    .unwrap_or_default();
+                Some((Ok(end), (watch, None)))
+            }
+        }
     })
     .take_until(stopped);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
@@ -153,6 +173,22 @@ impl Watch {
         {
             self.pending.push_back(event);
         }
+    }
+}
+
+/// Resolves when session `session_id` ends: `revoked` as soon as this process's
+/// verifier refuses it, or `expired` when its token, which expires at `expires_at`
+/// (Unix seconds), does.
+async fn session_ends(verifier: Verifier, session_id: Uuid, expires_at: i64) -> &'static str {
+    loop {
+        if verifier.is_revoked(session_id) {
+            return "revoked";
+        }
+        let left = expires_at - OffsetDateTime::now_utc().unix_timestamp();
+        let Ok(left @ 1..) = u64::try_from(left) else {
+            return "expired";
+        };
+        tokio::time::sleep(SESSION_CHECK.min(Duration::from_secs(left))).await;
     }
 }
 
