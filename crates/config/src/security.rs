@@ -18,14 +18,18 @@ pub struct AuthConfig {
     /// The shortest password accepted.
     pub password_min_length: usize,
     pub argon2: Argon2Config,
-    /// Failed logins allowed per email within `login_window_secs` before 429.
-    pub login_attempts_per_email: u32,
-    /// Failed logins allowed per client address within `login_window_secs` before 429.
+    /// Failed logins of one account from one client (an IPv4 address, an IPv6 /64)
+    /// before each further one doubles the wait (429 with `Retry-After`).
+    pub login_attempts_per_account_address: u32,
+    /// Failed logins from one client, whatever the accounts, before the same.
     pub login_attempts_per_address: u32,
+    /// The longest wait a client's failures can earn.
+    pub login_backoff_max_secs: u64,
+    /// Failures are forgotten after this long without another.
     pub login_window_secs: u64,
-    /// How often every service refreshes the published keys and the revoked sessions
-    /// from auth when auth runs in another process: the bound on how long a revoked
-    /// session's access token keeps working there.
+    /// How long auth holds another process's request for the revoked sessions when
+    /// none is revoked (it answers at once when one is), and so how often the other
+    /// processes refresh the published keys.
     pub sync_interval_secs: u64,
     /// Verified tokens kept in memory per process; 0 verifies every request afresh.
     pub token_cache_capacity: usize,
@@ -38,9 +42,10 @@ impl Default for AuthConfig {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             password_min_length: 10,
             argon2: Argon2Config::default(),
-            login_attempts_per_email: 5,
+            login_attempts_per_account_address: 5,
             login_attempts_per_address: 30,
-            login_window_secs: 300,
+            login_backoff_max_secs: 300,
+            login_window_secs: 900,
             sync_interval_secs: 5,
             token_cache_capacity: 10_000,
         }
@@ -76,6 +81,7 @@ impl AuthConfig {
             ("auth.access_token_ttl_secs", self.access_token_ttl_secs),
             ("auth.refresh_token_ttl_secs", self.refresh_token_ttl_secs),
             ("auth.login_window_secs", self.login_window_secs),
+            ("auth.login_backoff_max_secs", self.login_backoff_max_secs),
             ("auth.sync_interval_secs", self.sync_interval_secs),
             ("auth.argon2.iterations", u64::from(self.argon2.iterations)),
             (

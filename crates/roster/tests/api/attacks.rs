@@ -7,7 +7,7 @@
 use std::time::Duration as Wait;
 
 use roster_storage::Scope;
-use roster_testing::{Method, StatusCode, TestApp, Topology, topology_tests};
+use roster_testing::{Installation, Method, StatusCode, TestApp, Topology, topology_tests};
 use roster_tokens::Role;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -545,6 +545,68 @@ async fn sessions_end_in_every_process_apart(topology: Topology) {
     }
 }
 
+/// A login from `address` (as a trusted proxy names it): the status.
+async fn log_in_from(app: &TestApp, address: &str, email: &str, password: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn guessing_passwords_never_locks_out_the_real_user(topology: Topology) {
+    let Some(mut installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    // Behind a proxy on this host, as `security.trusted_proxies` documents.
+    installation.config_mut().security.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let app = TestApp::spawn_on(installation, roster::SERVICES).await;
+    sign_up(&app, "Acme", "ada@acme.test").await;
+    let ada = "ada@acme.test";
+    for (attacker, fresh, twin) in [
+        ("203.0.113.7", "198.51.100.9", "203.0.113.7"),
+        // One IPv6 host picks any address of its /64.
+        ("2001:db8::1", "2001:db8:0:1::1", "2001:db8::beef"),
+    ] {
+        for guess in 0..5 {
+            let status = log_in_from(&app, attacker, ada, &format!("guess {guess}")).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{attacker}: guess {guess}"
+            );
+        }
+        assert_eq!(
+            log_in_from(&app, twin, ada, "guess 5").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{attacker}: the sixth guess from the same client waits"
+        );
+        assert_eq!(
+            log_in_from(&app, fresh, ada, PASSWORD).await,
+            StatusCode::OK,
+            "{attacker}: the real user, from another client, gets in"
+        );
+    }
+    // Spraying one guess at many accounts from one client: the client waits.
+    for n in 0..30 {
+        let email = format!("user{n}@acme.test");
+        let status = log_in_from(&app, "192.0.2.50", &email, "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "spray {n}");
+    }
+    assert_eq!(
+        log_in_from(&app, "192.0.2.50", ada, "guess").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client that failed for thirty accounts waits"
+    );
+    assert_eq!(
+        log_in_from(&app, "192.0.2.51", ada, PASSWORD).await,
+        StatusCode::OK
+    );
+}
+
 topology_tests!(
     a_company_wording_cannot_cost_the_others,
     an_employee_cannot_take_back_leave_they_took,
@@ -552,4 +614,5 @@ topology_tests!(
     dates_outside_years_one_to_9999_are_refused,
     sessions_end_in_one_process,
     sessions_end_in_every_process_apart,
+    guessing_passwords_never_locks_out_the_real_user,
 );

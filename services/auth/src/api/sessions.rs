@@ -92,8 +92,8 @@ fn fresh_token() -> ApiResult<String> {
 }
 
 /// Logs in with an email and a password. The same 401 for an unknown email and a wrong
-/// password; 429 with `Retry-After` after too many failures for the email or from the
-/// client's address.
+/// password; 429 with `Retry-After` after too many failures of the email from the
+/// client's address, or from the address for any email (`throttle`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = TokenPair), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 429, body = Problem)))]
@@ -127,7 +127,7 @@ pub(super) async fn login(
         state.throttle.failed(&key, address);
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS.to_owned()));
     };
-    state.throttle.succeeded(&key);
+    state.throttle.succeeded(&key, address);
     let refresh_token = fresh_token()?;
     let session = store::open(
         &ctx.db,
