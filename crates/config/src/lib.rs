@@ -23,7 +23,7 @@ pub use retention::RetentionConfig;
 pub use secret::{DatabaseUrl, NatsUrl, Secret, SmtpUrl};
 pub use security::{
     Argon2Config, AuthConfig, DATA_KEY_LEN, MAX_ACCESS_TOKEN_TTL_SECS, SecurityConfig,
-    decode_data_key, generate_data_key,
+    SignupPolicy, decode_data_key, generate_data_key,
 };
 pub use storage::{Prefix, StorageConfig, StorageMode};
 

@@ -25,8 +25,13 @@ pub struct AuthConfig {
     pub login_attempts_per_address: u32,
     /// The longest wait a client's failures can earn.
     pub login_backoff_max_secs: u64,
-    /// Failures are forgotten after this long without another.
+    /// Failures (and signups) are forgotten after this long without another.
     pub login_window_secs: u64,
+    /// Whether anyone may sign a company up (`open`), or the operator alone
+    /// (`closed`: `POST /api/v1/auth/signup` answers 403).
+    pub signup: SignupPolicy,
+    /// Signups from one client before each further one doubles the wait (429).
+    pub signups_per_address: u32,
     /// How long auth holds another process's request for the revoked sessions when
     /// none is revoked (it answers at once when one is), and so how often the other
     /// processes refresh the published keys.
@@ -46,10 +51,20 @@ impl Default for AuthConfig {
             login_attempts_per_address: 30,
             login_backoff_max_secs: 300,
             login_window_secs: 900,
+            signup: SignupPolicy::Open,
+            signups_per_address: 5,
             sync_interval_secs: 5,
             token_cache_capacity: 10_000,
         }
     }
+}
+
+/// Who may sign a company up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupPolicy {
+    Open,
+    Closed,
 }
 
 /// argon2id's cost parameters (OWASP's minimum by default).

@@ -71,7 +71,7 @@ pub const REPORTS: [(Person, &str); 2] = [
 pub enum Seeded {
     /// The company was made; every account has this password.
     Created { password: String },
-    /// The demo admin's email is taken: the demo company was seeded before.
+    /// A company of the demo's name is there: it was seeded before.
     Exists,
 }
 
@@ -133,7 +133,7 @@ fn employee(person: &Person, password: &str, teams: &[&str], manager: Option<&st
 }
 
 /// Seeds the demo company through the API at `base` (`http://host:port`), every
-/// account with `password`, unless its admin exists already.
+/// account with `password` (the caller checks it was not seeded before).
 pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
     let mut client = Client::new(base);
     let signup = json!({
@@ -145,7 +145,6 @@ pub async fn seed(base: &str, password: String) -> anyhow::Result<Seeded> {
         .await?;
     let admin = match (status, answer["employee_id"].as_str()) {
         (StatusCode::CREATED, Some(id)) => id.to_owned(),
-        (StatusCode::CONFLICT, _) => return Ok(Seeded::Exists),
         _ => bail!("signup answered {status}: {}", answer["detail"]),
     };
     client.login(ADMIN.email, &password).await?;

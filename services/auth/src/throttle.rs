@@ -26,6 +26,7 @@ const SWEEP_AT: usize = 10_000;
 pub struct Throttle {
     pairs: Counter<(String, Option<IpAddr>)>,
     clients: Counter<IpAddr>,
+    signups: Counter<IpAddr>,
 }
 
 /// Failures per key, each past the allowance doubling the wait.
@@ -58,7 +59,25 @@ impl Throttle {
         Self {
             pairs: Counter::new(config.login_attempts_per_account_address, longest, forget),
             clients: Counter::new(config.login_attempts_per_address, longest, forget),
+            signups: Counter::new(config.signups_per_address, longest, forget),
         }
+    }
+
+    /// Counts a signup from `address`: `Err(seconds to wait)` when the client signed
+    /// up too many companies lately (then it is not counted).
+    pub fn signup(&self, address: Option<IpAddr>) -> Result<(), u64> {
+        self.signup_at(address, Instant::now())
+    }
+
+    fn signup_at(&self, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let Some(address) = address.map(client) else {
+            return Ok(());
+        };
+        if let Some(wait) = self.signups.wait(&address, now) {
+            return Err(wait.as_secs_f64().ceil() as u64);
+        }
+        self.signups.count(address, now);
+        Ok(())
     }
 
     /// `Err(seconds to wait)` when this email has failed too often from this client,
@@ -214,6 +233,23 @@ mod tests {
         }
         assert_eq!(throttle.check_at("z@x.io", address, now), Err(1));
         assert_eq!(throttle.check_at("z@x.io", None, now), Ok(()));
+    }
+
+    #[test]
+    fn a_client_signing_up_company_after_company_waits() {
+        let throttle = Throttle::new(&AuthConfig {
+            signups_per_address: 2,
+            ..AuthConfig::default()
+        });
+        let now = Instant::now();
+        let address = at("203.0.113.9");
+        assert_eq!(throttle.signup_at(address, now), Ok(()));
+        assert_eq!(throttle.signup_at(address, now), Ok(()));
+        assert_eq!(throttle.signup_at(address, now), Err(1));
+        assert_eq!(throttle.signup_at(at("203.0.113.10"), now), Ok(()));
+        let later = now + Duration::from_secs(1);
+        assert_eq!(throttle.signup_at(address, later), Ok(()));
+        assert_eq!(throttle.signup_at(address, later), Err(2));
     }
 
     #[test]

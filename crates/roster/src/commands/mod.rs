@@ -221,16 +221,20 @@ async fn start(
 
 /// Whether the installation has no company yet.
 async fn is_new(host: &Host) -> anyhow::Result<bool> {
-    let Some(org) = host
-        .databases()
-        .find(|db| db.service() == roster_org::SERVICE.name)
-    else {
+    Ok(!has_company(host.databases(), None).await?)
+}
+
+/// Whether org, if among `databases`, has a company (named `named`, if given).
+async fn has_company<'a>(
+    mut databases: impl Iterator<Item = &'a ServiceDb>,
+    named: Option<&str>,
+) -> anyhow::Result<bool> {
+    let Some(org) = databases.find(|db| db.service() == roster_org::SERVICE.name) else {
         return Ok(false);
     };
-    let has_companies = roster_org::store::companies::any(org)
+    roster_org::store::companies::any(org, named)
         .await
-        .map_err(|e| anyhow::anyhow!("org: {e}"))?;
-    Ok(!has_companies)
+        .map_err(|e| anyhow::anyhow!("org: {e}"))
 }
 
 /// How this process reaches its own listener.
@@ -264,6 +268,9 @@ async fn seed(mut config: Config, args: SeedArgs) -> anyhow::Result<()> {
     };
     let seeded = async {
         let Some(plan) = plan else {
+            if has_company(databases.iter(), Some(demo::COMPANY)).await? {
+                return Ok(demo::Seeded::Exists.to_string());
+            }
             return demo::seed(&base, password).await.map(|s| s.to_string());
         };
         let seeded = crate::seed::seed(&base, &databases, plan, &password).await?;

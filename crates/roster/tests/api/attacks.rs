@@ -607,6 +607,119 @@ async fn guessing_passwords_never_locks_out_the_real_user(topology: Topology) {
     );
 }
 
+/// Signs a company up as `email` with `password` from `address` (as a trusted proxy
+/// names it): the answer.
+async fn sign_up_from(app: &TestApp, address: &str, company: &str, email: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(app.url("/api/v1/auth/signup"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"company_name": company, "admin_email": email,
+                      "admin_password": PASSWORD, "admin_name": "Ada", "admin_surname": "Admin"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn an_email_is_an_account_of_its_company_alone(topology: Topology) {
+    let Some(app) = TestApp::spawn(topology, roster::SERVICES).await else {
+        return;
+    };
+    let acme = sign_up(&app, "Acme", "ada@acme.test").await;
+    let globex = sign_up(&app, "Globex", "gus@globex.test").await;
+    // Globex hires someone at Ada's address: nothing tells it Acme has her, and
+    // Acme's account stays hers.
+    let squat = json!({"email": "ada@acme.test", "name": "Ada", "surname": "Other",
+                       "role": "employee", "password": "another horse battery"});
+    let hired = app
+        .post("/api/v1/people/employees", &globex.admin, &squat)
+        .await;
+    assert_eq!(hired.status, StatusCode::CREATED, "{:?}", hired.body);
+    let app = &app;
+    let company_of = |answer: &roster_testing::TestResponse| {
+        let token = answer.body["access_token"].as_str().unwrap().to_owned();
+        async move {
+            let me = app.get("/api/v1/org/company", &token).await;
+            me.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let hers = log_in(app, "ada@acme.test", PASSWORD).await;
+    assert_eq!(hers.status, StatusCode::OK, "{:?}", hers.body);
+    assert_eq!(company_of(&hers).await, acme.company_id);
+    let other = log_in(app, "ada@acme.test", "another horse battery").await;
+    assert_eq!(company_of(&other).await, globex.company_id);
+    // Signing up with an address in use says nothing of it either; then one email
+    // and password open two companies: the login asks which, and takes either.
+    let side = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(&json!({"company_name": "Ada's side", "admin_email": "ada@acme.test",
+                         "admin_password": PASSWORD, "admin_name": "Ada", "admin_surname": "Admin"})),
+        )
+        .await;
+    assert_eq!(side.status, StatusCode::CREATED, "{:?}", side.body);
+    let side_id = side.body["company_id"].as_str().unwrap().to_owned();
+    let ask = log_in(app, "ada@acme.test", PASSWORD).await;
+    assert_eq!(ask.status, StatusCode::CONFLICT, "{:?}", ask.body);
+    assert_eq!(ask.error_fields(), ["company_id"], "{:?}", ask.body);
+    for company_id in [&acme.company_id, &side_id] {
+        assert!(
+            ask.body.to_string().contains(company_id.as_str()),
+            "{:?}",
+            ask.body
+        );
+        let chosen = app
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(&json!({"email": "ada@acme.test", "password": PASSWORD,
+                             "company_id": company_id})),
+            )
+            .await;
+        assert_eq!(chosen.status, StatusCode::OK, "{:?}", chosen.body);
+        assert_eq!(&company_of(&chosen).await, company_id);
+    }
+    // A wrong password says nothing of how many companies hold the email.
+    let wrong = log_in(app, "ada@acme.test", "wrong horse battery").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{:?}", wrong.body);
+}
+
+async fn signups_are_bounded_and_can_be_closed(topology: Topology) {
+    let Some(mut installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    installation.config_mut().security.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    let app = TestApp::spawn_on(installation, roster::SERVICES).await;
+    for n in 0..5 {
+        let status = sign_up_from(&app, "203.0.113.7", &format!("Shell {n}"), "x@shell.test").await;
+        assert_eq!(status, StatusCode::CREATED, "signup {n}");
+    }
+    assert_eq!(
+        sign_up_from(&app, "203.0.113.7", "Shell 5", "x@shell.test").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client signing up company after company waits"
+    );
+    assert_eq!(
+        sign_up_from(&app, "198.51.100.9", "Real", "ada@real.test").await,
+        StatusCode::CREATED,
+        "another client signs up"
+    );
+    // An installation that closed signup.
+    let Some(mut installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    installation.config_mut().auth.signup = roster_config::SignupPolicy::Closed;
+    let closed = TestApp::spawn_on(installation, roster::SERVICES).await;
+    assert_eq!(
+        sign_up_from(&closed, "198.51.100.10", "Late", "late@real.test").await,
+        StatusCode::FORBIDDEN,
+        "signup is closed"
+    );
+}
+
 topology_tests!(
     a_company_wording_cannot_cost_the_others,
     an_employee_cannot_take_back_leave_they_took,
@@ -615,4 +728,6 @@ topology_tests!(
     sessions_end_in_one_process,
     sessions_end_in_every_process_apart,
     guessing_passwords_never_locks_out_the_real_user,
+    an_email_is_an_account_of_its_company_alone,
+    signups_are_bounded_and_can_be_closed,
 );

@@ -4,7 +4,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode};
 use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
 use roster_contracts::{Email, Password};
-use roster_http::{ApiError, ApiResult, Caller, Json, Problem};
+use roster_http::{ApiError, ApiResult, Caller, FieldError, Json, Problem};
 use roster_service::ServiceContext;
 use roster_tokens::{Claims, JwkSet, Role};
 use serde::{Deserialize, Serialize};
@@ -17,14 +17,20 @@ use crate::store::accounts;
 use crate::store::entities::{account, session};
 use crate::store::sessions::{self as store, Rotation};
 use crate::{AuthState, refresh_ttl};
-use roster_config::AuthConfig;
+use roster_config::{AuthConfig, SignupPolicy};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     pub email: String,
     pub password: String,
+    /// The company to log in to, when the email has accounts in several.
+    pub company_id: Option<Uuid>,
 }
+
+/// The most accounts one login tries the password on: past that, it must name the
+/// company. Each try is a password hash's work.
+const MOST_ACCOUNTS_TRIED: usize = 8;
 
 /// An access token and the refresh token that renews it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -59,6 +65,27 @@ fn client_address(
         .or(Some(peer))
 }
 
+/// The active accounts among `candidates` that `password` opens. Without candidates
+/// a decoy hash is checked, so an unknown email takes as long as a wrong password.
+async fn opened_by(
+    state: &AuthState,
+    password: &str,
+    candidates: Vec<account::Model>,
+) -> Vec<account::Model> {
+    if candidates.is_empty() {
+        state.hasher.verify(password.to_owned(), None).await;
+        return Vec::new();
+    }
+    let mut opened = Vec::new();
+    for account in candidates {
+        let hash = Some(account.password_hash.clone());
+        if state.hasher.verify(password.to_owned(), hash).await && account.active {
+            opened.push(account);
+        }
+    }
+    opened
+}
+
 fn issue(
     state: &AuthState,
     config: &AuthConfig,
@@ -91,12 +118,15 @@ fn fresh_token() -> ApiResult<String> {
     new_refresh_token().map_err(|e| ApiError::Internal(anyhow::anyhow!("random: {e}")))
 }
 
-/// Logs in with an email and a password. The same 401 for an unknown email and a wrong
-/// password; 429 with `Retry-After` after too many failures of the email from the
+/// Logs in with an email and a password (and the company, when the email and
+/// password open accounts in several: 409 until one is named). The same 401 for an
+/// unknown email and a wrong password; 429 with `Retry-After` after too many failures of the email from the
 /// client's address, or from the address for any email (`throttle`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = TokenPair), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 429, body = Problem)))]
+        (status = 401, body = Problem),
+        (status = 409, body = Problem, description = "The email and password open accounts in several companies: name one (company_id)"),
+        (status = 429, body = Problem)))]
 pub(super) async fn login(
     State(ctx): State<ServiceContext>,
     extensions: Extensions,
@@ -112,20 +142,37 @@ pub(super) async fn login(
             retry_after_secs,
         });
     }
-    let account = match Email::parse(&body.email) {
+    let mut candidates = match Email::parse(&body.email) {
         Ok(email) => accounts::find_by_email(&ctx.db, &email).await?,
-        Err(_) => None,
+        Err(_) => Vec::new(),
     };
-    let matched = state
-        .hasher
-        .verify(
-            body.password,
-            account.as_ref().map(|a| a.password_hash.clone()),
-        )
-        .await;
-    let Some(account) = account.filter(|a| matched && a.active) else {
-        state.throttle.failed(&key, address);
-        return Err(ApiError::Unauthorized(BAD_CREDENTIALS.to_owned()));
+    if let Some(company_id) = body.company_id {
+        candidates.retain(|a| a.company_id == company_id);
+    }
+    if candidates.len() > MOST_ACCOUNTS_TRIED {
+        return Err(ApiError::bad_request(
+            "company_id",
+            "this email has accounts in many companies: name the company to log in to",
+        ));
+    }
+    let matched = opened_by(&state, &body.password, candidates).await;
+    let account = match <[account::Model; 1]>::try_from(matched) {
+        Ok([account]) => account,
+        Err(matched) if matched.is_empty() => {
+            state.throttle.failed(&key, address);
+            return Err(ApiError::Unauthorized(BAD_CREDENTIALS.to_owned()));
+        }
+        // The password opens several: the caller proved it holds them, and names one.
+        Err(matched) => {
+            let companies: Vec<String> = matched.iter().map(|a| a.company_id.to_string()).collect();
+            return Err(ApiError::Conflict {
+                detail: "this email and password open accounts in several companies: name one (company_id)".to_owned(),
+                errors: vec![FieldError::new(
+                    "company_id",
+                    format!("one of {}", companies.join(", ")),
+                )],
+            });
+        }
     };
     state.throttle.succeeded(&key, address);
     let refresh_token = fresh_token()?;
@@ -236,15 +283,34 @@ pub struct SignupAnswer {
     pub employee_id: Uuid,
 }
 
-/// Signs a new company up with its first admin, who can then log in.
+/// Signs a new company up with its first admin, who can then log in. An email is an
+/// account's within its company, so a signup never says whether the address is used
+/// elsewhere. Closed by `auth.signup = "closed"` (403); a client past
+/// `auth.signups_per_address` lately waits (429).
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", request_body = SignupBody,
     responses((status = 201, body = SignupAnswer), (status = 400, body = Problem),
-        (status = 409, body = Problem, description = "The email is taken"),
-        (status = 422, body = Problem), (status = 503, body = Problem)))]
+        (status = 403, body = Problem, description = "Signup is closed on this installation"),
+        (status = 422, body = Problem), (status = 429, body = Problem),
+        (status = 503, body = Problem)))]
 pub(super) async fn signup(
     State(ctx): State<ServiceContext>,
+    extensions: Extensions,
+    headers: HeaderMap,
     Json(body): Json<SignupBody>,
 ) -> ApiResult<(StatusCode, Json<SignupAnswer>)> {
+    if ctx.config.auth.signup == SignupPolicy::Closed {
+        return Err(ApiError::Forbidden(
+            "signup is closed on this installation: its operator creates companies".to_owned(),
+        ));
+    }
+    let address = client_address(&extensions, &headers, &ctx.config.security.trusted_proxies);
+    if let Err(retry_after_secs) = state(&ctx)?.throttle.signup(address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many signups from this client; wait before signing up another company"
+                .to_owned(),
+            retry_after_secs,
+        });
+    }
     let email = Email::parse_field("admin_email", &body.admin_email)?;
     check_password(
         "admin_password",

@@ -1,6 +1,7 @@
 #![doc = include_str!("README.md")]
 
 mod m20261122_000001_create_auth;
+pub(crate) mod m20261206_000001_email_unique_per_company;
 
 use roster_bus::outbox_migrations;
 use roster_migrate::{Migrations, RevisionColumn, TenantPolicies, TenantTable};
@@ -20,6 +21,9 @@ pub fn all() -> Migrations {
     all.extend(outbox_migrations(
         "m20261123_000002_outbox",
         "m20261123_000003_outbox_policies",
+    ));
+    all.push(Box::new(
+        m20261206_000001_email_unique_per_company::Migration,
     ));
     all
 }

@@ -5,14 +5,16 @@ use roster_events::{Event, NewEvent, Removed};
 use roster_storage::lock::{self, Subject};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::entities::{account, cancelled_account};
 use super::{now, sessions};
 use roster_http::StoreError;
 
-const EMAIL_INDEX: &str = "idx_accounts_email";
+const EMAIL_INDEX: &str = crate::migrations::m20261206_000001_email_unique_per_company::INDEX;
 const EMAIL_COLUMNS: &str = "accounts.email";
 
 pub fn to_contract(model: &account::Model) -> Account {
@@ -25,7 +27,7 @@ pub fn to_contract(model: &account::Model) -> Account {
     }
 }
 
-const EMAIL_TAKEN: &str = "another account already uses this email";
+const EMAIL_TAKEN: &str = "another account of the company already uses this email";
 
 fn email_taken(error: sea_orm::DbErr) -> StoreError {
     StoreError::taken(error, EMAIL_INDEX, EMAIL_COLUMNS, "email", EMAIL_TAKEN)
@@ -121,15 +123,15 @@ pub async fn all(db: &ServiceDb) -> Result<Vec<account::Model>, StoreError> {
         .await?)
 }
 
-/// The account with this email: emails are unique across companies, and a login
-/// names no company.
+/// The accounts with this email, oldest first: one per company at most.
 pub async fn find_by_email(
     db: &ServiceDb,
     email: &Email,
-) -> Result<Option<account::Model>, StoreError> {
+) -> Result<Vec<account::Model>, StoreError> {
     Ok(account::Entity::find()
         .filter(account::Column::Email.eq(email.as_str()))
-        .one(&db.read(Scope::AllCompanies).await?)
+        .order_by_asc(account::Column::CreatedAt)
+        .all(&db.read(Scope::AllCompanies).await?)
         .await?)
 }
 

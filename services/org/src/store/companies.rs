@@ -131,9 +131,13 @@ pub async fn remove(db: &ServiceDb, tenant: &Tenant) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Whether any company exists, whichever.
-pub async fn any(db: &ServiceDb) -> Result<bool, StoreError> {
-    Ok(company::Entity::find()
+/// Whether any company exists, whichever (`named` none), or one named `named`.
+pub async fn any(db: &ServiceDb, named: Option<&str>) -> Result<bool, StoreError> {
+    let mut find = company::Entity::find();
+    if let Some(name) = named {
+        find = find.filter(company::Column::Name.eq(name));
+    }
+    Ok(find
         .one(&db.read(Scope::AllCompanies).await?)
         .await?
         .is_some())
