@@ -3,6 +3,7 @@
 mod error;
 mod events;
 mod notifications;
+mod quotas;
 mod retention;
 mod secret;
 mod security;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 pub use error::ConfigError;
 pub use events::{BusConfig, BusKind, EventsConfig};
 pub use notifications::{EmailTransport, NotificationsConfig};
+pub use quotas::QuotasConfig;
 pub use retention::RetentionConfig;
 pub use secret::{DatabaseUrl, NatsUrl, Secret, SmtpUrl};
 pub use security::{
@@ -44,6 +46,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub notifications: NotificationsConfig,
     pub retention: RetentionConfig,
+    pub quotas: QuotasConfig,
     services: BTreeMap<String, ServiceConfig>,
     /// Each overridden service's storage: its `[services.<name>.storage]` keys merged
     /// over `[storage]`, resolved and validated at load.

@@ -20,6 +20,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::ApiError;
 use crate::caller::Authentication;
+use crate::rate::CompanyRate;
 
 /// What a route needs from its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,7 @@ impl ServiceToken {
 pub struct AccessPolicy {
     rules: Arc<HashMap<(Method, &'static str), Access>>,
     service_token: ServiceToken,
+    rate: Arc<CompanyRate>,
 }
 
 impl AccessPolicy {
@@ -123,7 +125,16 @@ impl AccessPolicy {
         Ok(Self {
             rules: Arc::new(table),
             service_token,
+            rate: Arc::new(CompanyRate::new(0)),
         })
+    }
+
+    /// Limits each company's requests to `per_minute` (0: no limit).
+    pub fn with_rate(self, per_minute: u64) -> Self {
+        Self {
+            rate: Arc::new(CompanyRate::new(per_minute)),
+            ..self
+        }
     }
 
     /// The rule of a route; a HEAD request is its GET's, without the body.
@@ -153,8 +164,8 @@ pub async fn authorize(
     let outcome = match access {
         Access::Public => Ok(()),
         Access::Service => check_service(&policy.service_token, &request),
-        Access::Member => check_member(&request, &[]),
-        Access::Roles(roles) => check_member(&request, roles),
+        Access::Member => check_member(&request, &[], &policy.rate),
+        Access::Roles(roles) => check_member(&request, roles, &policy.rate),
     };
     match outcome {
         Ok(()) => next.run(request).await,
@@ -178,12 +189,16 @@ fn check_service(token: &ServiceToken, request: &Request) -> Result<(), ApiError
     }
 }
 
-fn check_member(request: &Request, roles: &[Role]) -> Result<(), ApiError> {
+fn check_member(request: &Request, roles: &[Role], rate: &CompanyRate) -> Result<(), ApiError> {
     let caller = Authentication::caller(request.extensions())?;
-    match roles.is_empty() {
-        true => Ok(()),
-        false => caller.require_any(roles),
+    if !roles.is_empty() {
+        caller.require_any(roles)?;
     }
+    rate.take(caller.tenant().company_id())
+        .map_err(|retry_after_secs| ApiError::TooManyRequests {
+            detail: "the company's requests are over its quota for the minute (quotas.requests_per_minute); slow down".to_owned(),
+            retry_after_secs,
+        })
 }
 
 #[cfg(test)]

@@ -312,6 +312,9 @@ pub enum StoreError {
     /// Missing, or another company's (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The company holds as many of these as its quota allows (409).
+    #[error("over the quota of {limit} {what}")]
+    OverQuota { what: &'static str, limit: u64 },
     /// Visible to the caller, but not theirs to change (403).
     #[error("{0}")]
     Forbidden(&'static str),
@@ -365,6 +368,12 @@ impl From<StoreError> for ApiError {
                 errors: Vec::new(),
             },
             StoreError::NotFound(what) => Self::not_found(format!("no such {what}")),
+            StoreError::OverQuota { what, limit } => Self::Conflict {
+                detail: format!(
+                    "the company holds {limit} {what}, as many as its quota allows (quotas.{what}): remove one first, or ask the operator to raise it"
+                ),
+                errors: Vec::new(),
+            },
             StoreError::Forbidden(why) => Self::Forbidden(why.to_owned()),
             StoreError::Db(e) => e.into(),
             StoreError::Internal(e) => Self::Internal(e),

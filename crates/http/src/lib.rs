@@ -9,6 +9,8 @@ pub mod layers;
 mod metrics;
 mod pagination;
 pub mod patch;
+pub mod quota;
+mod rate;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, Viewer, authenticate};

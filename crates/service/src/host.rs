@@ -82,7 +82,8 @@ impl Host {
                 .copied(),
             token,
         )
-        .map_err(|e| anyhow::anyhow!("the access table is wrong: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("the access table is wrong: {e}"))?
+        .with_rate(config.quotas.requests_per_minute);
         let mut opened = Vec::with_capacity(services.len());
         for def in services {
             let storage = config.storage_for(def.name);

@@ -184,6 +184,7 @@ pub async fn begin(
             payload,
         },
         lease(ctx),
+        (kind == ONBOARDING).then_some(ctx.config.quotas.employees),
     )
     .await?;
     run(ctx, steps, saga, Some(password)).await

@@ -84,6 +84,8 @@ impl Target {
             .args(["up", "--port", "0", "--no-demo"])
             .envs(config.shared_environment())
             .env("ROSTER_LOG__LEVEL", "warn")
+            // One company's load is what is measured: no quota on its requests.
+            .env("ROSTER_QUOTAS__REQUESTS_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

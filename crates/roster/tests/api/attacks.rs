@@ -720,6 +720,121 @@ async fn signups_are_bounded_and_can_be_closed(topology: Topology) {
     );
 }
 
+/// What each quota counts: where a company creates one, and a body that makes one
+/// (numbered `n`, so each is new).
+fn quota_bodies(n: usize) -> [(&'static str, &'static str, Value); 5] {
+    [
+        (
+            "teams",
+            "/api/v1/org/teams",
+            json!({"name": format!("Team {n}")}),
+        ),
+        (
+            "locations",
+            "/api/v1/org/locations",
+            json!({"name": format!("Site {n}"), "latitude": 38.7, "longitude": -9.1, "radius_m": 100}),
+        ),
+        (
+            "nfc_tags",
+            "/api/v1/presence/nfc-tags",
+            json!({"uid": format!("04:a2:2b:{n:02x}"), "label": format!("Door {n}")}),
+        ),
+        (
+            "leave_types",
+            "/api/v1/leave/types",
+            json!({"name": format!("Type {n}"), "paid": false, "annual_allowance_days": 0, "accrual": "none"}),
+        ),
+        (
+            "webhooks",
+            "/api/v1/notifications/webhooks",
+            json!({"url": format!("http://127.0.0.1:9/hook/{n}"), "kinds": ["welcome"]}),
+        ),
+    ]
+}
+
+async fn a_company_holds_and_asks_within_its_quotas(topology: Topology) {
+    let Some(mut installation) = Installation::create(topology, roster::SERVICES).await else {
+        return;
+    };
+    const LIMIT: usize = 3;
+    const TRIALS: usize = 4;
+    let config = installation.config_mut();
+    let quotas = &mut config.quotas;
+    (quotas.teams, quotas.locations, quotas.nfc_tags) = (3, 3, 3);
+    (quotas.leave_types, quotas.webhooks, quotas.employees) = (3, 3, 3);
+    quotas.requests_per_minute = 600;
+    config.auth.signups_per_address = 100;
+    let app = &TestApp::spawn_on(installation, roster::SERVICES).await;
+    // The race: ten creations of each at once, on a company of its own per trial;
+    // never more than the quota, and the rest refused with the quota named.
+    for trial in 0..TRIALS {
+        let company = sign_up(
+            app,
+            &format!("Race {trial}"),
+            &format!("ada@race{trial}.test"),
+        )
+        .await;
+        let admin = company.admin.as_str();
+        for (what, path, _) in quota_bodies(0) {
+            let tries = (0..10).map(|n| {
+                let body = quota_bodies(n)
+                    .into_iter()
+                    .find(|(w, ..)| *w == what)
+                    .unwrap()
+                    .2;
+                async move { app.post(path, admin, &body).await }
+            });
+            let answers = futures::future::join_all(tries).await;
+            let made = answers
+                .iter()
+                .filter(|a| a.status == StatusCode::CREATED)
+                .count();
+            let statuses: Vec<_> = answers.iter().map(|a| a.status).collect();
+            assert_eq!(made, LIMIT, "trial {trial}, {what}: {statuses:?}");
+            for refused in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+                assert_eq!(
+                    refused.status,
+                    StatusCode::CONFLICT,
+                    "{what}: {:?}",
+                    refused.body
+                );
+                let detail = refused.body["detail"].as_str().unwrap();
+                assert!(detail.contains(&format!("quotas.{what}")), "{detail}");
+            }
+        }
+        // Employees: the administrator and two hires fill three.
+        let hires = (0..4).map(|n| {
+            let body = json!({"email": format!("p{n}@race{trial}.test"), "name": "P", "surname": "Q",
+                              "role": "employee", "password": PASSWORD});
+            async move { app.post("/api/v1/people/employees", admin, &body).await.status }
+        });
+        let statuses = futures::future::join_all(hires).await;
+        let hired = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        assert_eq!(hired, LIMIT - 1, "trial {trial}: {statuses:?}");
+    }
+    // Requests: one company past its minute waits; another goes on.
+    let busy = sign_up(app, "Busy", "ada@busy.test").await;
+    let calm = sign_up(app, "Calm", "ada@calm.test").await;
+    let mut limited = None;
+    for n in 0..700 {
+        let answer = app.get("/api/v1/org/teams", &busy.admin).await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((n, answer));
+            break;
+        }
+    }
+    let (n, answer) = limited.expect("600 requests a minute, never limited");
+    assert!(n >= 550, "limited after {n}");
+    assert!(answer.header("retry-after").parse::<u64>().unwrap() >= 1);
+    assert_eq!(
+        app.get("/api/v1/org/teams", &calm.admin).await.status,
+        StatusCode::OK
+    );
+}
+
 topology_tests!(
     a_company_wording_cannot_cost_the_others,
     an_employee_cannot_take_back_leave_they_took,
@@ -730,4 +845,5 @@ topology_tests!(
     guessing_passwords_never_locks_out_the_real_user,
     an_email_is_an_account_of_its_company_alone,
     signups_are_bounded_and_can_be_closed,
+    a_company_holds_and_asks_within_its_quotas,
 );

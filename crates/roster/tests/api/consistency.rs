@@ -575,7 +575,7 @@ async fn a_saga_finished_meanwhile_is_never_taken_over(topology: Topology) {
             employee_id: Uuid::now_v7(),
             payload: "{}".to_owned(),
         };
-        let saga = sagas::create(db, new, expired).await.unwrap();
+        let saga = sagas::create(db, new, expired, None).await.unwrap();
         assert!(
             sagas::set_state(db, &saga, sagas::ACCOUNT_CREATED, None, expired)
                 .await

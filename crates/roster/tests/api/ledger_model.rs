@@ -273,6 +273,7 @@ async fn case(setting: &Setting, policy: Policy, ops: Vec<Op>) -> Result<(), Tes
             carry_forward_expiry_months: policy.expiry_months,
             requires_approval: policy.requires_approval,
         },
+        roster_config::QuotasConfig::default().leave_types,
     )
     .await
     .unwrap();

@@ -103,7 +103,13 @@ pub(super) async fn create_type(
         carry_forward_expiry_months: body.carry_forward_expiry_months,
         requires_approval: body.requires_approval.unwrap_or(true),
     };
-    let row = types::create(&ctx.db, &caller.tenant(), new).await?;
+    let row = types::create(
+        &ctx.db,
+        &caller.tenant(),
+        new,
+        ctx.config.quotas.leave_types,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 

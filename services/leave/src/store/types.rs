@@ -1,6 +1,7 @@
 //! Leave types and their policies.
 
 use roster_http::StoreError;
+use roster_http::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use time::OffsetDateTime;
@@ -21,14 +22,25 @@ pub struct NewType {
     pub requires_approval: bool,
 }
 
-/// Creates a leave type; accrual begins with the period holding the company's today.
+/// A company's leave types, at most `quotas.leave_types`.
+const LEAVE_TYPES: Quota = Quota {
+    what: "leave_types",
+    subject: "quota.leave_types",
+};
+
+/// Creates a leave type, within the company's quota (`limit`); accrual begins with
+/// the period holding the company's today.
 #[tracing::instrument(skip(db))]
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewType,
+    limit: u64,
 ) -> Result<leave_type::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    let company_id = tenant.company_id();
+    let held = leave_type::Entity::find().filter(leave_type::Column::CompanyId.eq(company_id));
+    LEAVE_TYPES.check(&txn, company_id, limit, held).await?;
     let now = OffsetDateTime::now_utc();
     let today = roster_replica::company_today(&txn, tenant.company_id(), now).await?;
     let accrual_start = Period::of(new.accrual, today).map_or(today, Period::start);

@@ -98,6 +98,7 @@ pub(super) async fn create_webhook(
             kinds,
             created_by: caller.employee_id(),
         },
+        ctx.config.quotas.webhooks,
     )
     .await?;
     Ok((

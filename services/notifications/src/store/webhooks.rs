@@ -1,6 +1,7 @@
 //! A company's webhooks: where its notifications are posted, each signed with the
 //! webhook's own secret, which is kept sealed with the installation's data key.
 
+use roster_http::quota::Quota;
 use roster_http::{Cursor, StoreError};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -28,12 +29,23 @@ pub fn kinds_of(row: &webhook::Model) -> Vec<String> {
         .collect()
 }
 
+/// A company's webhooks, at most `quotas.webhooks`.
+const WEBHOOKS: Quota = Quota {
+    what: "webhooks",
+    subject: "quota.webhooks",
+};
+
+/// Registers a webhook, within the company's quota (`limit`).
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewWebhook,
+    limit: u64,
 ) -> Result<webhook::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    let company_id = tenant.company_id();
+    let held = webhook::Entity::find().filter(webhook::Column::CompanyId.eq(company_id));
+    WEBHOOKS.check(&txn, company_id, limit, held).await?;
     let row = webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(tenant.company_id()),

@@ -83,7 +83,8 @@ pub(super) async fn create_location(
             .map_err(StoreError::Invalid)?,
         holiday_calendar_id: body.holiday_calendar_id,
     };
-    let location = locations::create(&ctx.db, &caller.tenant(), new).await?;
+    let location =
+        locations::create(&ctx.db, &caller.tenant(), new, ctx.config.quotas.locations).await?;
     Ok((StatusCode::CREATED, Json(location.into())))
 }
 

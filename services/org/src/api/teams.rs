@@ -74,7 +74,7 @@ pub(super) async fn create_team(
         )?,
         parent_id: body.parent_id,
     };
-    let team = teams::create(&ctx.db, &caller.tenant(), new).await?;
+    let team = teams::create(&ctx.db, &caller.tenant(), new, ctx.config.quotas.teams).await?;
     Ok((StatusCode::CREATED, Json(team.into())))
 }
 

@@ -1,4 +1,5 @@
 use roster_http::Cursor;
+use roster_http::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
@@ -35,13 +36,23 @@ fn of_company(tenant: &Tenant) -> sea_orm::Select<location::Entity> {
     location::Entity::find().filter(location::Column::CompanyId.eq(tenant.company_id()))
 }
 
+/// A company's locations, at most `quotas.locations`.
+const LOCATIONS: Quota = Quota {
+    what: "locations",
+    subject: "quota.locations",
+};
+
 #[tracing::instrument(skip(db))]
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewLocation,
+    limit: u64,
 ) -> Result<location::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    LOCATIONS
+        .check(&txn, tenant.company_id(), limit, of_company(tenant))
+        .await?;
     if let Some(calendar_id) = new.holiday_calendar_id {
         calendars::check_exists(&txn, tenant, calendar_id, "holiday_calendar_id").await?;
     }

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use roster_http::Cursor;
+use roster_http::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -61,14 +62,24 @@ async fn check_parent(
     }
 }
 
+/// A company's teams, at most `quotas.teams`.
+const TEAMS: Quota = Quota {
+    what: "teams",
+    subject: "quota.teams",
+};
+
 #[tracing::instrument(skip(db))]
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewTeam,
+    limit: u64,
 ) -> Result<team::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
     lock_company(&txn, tenant).await?;
+    let company_id = tenant.company_id();
+    let held = team::Entity::find().filter(team::Column::CompanyId.eq(company_id));
+    TEAMS.check(&txn, company_id, limit, held).await?;
     if let Some(parent_id) = new.parent_id {
         check_parent(&txn, tenant, parent_id).await?;
     }

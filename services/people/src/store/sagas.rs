@@ -2,8 +2,8 @@ use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::UpdateMany;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -12,8 +12,10 @@ use super::employees::{self, Employee, EmployeeChange, NewEmployee};
 use super::entities::employee;
 use super::entities::saga;
 use super::now;
+use crate::domain::Status;
 use crate::migrations::m20261206_000001_one_saga_per_employee::INDEX as ONE_PER_EMPLOYEE;
 use roster_http::StoreError;
+use roster_http::quota::Quota;
 
 /// A saga's states, as stored.
 pub const STARTED: &str = "started";
@@ -33,14 +35,38 @@ pub struct NewSaga {
     pub payload: String,
 }
 
+/// A company's active employees, with the hires under way, at most `quotas.employees`.
+const EMPLOYEES: Quota = Quota {
+    what: "employees",
+    subject: "quota.employees",
+};
+
 /// Records a saga before its first step, leased to the caller for `lease`. Refused
-/// (409) while another saga of the same employee is unfinished.
+/// (409) while another saga of the same employee is unfinished, and, for a hire
+/// (`hires` the company's quota of employees), when the company's active employees
+/// and the hires under way reach it.
 pub async fn create(
     db: &ServiceDb,
     new: NewSaga,
     lease: Duration,
+    hires: Option<u64>,
 ) -> Result<saga::Model, StoreError> {
     let txn = db.begin_write(Tenant::of_company(new.company_id)).await?;
+    if let Some(limit) = hires {
+        EMPLOYEES.hold(&txn, new.company_id).await?;
+        let active = employee::Entity::find()
+            .filter(employee::Column::CompanyId.eq(new.company_id))
+            .filter(employee::Column::Status.eq(Status::Active.as_str()))
+            .count(&txn)
+            .await?;
+        let under_way = saga::Entity::find()
+            .filter(saga::Column::CompanyId.eq(new.company_id))
+            .filter(saga::Column::Kind.eq(new.kind))
+            .filter(saga::Column::State.is_in(UNFINISHED))
+            .count(&txn)
+            .await?;
+        EMPLOYEES.within(active + under_way, limit)?;
+    }
     let saga = insert(&txn, new, lease).await?;
     txn.commit().await?;
     Ok(saga)

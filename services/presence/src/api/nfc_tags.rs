@@ -66,7 +66,7 @@ pub(super) async fn create_tag(
         label: Name::parse("label", &body.label, LABEL_MAX)?.into_inner(),
         location_id: body.location_id,
     };
-    let tag = nfc_tags::create(&ctx.db, &caller.tenant(), new).await?;
+    let tag = nfc_tags::create(&ctx.db, &caller.tenant(), new, ctx.config.quotas.nfc_tags).await?;
     Ok((StatusCode::CREATED, Json(tag.into())))
 }
 

@@ -1,5 +1,6 @@
 //! The company's registry of NFC tags: a check-in by tag must read one of these.
 
+use roster_http::quota::Quota;
 use roster_http::{Cursor, StoreError};
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -16,14 +17,25 @@ pub struct NewTag {
     pub location_id: Option<Uuid>,
 }
 
-/// Registers a tag; its location, if named, must be one of the company's.
+/// A company's tags, at most `quotas.nfc_tags`.
+const NFC_TAGS: Quota = Quota {
+    what: "nfc_tags",
+    subject: "quota.nfc_tags",
+};
+
+/// Registers a tag, within the company's quota (`limit`); its location, if named,
+/// must be one of the company's.
 #[tracing::instrument(skip(db))]
 pub async fn create(
     db: &ServiceDb,
     tenant: &Tenant,
     new: NewTag,
+    limit: u64,
 ) -> Result<nfc_tag::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
+    let company_id = tenant.company_id();
+    let held = nfc_tag::Entity::find().filter(nfc_tag::Column::CompanyId.eq(company_id));
+    NFC_TAGS.check(&txn, company_id, limit, held).await?;
     if let Some(location_id) = new.location_id {
         let places = roster_replica::places(&txn, tenant.company_id()).await?;
         if !places.iter().any(|p| p.id == location_id) {
