@@ -16,7 +16,7 @@ use time::{Date, OffsetDateTime};
 
 use super::baseline::{self, Baseline};
 use super::load::Load;
-use super::{Backends, Summary, Target};
+use super::{Backends, Summary, Target, expect};
 use crate::client::Client;
 use crate::seed::{self, Company, Plan};
 
@@ -273,20 +273,6 @@ fn first_of_next_month(today: Date) -> Date {
 }
 
 /// Sends and expects `status`.
-async fn expect(
-    client: &Client,
-    method: Method,
-    path: &str,
-    body: &Value,
-    status: StatusCode,
-) -> anyhow::Result<()> {
-    let (answered, answer) = client.send(method.clone(), path, body).await?;
-    if answered != status {
-        bail!("{method} {path} answered {answered}: {}", answer["detail"]);
-    }
-    Ok(())
-}
-
 /// Employees who check in and out by the door's tag, one per client, each alternating.
 struct Walkers {
     people: Vec<(Client, AtomicBool)>,

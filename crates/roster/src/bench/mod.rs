@@ -7,6 +7,7 @@
 mod api;
 mod baseline;
 mod events;
+mod hostile;
 mod load;
 mod target;
 
@@ -82,6 +83,9 @@ enum Scenario {
     /// Event lag from a change in people to its effect in every replica, at a fixed
     /// rate; then the highest rate the events sustain.
     Events(events::EventsArgs),
+    /// A quiet company's reads and writes alone, then while a hostile company keeps
+    /// the heaviest notification wording and webhooks whose answers never end busy.
+    Hostile(hostile::HostileArgs),
 }
 
 /// Where Roster keeps its data, and so how its events travel.
@@ -127,6 +131,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (target, results) = match &args.scenario {
         Scenario::Api(scenario) => api::run(target, scenario, &backends).await,
         Scenario::Events(scenario) => events::run(target, scenario).await,
+        Scenario::Hostile(scenario) => hostile::run(target, scenario).await,
     };
     let loaded = target.memory();
     let stopped = target.stop().await;
@@ -152,6 +157,23 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("Results written to {}", path.display());
     }
+    Ok(())
+}
+
+/// Sends `body` and expects `status`, or fails with what the answer said.
+pub(crate) async fn expect(
+    client: &crate::client::Client,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+    status: reqwest::StatusCode,
+) -> anyhow::Result<()> {
+    let (answered, answer) = client.send(method.clone(), path, body).await?;
+    anyhow::ensure!(
+        answered == status,
+        "{method} {path} answered {answered}: {}",
+        answer["detail"]
+    );
     Ok(())
 }
 

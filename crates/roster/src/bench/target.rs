@@ -86,6 +86,8 @@ impl Target {
             .env("ROSTER_LOG__LEVEL", "warn")
             // One company's load is what is measured: no quota on its requests.
             .env("ROSTER_QUOTAS__REQUESTS_PER_MINUTE", "0")
+            // The hostile scenario's webhook receivers listen on loopback.
+            .env("ROSTER_NOTIFICATIONS__WEBHOOK_PRIVATE_NETWORKS", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true)

@@ -143,6 +143,44 @@ async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
     assert!(results["memory"]["peak_rss_mb"].as_f64().unwrap() > 0.0);
 }
 
+async fn bench_hostile_runs_and_reports_every_figure(topology: Topology) {
+    let mut command = roster();
+    command.args(["bench", "hostile", "--topology", name(topology)]);
+    if topology != Topology::Sqlite {
+        let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
+            return;
+        };
+        command.args(["--postgres", url.expose().as_str()]);
+        command.arg("--nats-server").arg(nats);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("hostile.json");
+    command.args(["--seconds", "1", "--concurrency", "2"]);
+    command.args(["--max-connections", &POOL.to_string()]);
+    command.arg("--json").arg(&json);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = &report["results"];
+    // The hostile company filled its quota of webhooks and kept assigning.
+    assert_eq!(results["hostile"]["webhooks"], 20, "{results}");
+    assert!(
+        results["hostile"]["tasks"].as_u64().unwrap() > 0,
+        "{results}"
+    );
+    for row in [
+        "GET employee, alone",
+        "POST task, alone",
+        "GET employee, under attack",
+        "POST task, under attack",
+    ] {
+        let row = &results["quiet"][row];
+        assert_eq!(row["errors"], 0, "{row}");
+        assert!(row["answered"].as_u64().unwrap() > 0, "{row}");
+    }
+    assert!(results["memory"]["peak_rss_mb"].as_f64().unwrap() > 0.0);
+}
+
 fn name(topology: Topology) -> &'static str {
     match topology {
         Topology::Sqlite => "sqlite",
@@ -154,4 +192,5 @@ fn name(topology: Topology) -> &'static str {
 topology_tests!(
     bench_events_runs_and_reports_every_stage,
     bench_api_runs_and_reports_every_figure,
+    bench_hostile_runs_and_reports_every_figure,
 );

@@ -1,0 +1,210 @@
+//! A hostile company beside a quiet one. The hostile company words its notifications
+//! as heavily as Roster keeps (every value at its longest, upper-cased, as often as
+//! the bound allows), registers as many webhooks as its quota allows at receivers
+//! that never end their answer, and assigns tasks as fast as its clients can, each
+//! one a notification to render and webhooks to post. Meanwhile the quiet company's
+//! reads and writes are measured, after the same measure with the quiet company
+//! alone, in the same run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::load::Load;
+use super::{Target, expect};
+use crate::client::Client;
+
+const PASSWORD: &str = "bench-password-1234";
+
+#[derive(Debug, Args)]
+pub(crate) struct HostileArgs {
+    /// The quiet company's requests in flight; the hostile company has as many.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    concurrency: u32,
+    /// Seconds each measure lasts, after a second of warm-up.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    seconds: u32,
+}
+
+/// Runs the scenario; hands the target back for stopping whatever happened.
+pub(crate) async fn run(target: Target, args: &HostileArgs) -> (Target, anyhow::Result<Value>) {
+    let result = measure(&target, args).await;
+    (target, result)
+}
+
+/// A company signed up, its administrator signed in, and one employee: the client
+/// and the employee's id.
+async fn company(base: &str, name: &str) -> anyhow::Result<(Client, String)> {
+    let domain = name.to_lowercase();
+    let admin_email = format!("admin@{domain}.example.com");
+    let signup = json!({"company_name": name, "admin_email": admin_email,
+                        "admin_password": PASSWORD, "admin_name": "Ada", "admin_surname": name});
+    let mut admin = Client::new(base);
+    admin
+        .create_at("/api/v1/auth/signup", &signup, "company_id")
+        .await?;
+    admin.login(&admin_email, PASSWORD).await?;
+    let hire = json!({"email": format!("sam@{domain}.example.com"), "name": "Sam",
+                      "surname": name, "role": "employee", "password": PASSWORD});
+    let employee = admin.create("/api/v1/people/employees", &hire).await?;
+    Ok((admin, employee))
+}
+
+/// A receiver that answers every request with a body that never ends: the address
+/// it listens on.
+async fn endless_receiver() -> anyhow::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot listen for the hostile receiver")?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n";
+                if socket.write_all(head).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                while socket.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    Ok(format!("http://{address}"))
+}
+
+/// The heaviest wording a company may keep of a task's notification: the title
+/// upper-cased as often as the bound on what a body may write allows.
+fn heaviest_wording() -> Value {
+    let field = "{{ task.title|upper }}";
+    json!({"title": field.repeat(3), "body": field.repeat(26)})
+}
+
+async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
+    let (quiet, quiet_employee) = company(&target.base, "Quiet").await?;
+    let (hostile, hostile_employee) = company(&target.base, "Hostile").await?;
+    let (status, answer) = hostile
+        .send(
+            Method::PUT,
+            "/api/v1/notifications/templates/task.assigned",
+            &heaviest_wording(),
+        )
+        .await?;
+    anyhow::ensure!(
+        status == StatusCode::OK,
+        "the heaviest wording was refused: {}",
+        answer["detail"]
+    );
+    let receiver = endless_receiver().await?;
+    let mut webhooks = 0;
+    loop {
+        let hook =
+            json!({"url": format!("{receiver}/hook/{webhooks}"), "kinds": ["task.assigned"]});
+        let (status, answer) = hostile
+            .send(Method::POST, "/api/v1/notifications/webhooks", &hook)
+            .await?;
+        match status {
+            StatusCode::CREATED => webhooks += 1,
+            StatusCode::CONFLICT => break,
+            _ => anyhow::bail!("a webhook answered {status}: {}", answer["detail"]),
+        }
+    }
+    println!(
+        "The hostile company: the heaviest wording kept, {webhooks} webhooks (its quota) at a receiver whose answer never ends"
+    );
+
+    let load = Load {
+        clients: args.concurrency as usize,
+        duration: Duration::from_secs(u64::from(args.seconds)),
+    };
+    let quiet = Arc::new(quiet);
+    let quiet_employee = Arc::new(quiet_employee);
+    let quiet_reads = || {
+        let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&quiet_employee));
+        move |_, _| {
+            let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&id));
+            async move {
+                let path = format!("/api/v1/people/employees/{id}");
+                expect(&quiet, Method::GET, &path, &Value::Null, StatusCode::OK).await
+            }
+        }
+    };
+    let quiet_writes = || {
+        let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&quiet_employee));
+        move |_, n| {
+            let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&id));
+            async move {
+                let task = json!({"title": format!("Quiet task {n}"), "assignee_id": *id});
+                expect(
+                    &quiet,
+                    Method::POST,
+                    "/api/v1/tasks",
+                    &task,
+                    StatusCode::CREATED,
+                )
+                .await
+            }
+        }
+    };
+    println!(
+        "\n{} clients, {} s each after 1 s of warm-up:\n  {:<44} {:>9} {:>7} {:>8} {:>8} {:>9}",
+        load.clients,
+        args.seconds,
+        "the quiet company's",
+        "answered",
+        "errors",
+        "p50 ms",
+        "p99 ms",
+        "per sec"
+    );
+    let mut rows = serde_json::Map::new();
+    for (name, measured) in [
+        ("GET employee, alone", load.run(quiet_reads()).await),
+        ("POST task, alone", load.run(quiet_writes()).await),
+    ] {
+        rows.insert(name.to_owned(), measured.report(name));
+    }
+
+    // The attack, for as long as the measures under it last.
+    let stop = Arc::new(AtomicBool::new(false));
+    let assigned = Arc::new(AtomicU64::new(0));
+    let hostile = Arc::new(hostile);
+    let mut attackers = tokio::task::JoinSet::new();
+    for _ in 0..load.clients {
+        let (hostile, stop, assigned) = (
+            Arc::clone(&hostile),
+            Arc::clone(&stop),
+            Arc::clone(&assigned),
+        );
+        let employee = hostile_employee.clone();
+        attackers.spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let n = assigned.fetch_add(1, Ordering::Relaxed);
+                let title = "W".repeat(180) + &n.to_string();
+                let task = json!({"title": title, "assignee_id": employee});
+                let _ = hostile.send(Method::POST, "/api/v1/tasks", &task).await;
+            }
+        });
+    }
+    for (name, measured) in [
+        ("GET employee, under attack", load.run(quiet_reads()).await),
+        ("POST task, under attack", load.run(quiet_writes()).await),
+    ] {
+        rows.insert(name.to_owned(), measured.report(name));
+    }
+    stop.store(true, Ordering::Relaxed);
+    while attackers.join_next().await.is_some() {}
+    let attacks = assigned.load(Ordering::Relaxed);
+    println!(
+        "  the hostile company assigned {attacks} tasks meanwhile, each a notification and {webhooks} webhook posts"
+    );
+    Ok(json!({"quiet": rows, "hostile": {"tasks": attacks, "webhooks": webhooks}}))
+}
