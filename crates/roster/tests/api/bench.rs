@@ -9,19 +9,35 @@ use serde_json::Value;
 
 use crate::process::{nats_server, roster, run};
 
-async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
+/// `roster bench <scenario>` on `topology`, with its backends and small pools, writing
+/// its JSON into `dir`: the command and where the JSON goes; none when the topology's
+/// backends are not here.
+fn bench(
+    scenario: &str,
+    topology: Topology,
+    dir: &tempfile::TempDir,
+) -> Option<(std::process::Command, std::path::PathBuf)> {
     let mut command = roster();
-    command.args(["bench", "events", "--topology", name(topology)]);
+    command.args(["bench", scenario, "--topology", name(topology)]);
     if topology != Topology::Sqlite {
-        let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
-            return;
-        };
+        let (url, nats) = (postgres_url()?, nats_server()?);
         command.args(["--postgres", url.expose().as_str()]);
         command.arg("--nats-server").arg(nats);
+    }
+    let json = dir.path().join(format!("{scenario}.json"));
+    command.args(["--max-connections", &POOL.to_string()]);
+    command.arg("--json").arg(&json);
+    Some((command, json))
+}
+
+async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut command, json)) = bench("events", topology, &dir) else {
+        return;
+    };
+    if topology != Topology::Sqlite {
         command.args(["--backlogs", "2"]);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("events.json");
     command.args([
         "--employees",
         "3",
@@ -34,8 +50,6 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
         "--concurrency",
         "4",
     ]);
-    command.args(["--max-connections", &POOL.to_string()]);
-    command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("applied in tasks"), "{stdout}");
@@ -79,17 +93,10 @@ async fn bench_events_runs_and_reports_every_stage(topology: Topology) {
 }
 
 async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
-    let mut command = roster();
-    command.args(["bench", "api", "--topology", name(topology)]);
-    if topology != Topology::Sqlite {
-        let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
-            return;
-        };
-        command.args(["--postgres", url.expose().as_str()]);
-        command.arg("--nats-server").arg(nats);
-    }
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("api.json");
+    let Some((mut command, json)) = bench("api", topology, &dir) else {
+        return;
+    };
     command.args([
         "--companies",
         "2",
@@ -104,8 +111,6 @@ async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
         "--pgbench-scale",
         "1",
     ]);
-    command.args(["--max-connections", &POOL.to_string()]);
-    command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 
@@ -144,20 +149,11 @@ async fn bench_api_runs_and_reports_every_figure(topology: Topology) {
 }
 
 async fn bench_hostile_runs_and_reports_every_figure(topology: Topology) {
-    let mut command = roster();
-    command.args(["bench", "hostile", "--topology", name(topology)]);
-    if topology != Topology::Sqlite {
-        let (Some(url), Some(nats)) = (postgres_url(), nats_server()) else {
-            return;
-        };
-        command.args(["--postgres", url.expose().as_str()]);
-        command.arg("--nats-server").arg(nats);
-    }
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("hostile.json");
+    let Some((mut command, json)) = bench("hostile", topology, &dir) else {
+        return;
+    };
     command.args(["--seconds", "1", "--concurrency", "2"]);
-    command.args(["--max-connections", &POOL.to_string()]);
-    command.arg("--json").arg(&json);
     let (code, stdout, stderr) = run(&mut command);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
