@@ -31,6 +31,10 @@ pub(crate) struct HostileArgs {
     /// Seconds each measure lasts, after a second of warm-up.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     seconds: u32,
+    /// Webhooks the hostile company registers, at most: by default as many as its
+    /// quota allows.
+    #[arg(long, value_name = "N")]
+    webhooks: Option<u32>,
 }
 
 /// Runs the scenario; hands the target back for stopping whatever happened.
@@ -105,7 +109,7 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
     );
     let receiver = endless_receiver().await?;
     let mut webhooks = 0;
-    loop {
+    while args.webhooks.is_none_or(|most| webhooks < most) {
         let hook =
             json!({"url": format!("{receiver}/hook/{webhooks}"), "kinds": ["task.assigned"]});
         let (status, answer) = hostile
@@ -166,12 +170,16 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
         "per sec"
     );
     let mut rows = serde_json::Map::new();
-    for (name, measured) in [
-        ("GET employee, alone", load.run(quiet_reads()).await),
-        ("POST task, alone", load.run(quiet_writes()).await),
-    ] {
-        rows.insert(name.to_owned(), measured.report(name));
-    }
+    let name = "GET employee, alone";
+    rows.insert(
+        name.to_owned(),
+        phase(target, &load, name, quiet_reads()).await?,
+    );
+    let name = "POST task, alone";
+    rows.insert(
+        name.to_owned(),
+        phase(target, &load, name, quiet_writes()).await?,
+    );
 
     // The attack, for as long as the measures under it last.
     let stop = Arc::new(AtomicBool::new(false));
@@ -194,12 +202,16 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
             }
         });
     }
-    for (name, measured) in [
-        ("GET employee, under attack", load.run(quiet_reads()).await),
-        ("POST task, under attack", load.run(quiet_writes()).await),
-    ] {
-        rows.insert(name.to_owned(), measured.report(name));
-    }
+    let name = "GET employee, under attack";
+    rows.insert(
+        name.to_owned(),
+        phase(target, &load, name, quiet_reads()).await?,
+    );
+    let name = "POST task, under attack";
+    rows.insert(
+        name.to_owned(),
+        phase(target, &load, name, quiet_writes()).await?,
+    );
     stop.store(true, Ordering::Relaxed);
     while attackers.join_next().await.is_some() {}
     let attacks = assigned.load(Ordering::Relaxed);
@@ -207,4 +219,21 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
         "  the hostile company assigned {attacks} tasks meanwhile, each a notification and {webhooks} webhook posts"
     );
     Ok(json!({"quiet": rows, "hostile": {"tasks": attacks, "webhooks": webhooks}}))
+}
+
+/// One measure of the quiet company's `request`, after PostgreSQL wrote its changed
+/// pages (so that no checkpoint falls in the middle of one measure and not another):
+/// its row.
+async fn phase<F, Fut>(
+    target: &Target,
+    load: &Load,
+    name: &str,
+    request: F,
+) -> anyhow::Result<Value>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    target.checkpoint().await?;
+    Ok(load.run(request).await.report(name))
 }
