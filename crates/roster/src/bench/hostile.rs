@@ -131,32 +131,28 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
     };
     let quiet = Arc::new(quiet);
     let quiet_employee = Arc::new(quiet_employee);
-    let quiet_reads = || {
+    // A request of the quiet company's: what `ask` makes of its employee's id and
+    // the request's number, sent as its administrator, expecting `status`.
+    let quiet_asks = |method: Method, status: StatusCode, ask: fn(&str, u64) -> (String, Value)| {
         let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&quiet_employee));
-        move |_, _| {
-            let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&id));
+        move |_, n| {
+            let (quiet, id, method) = (Arc::clone(&quiet), Arc::clone(&id), method.clone());
             async move {
-                let path = format!("/api/v1/people/employees/{id}");
-                expect(&quiet, Method::GET, &path, &Value::Null, StatusCode::OK).await
+                let (path, body) = ask(&id, n);
+                expect(&quiet, method, &path, &body, status).await
             }
         }
     };
+    let quiet_reads = || {
+        quiet_asks(Method::GET, StatusCode::OK, |id, _| {
+            (format!("/api/v1/people/employees/{id}"), Value::Null)
+        })
+    };
     let quiet_writes = || {
-        let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&quiet_employee));
-        move |_, n| {
-            let (quiet, id) = (Arc::clone(&quiet), Arc::clone(&id));
-            async move {
-                let task = json!({"title": format!("Quiet task {n}"), "assignee_id": *id});
-                expect(
-                    &quiet,
-                    Method::POST,
-                    "/api/v1/tasks",
-                    &task,
-                    StatusCode::CREATED,
-                )
-                .await
-            }
-        }
+        quiet_asks(Method::POST, StatusCode::CREATED, |id, n| {
+            let task = json!({"title": format!("Quiet task {n}"), "assignee_id": id});
+            ("/api/v1/tasks".to_owned(), task)
+        })
     };
     println!(
         "\n{} clients, {} s each after 1 s of warm-up:\n  {:<44} {:>9} {:>7} {:>8} {:>8} {:>9}",
