@@ -14,9 +14,14 @@ pub struct QuotasConfig {
     pub nfc_tags: u64,
     pub leave_types: u64,
     pub webhooks: u64,
-    /// Requests per minute per company in each process (a bucket that refills
-    /// evenly; past it 429 with `Retry-After`); 0 sets no limit.
+    /// Requests per minute per company in each process: a bucket that holds ten
+    /// seconds of them and refills evenly; past it a request waits its turn, up to a
+    /// second, then 429 with `Retry-After`. 0 sets no limit.
     pub requests_per_minute: u64,
+    /// Of those, the requests that change something (every method but GET and
+    /// HEAD), in a bucket of their own alike: what a write sets off (events,
+    /// notifications, webhook posts) costs the shared process many times a read.
+    pub writes_per_minute: u64,
 }
 
 impl Default for QuotasConfig {
@@ -29,6 +34,7 @@ impl Default for QuotasConfig {
             leave_types: 100,
             webhooks: 20,
             requests_per_minute: 60_000,
+            writes_per_minute: 6_000,
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
@@ -125,14 +126,14 @@ impl AccessPolicy {
         Ok(Self {
             rules: Arc::new(table),
             service_token,
-            rate: Arc::new(CompanyRate::new(0)),
+            rate: Arc::new(CompanyRate::new(0, 0)),
         })
     }
 
-    /// Limits each company's requests to `per_minute` (0: no limit).
-    pub fn with_rate(self, per_minute: u64) -> Self {
+    /// Limits each company's requests to `rate`.
+    pub fn with_rate(self, rate: CompanyRate) -> Self {
         Self {
-            rate: Arc::new(CompanyRate::new(per_minute)),
+            rate: Arc::new(rate),
             ..self
         }
     }
@@ -162,13 +163,19 @@ pub async fn authorize(
         return ApiError::Forbidden("this route is not open to anyone".to_owned()).into_response();
     };
     let outcome = match access {
-        Access::Public => Ok(()),
-        Access::Service => check_service(&policy.service_token, &request),
-        Access::Member => check_member(&request, &[], &policy.rate),
-        Access::Roles(roles) => check_member(&request, roles, &policy.rate),
+        Access::Public => Ok(Duration::ZERO),
+        Access::Service => check_service(&policy.service_token, &request).map(|()| Duration::ZERO),
+        Access::Member => admit(&request, &[], &policy.rate),
+        Access::Roles(roles) => admit(&request, roles, &policy.rate),
     };
     match outcome {
-        Ok(()) => next.run(request).await,
+        Ok(wait) => {
+            // Past its company's bucket, the request waits its turn.
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -189,15 +196,21 @@ fn check_service(token: &ServiceToken, request: &Request) -> Result<(), ApiError
     }
 }
 
-fn check_member(request: &Request, roles: &[Role], rate: &CompanyRate) -> Result<(), ApiError> {
+/// Whether the caller may ask (a member, with one of `roles` if any, within the
+/// company's rate): how long the request waits its turn.
+fn admit(request: &Request, roles: &[Role], rate: &CompanyRate) -> Result<Duration, ApiError> {
     let caller = Authentication::caller(request.extensions())?;
     if !roles.is_empty() {
         caller.require_any(roles)?;
     }
-    rate.take(caller.tenant().company_id())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests {
-            detail: "the company's requests are over its quota for the minute (quotas.requests_per_minute); slow down".to_owned(),
-            retry_after_secs,
+    let write = !matches!(*request.method(), Method::GET | Method::HEAD);
+    rate.take(caller.tenant().company_id(), write)
+        .map_err(|over| ApiError::TooManyRequests {
+            detail: format!(
+                "the company's requests are over its quota (quotas.{}); slow down",
+                over.quota
+            ),
+            retry_after_secs: over.retry_after_secs,
         })
 }
 

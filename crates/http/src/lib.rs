@@ -10,7 +10,7 @@ mod metrics;
 mod pagination;
 pub mod patch;
 pub mod quota;
-mod rate;
+pub mod rate;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, Viewer, authenticate};

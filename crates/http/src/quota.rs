@@ -39,6 +39,19 @@ impl Quota {
         Ok(())
     }
 
+    /// Holds the company's quota beside others that share it, for a change that moves
+    /// what the quota counts from one place to another (a hire under way becoming an
+    /// employee): no count, which takes the quota alone, sees it half done.
+    pub async fn share(
+        self,
+        txn: &DatabaseTransaction,
+        company_id: Uuid,
+    ) -> Result<(), StoreError> {
+        let subject = Subject::new(self.subject, company_id, Uuid::nil()).shared();
+        lock::hold(txn, &[subject]).await?;
+        Ok(())
+    }
+
     /// Refuses one more when the company holds `held` of `limit` already.
     pub fn within(self, held: u64, limit: u64) -> Result<(), StoreError> {
         match held >= limit {

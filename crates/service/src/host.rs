@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use roster_bus::{Bus, Consumer, EmbeddedBus, NatsBus, Relay};
 use roster_config::{BusKind, Config, StorageConfig, StorageMode};
 use roster_http::layers::{self, Limits};
+use roster_http::rate::CompanyRate;
 use roster_http::{
     Access, AccessPolicy, Metrics, Rule, ServiceToken, authenticate, authorize, rule,
 };
@@ -83,7 +84,10 @@ impl Host {
             token,
         )
         .map_err(|e| anyhow::anyhow!("the access table is wrong: {e}"))?
-        .with_rate(config.quotas.requests_per_minute);
+        .with_rate(CompanyRate::new(
+            config.quotas.requests_per_minute,
+            config.quotas.writes_per_minute,
+        ));
         let mut opened = Vec::with_capacity(services.len());
         for def in services {
             let storage = config.storage_for(def.name);

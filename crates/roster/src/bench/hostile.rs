@@ -1,9 +1,10 @@
-//! A hostile company beside a quiet one. The hostile company words its notifications
-//! as heavily as Roster keeps (every value at its longest, upper-cased, as often as
-//! the bound allows), registers as many webhooks as its quota allows at receivers
-//! that never end their answer, and assigns tasks as fast as its clients can, each
-//! one a notification to render and webhooks to post. Meanwhile the quiet company's
-//! reads and writes are measured, after the same measure with the quiet company
+//! A hostile company beside a quiet one, on an installation with the default quotas.
+//! The hostile company words its notifications as heavily as Roster keeps (every
+//! value at its longest, upper-cased, as often as the bound allows), registers as
+//! many webhooks as its quota allows at receivers that never end their answer, and
+//! assigns tasks as fast as its clients are answered, each one a notification to
+//! render and webhooks to post. Meanwhile the quiet company's reads and writes, sent
+//! at a steady rate, are measured, after the same measure with the quiet company
 //! alone, in the same run.
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::load::Load;
+use super::load::Paced;
 use super::{Target, expect};
 use crate::client::Client;
 
@@ -25,12 +26,18 @@ const PASSWORD: &str = "bench-password-1234";
 
 #[derive(Debug, Args)]
 pub(crate) struct HostileArgs {
-    /// The quiet company's requests in flight; the hostile company has as many.
+    /// The hostile company's clients, each sending its next request once answered.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     concurrency: u32,
+    /// The quiet company's requests a second, in each measure.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    rate: u32,
     /// Seconds each measure lasts, after a second of warm-up.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     seconds: u32,
+    /// No quota on the companies' requests, to see what they hold off.
+    #[arg(long)]
+    pub no_quotas: bool,
     /// Webhooks the hostile company registers, at most: by default as many as its
     /// quota allows.
     #[arg(long, value_name = "N")]
@@ -125,8 +132,8 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
         "The hostile company: the heaviest wording kept, {webhooks} webhooks (its quota) at a receiver whose answer never ends"
     );
 
-    let load = Load {
-        clients: args.concurrency as usize,
+    let load = Paced {
+        per_second: args.rate,
         duration: Duration::from_secs(u64::from(args.seconds)),
     };
     let quiet = Arc::new(quiet);
@@ -155,8 +162,8 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
         })
     };
     println!(
-        "\n{} clients, {} s each after 1 s of warm-up:\n  {:<44} {:>9} {:>7} {:>8} {:>8} {:>9}",
-        load.clients,
+        "\n{} requests a second, {} s each after 1 s of warm-up:\n  {:<44} {:>9} {:>7} {:>8} {:>8} {:>9}",
+        load.per_second,
         args.seconds,
         "the quiet company's",
         "answered",
@@ -177,24 +184,31 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
         phase(target, &load, name, quiet_writes()).await?,
     );
 
-    // The attack, for as long as the measures under it last.
+    // The attack, for as long as the measures under it last: what each request
+    // was answered, counted.
     let stop = Arc::new(AtomicBool::new(false));
-    let assigned = Arc::new(AtomicU64::new(0));
+    let answers = Arc::new(Answers::default());
     let hostile = Arc::new(hostile);
     let mut attackers = tokio::task::JoinSet::new();
-    for _ in 0..load.clients {
-        let (hostile, stop, assigned) = (
+    for _ in 0..args.concurrency {
+        let (hostile, stop, answers) = (
             Arc::clone(&hostile),
             Arc::clone(&stop),
-            Arc::clone(&assigned),
+            Arc::clone(&answers),
         );
         let employee = hostile_employee.clone();
         attackers.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let n = assigned.fetch_add(1, Ordering::Relaxed);
+                let n = answers.sent.fetch_add(1, Ordering::Relaxed);
                 let title = "W".repeat(180) + &n.to_string();
                 let task = json!({"title": title, "assignee_id": employee});
-                let _ = hostile.send(Method::POST, "/api/v1/tasks", &task).await;
+                let answered = hostile.send(Method::POST, "/api/v1/tasks", &task).await;
+                let count = match answered.map(|(status, _)| status) {
+                    Ok(StatusCode::CREATED) => &answers.made,
+                    Ok(StatusCode::TOO_MANY_REQUESTS) => &answers.refused,
+                    _ => &answers.failed,
+                };
+                count.fetch_add(1, Ordering::Relaxed);
             }
         });
     }
@@ -210,11 +224,25 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
     );
     stop.store(true, Ordering::Relaxed);
     while attackers.join_next().await.is_some() {}
-    let attacks = assigned.load(Ordering::Relaxed);
+    let [made, refused, failed] =
+        [&answers.made, &answers.refused, &answers.failed].map(|n| n.load(Ordering::Relaxed));
     println!(
-        "  the hostile company assigned {attacks} tasks meanwhile, each a notification and {webhooks} webhook posts"
+        "  the hostile company assigned {made} tasks meanwhile, each a notification and {webhooks} webhook posts; {refused} more were refused for its quotas, {failed} failed"
     );
-    Ok(json!({"quiet": rows, "hostile": {"tasks": attacks, "webhooks": webhooks}}))
+    Ok(json!({"quiet": rows,
+              "hostile": {"tasks": made, "refused": refused, "failed": failed, "webhooks": webhooks}}))
+}
+
+/// What the hostile company's requests were answered.
+#[derive(Debug, Default)]
+struct Answers {
+    sent: AtomicU64,
+    /// Created.
+    made: AtomicU64,
+    /// Refused for the company's quotas.
+    refused: AtomicU64,
+    /// Anything else.
+    failed: AtomicU64,
 }
 
 /// One measure of the quiet company's `request`, after PostgreSQL wrote its changed
@@ -222,13 +250,13 @@ async fn measure(target: &Target, args: &HostileArgs) -> anyhow::Result<Value> {
 /// its row.
 async fn phase<F, Fut>(
     target: &Target,
-    load: &Load,
+    load: &Paced,
     name: &str,
     request: F,
 ) -> anyhow::Result<Value>
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     target.checkpoint().await?;
     Ok(load.run(request).await.report(name))

@@ -1,5 +1,7 @@
 //! A closed loop of clients, each sending its next request once answered, for a fixed
 //! time: what `bench api` drives Roster with, and the SQLite baselines the database.
+//! And an open loop, requests sent at a fixed rate whatever the answers: what a
+//! company going about its day looks like beside a hostile one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,18 +57,76 @@ impl Load {
                 while Instant::now() < until {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let sent = Instant::now();
-                    match request(client, n).await {
-                        Ok(()) => measured.times.push(sent.elapsed()),
-                        Err(e) => {
-                            measured.errors += 1;
-                            measured.first_error.get_or_insert_with(|| format!("{e:#}"));
-                        }
-                    }
+                    let outcome = request(client, n).await;
+                    measured.record(sent.elapsed(), outcome);
                 }
                 measured
             });
         }
-        let mut all = Measured::default();
+        Measured::gather(running, started).await
+    }
+}
+
+/// Requests sent at a fixed rate whatever the answers, each timed from when it was
+/// due: a stall shows in full, where a closed loop would send less meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paced {
+    pub per_second: u32,
+    pub duration: Duration,
+}
+
+impl Paced {
+    /// A second of warm-up, then `duration` measured: `request(0, n)` with `n`
+    /// counting the requests of each.
+    pub(crate) async fn run<F, Fut>(&self, request: F) -> Measured
+    where
+        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let _ = self.drive(request.clone(), Duration::from_secs(1)).await;
+        self.drive(request, self.duration).await
+    }
+
+    async fn drive<F, Fut>(&self, request: F, duration: Duration) -> Measured
+    where
+        F: Fn(usize, u64) -> Fut + Send + Sync + Clone + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let started = Instant::now();
+        let every = Duration::from_secs(1) / self.per_second.max(1);
+        let mut running = JoinSet::new();
+        for n in 0.. {
+            let due = started + every * n;
+            if due >= started + duration {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+            let asked = request(0, u64::from(n));
+            running.spawn(async move {
+                let mut measured = Measured::default();
+                let outcome = asked.await;
+                measured.record(due.elapsed(), outcome);
+                measured
+            });
+        }
+        Measured::gather(running, started).await
+    }
+}
+
+impl Measured {
+    fn record(&mut self, took: Duration, outcome: anyhow::Result<()>) {
+        match outcome {
+            Ok(()) => self.times.push(took),
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| format!("{e:#}"));
+            }
+        }
+    }
+
+    /// Every part's measures, the whole taken from `started`.
+    async fn gather(mut running: JoinSet<Self>, started: Instant) -> Self {
+        let mut all = Self::default();
         while let Some(part) = running.join_next().await {
             match part {
                 Ok(part) => {
@@ -85,9 +145,7 @@ impl Load {
         all.took = started.elapsed();
         all
     }
-}
 
-impl Measured {
     pub(crate) fn per_second(&self) -> f64 {
         self.times.len() as f64 / self.took.as_secs_f64().max(f64::EPSILON)
     }

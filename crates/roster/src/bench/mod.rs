@@ -124,7 +124,10 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
         pgbench: args.pgbench.clone(),
     };
     println!("Roster bench on {}", args.topology.describe());
-    let target = Target::start(args.topology, args.max_connections, &backends).await?;
+    // A hostile company meets the quotas an installation has by default: they are
+    // part of what keeps it from the others.
+    let quotas = matches!(&args.scenario, Scenario::Hostile(h) if !h.no_quotas);
+    let target = Target::start(args.topology, args.max_connections, quotas, &backends).await?;
     // Idle: started, migrated, its background work settled, no request yet.
     tokio::time::sleep(IDLE).await;
     let idle = target.memory();

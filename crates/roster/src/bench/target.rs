@@ -39,10 +39,13 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Starts `roster up` with `pool` connections in each service's pool.
+    /// Starts `roster up` with `pool` connections in each service's pool, and the
+    /// default quotas on each company's requests if `quotas`; otherwise none, so that
+    /// one company's load is what is measured.
     pub(crate) async fn start(
         topology: Topology,
         pool: u32,
+        quotas: bool,
         backends: &Backends,
     ) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new()
@@ -80,12 +83,15 @@ impl Target {
                 roster.env_remove(key);
             }
         }
+        if !quotas {
+            roster
+                .env("ROSTER_QUOTAS__REQUESTS_PER_MINUTE", "0")
+                .env("ROSTER_QUOTAS__WRITES_PER_MINUTE", "0");
+        }
         let mut roster = roster
             .args(["up", "--port", "0", "--no-demo"])
             .envs(config.shared_environment())
             .env("ROSTER_LOG__LEVEL", "warn")
-            // One company's load is what is measured: no quota on its requests.
-            .env("ROSTER_QUOTAS__REQUESTS_PER_MINUTE", "0")
             // The hostile scenario's webhook receivers listen on loopback.
             .env("ROSTER_NOTIFICATIONS__WEBHOOK_PRIVATE_NETWORKS", "true")
             .stdin(Stdio::null())

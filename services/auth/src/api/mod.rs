@@ -19,6 +19,7 @@ pub const ACCESS: &[Rule] = &[
     rule("POST", "/api/v1/auth/refresh", PUBLIC),
     rule("POST", "/api/v1/auth/logout", PUBLIC),
     rule("POST", "/api/v1/auth/logout-all", MEMBER),
+    rule("POST", "/api/v1/auth/password", MEMBER),
     rule("POST", "/api/v1/auth/signup", PUBLIC),
     rule("GET", "/api/v1/auth/jwks", PUBLIC),
     rule("PUT", "/internal/v1/auth/accounts/{id}", SERVICE),
@@ -34,6 +35,7 @@ pub fn routes(ctx: ServiceContext) -> OpenApiRouter {
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::logout_all))
+        .routes(routes!(sessions::change_password))
         .routes(routes!(sessions::signup))
         .routes(routes!(sessions::jwks))
         .merge(internal::routes())

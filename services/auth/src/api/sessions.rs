@@ -269,6 +269,67 @@ pub(super) async fn logout_all(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password, given the current one. Every other session of the
+/// account ends at once, in every process; this one goes on. A wrong current
+/// password is a failed login (`throttle`): 422 naming the field, then 429 with
+/// `Retry-After` after too many.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub(super) async fn change_password(
+    State(ctx): State<ServiceContext>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    caller: Caller,
+    Json(body): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let state = state(&ctx)?;
+    let account = accounts::get(&ctx.db, caller.employee_id()).await?;
+    let address = client_address(&extensions, &headers, &ctx.config.security.trusted_proxies);
+    let key = account.email.to_lowercase();
+    if let Err(retry_after_secs) = state.throttle.check(&key, address) {
+        return Err(ApiError::TooManyRequests {
+            detail: "too many wrong passwords; wait before trying again".to_owned(),
+            retry_after_secs,
+        });
+    }
+    let hash = Some(account.password_hash.clone());
+    if !state.hasher.verify(body.current_password, hash).await {
+        state.throttle.failed(&key, address);
+        return Err(ApiError::invalid_fields(vec![FieldError::new(
+            "current_password",
+            "is not the account's password",
+        )]));
+    }
+    state.throttle.succeeded(&key, address);
+    let email = Email::parse(&account.email)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a stored email: {e}")))?;
+    check_password(
+        "new_password",
+        &body.new_password,
+        &email,
+        ctx.config.auth.password_min_length,
+    )
+    .map_err(|e| ApiError::invalid_fields(vec![e]))?;
+    let hash = state
+        .hasher
+        .hash(body.new_password)
+        .await
+        .map_err(ApiError::Internal)?;
+    let revoked = accounts::set_password(&ctx.db, account.id, hash, caller.session_id()).await?;
+    tracing::info!(account_id = %account.id, sessions_ended = revoked.len(), "password changed");
+    crate::forget_sessions(&ctx, revoked);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignupBody {
     pub company_name: String,
     pub admin_email: String,

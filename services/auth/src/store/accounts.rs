@@ -6,7 +6,8 @@ use roster_storage::lock::{self, Subject};
 use roster_storage::{Scope, ServiceDb, Tenant};
 use roster_tokens::Role;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -142,6 +143,16 @@ pub struct AccountChange {
     pub active: Option<bool>,
 }
 
+/// Account `id`, locked until commit: changes to one account, and their events, one
+/// at a time.
+async fn locked(conn: &impl ConnectionTrait, id: Uuid) -> Result<account::Model, StoreError> {
+    account::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound("account"))
+}
+
 /// Changes an account. Deactivating it, or changing its role or email, revokes its
 /// sessions in the same transaction; answers the account and the sessions revoked.
 #[tracing::instrument(skip(db))]
@@ -151,12 +162,7 @@ pub async fn change(
     change: AccountChange,
 ) -> Result<(account::Model, Vec<sessions::Revocation>), StoreError> {
     let txn = db.begin_write(Scope::AllCompanies).await?;
-    // Locked until commit: changes to one account, and their events, one at a time.
-    let current = account::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(StoreError::NotFound("account"))?;
+    let current = locked(&txn, id).await?;
     // A session carries the account's role and email in its tokens, and stands for
     // an active account: a change of any of them ends every session at once, so no
     // token outlives the rights it was issued with.
@@ -196,6 +202,27 @@ pub async fn change(
     outbox::record(&txn, [event(&account, Event::AccountUpdated)]).await?;
     outbox::commit(db, txn).await?;
     Ok((account, revoked))
+}
+
+/// Sets account `id`'s password (`password_hash`, a PHC string) and ends its
+/// sessions but `kept` (the one that changed it) in the same transaction: the
+/// sessions revoked. Whoever held the old password holds no session after.
+#[tracing::instrument(skip(db, password_hash))]
+pub async fn set_password(
+    db: &ServiceDb,
+    id: Uuid,
+    password_hash: String,
+    kept: Uuid,
+) -> Result<Vec<sessions::Revocation>, StoreError> {
+    let txn = db.begin_write(Scope::AllCompanies).await?;
+    let current = locked(&txn, id).await?;
+    let revoked = sessions::revoke_all_but(&txn, id, Some(kept), "password changed").await?;
+    let mut account: account::ActiveModel = current.into();
+    account.password_hash = Set(password_hash);
+    account.updated_at = Set(now());
+    account.update(&txn).await?;
+    txn.commit().await?;
+    Ok(revoked)
 }
 
 /// Removes an account for good (a saga's compensation): its sessions go with it and

@@ -185,11 +185,24 @@ pub async fn revoke_all(
     account_id: Uuid,
     reason: &str,
 ) -> Result<Vec<Revocation>, StoreError> {
-    let live = session::Entity::find()
+    revoke_all_but(conn, account_id, None, reason).await
+}
+
+/// Revokes every live session of an account but `kept`, within the caller's
+/// transaction.
+pub async fn revoke_all_but(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    kept: Option<Uuid>,
+    reason: &str,
+) -> Result<Vec<Revocation>, StoreError> {
+    let mut live = session::Entity::find()
         .filter(session::Column::AccountId.eq(account_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .all(conn)
-        .await?;
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(kept) = kept {
+        live = live.filter(session::Column::Id.ne(kept));
+    }
+    let live = live.all(conn).await?;
     let mut revoked = Vec::with_capacity(live.len());
     for session in live {
         revoked.extend(revoke_one(conn, &session, reason).await?);

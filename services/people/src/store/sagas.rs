@@ -194,6 +194,10 @@ pub async fn finish(
 ) -> Result<bool, StoreError> {
     let tenant = tenant_of(saga);
     let txn = db.begin_write(tenant).await?;
+    // The hire moves from under way to active: a count of the quota between the two
+    // (its two statements each see what was committed when it ran) would see it in
+    // neither.
+    EMPLOYEES.share(&txn, saga.company_id).await?;
     if while_held(saga, DONE).exec(&txn).await?.rows_affected == 0 {
         return Ok(false);
     }
