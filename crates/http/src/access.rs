@@ -149,7 +149,9 @@ impl AccessPolicy {
 }
 
 /// Enforces the access table: 401 without a valid credential of the kind the route
-/// needs, 403 without the role. Runs inside routing, where the route is known.
+/// needs, 403 without the role; a member's request then takes from its company's
+/// rate, waiting its turn past the bucket, 429 past that. Runs inside routing, where
+/// the route is known.
 pub async fn authorize(
     State(policy): State<AccessPolicy>,
     request: Request,
