@@ -217,18 +217,16 @@ pub enum ReplicasAction {
 }
 
 /// Every service that keeps a replica of people's employees, with it.
-pub const REPLICAS: &[(&str, roster_replica::Replica)] = &[
-    ("presence", roster_presence::REPLICA),
-    ("tasks", roster_tasks::REPLICA),
-    ("leave", roster_leave::REPLICA),
-    ("notifications", roster_notifications::REPLICA),
-];
+pub fn replicas() -> impl Iterator<Item = (&'static str, roster_replica::Replica)> {
+    SERVICES
+        .iter()
+        .filter_map(|s| Some((s.name, s.keeps.employees?)))
+}
 
 /// Every service that keeps a copy of parts of org, with what it keeps.
-pub const ORG_REPLICAS: &[(&str, roster_replica::OrgReplica)] = &[
-    ("presence", roster_presence::ORG),
-    ("leave", roster_leave::ORG),
-];
+pub fn org_replicas() -> impl Iterator<Item = (&'static str, roster_replica::OrgReplica)> {
+    SERVICES.iter().filter_map(|s| Some((s.name, s.keeps.org?)))
+}
 
 fn producer_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(SERVICES.iter().filter(|s| s.publishes).map(|s| s.name))
@@ -244,7 +242,7 @@ fn consumer_parser() -> PossibleValuesParser {
 }
 
 fn replica_parser() -> PossibleValuesParser {
-    PossibleValuesParser::new(REPLICAS.iter().map(|(name, _)| *name))
+    PossibleValuesParser::new(replicas().map(|(name, _)| name))
 }
 
 /// An RFC 3339 time, or a date meaning its midnight in UTC.

@@ -20,6 +20,7 @@ pub use roster_bus::Handler;
 use roster_config::Config;
 use roster_http::Rule;
 pub use roster_migrate::Migrations;
+use roster_replica::{OrgReplica, Replica};
 pub use roster_storage::ServiceDb;
 pub use roster_storage::prune::Retained;
 use roster_tokens::Verifier;
@@ -90,6 +91,27 @@ pub struct ServiceDef {
     /// The tables whose finished rows it keeps only for a while: the host prunes them
     /// every `retention.every_minutes` (see `roster_storage::prune`).
     pub retained: &'static [Retained],
+    /// The copies of other services' records it keeps: what `roster replicas` checks
+    /// and rebuilds.
+    pub keeps: Keeps,
+}
+
+/// The copies of other services' records a service keeps, of whom and what
+/// (`roster_replica`).
+#[derive(Debug, Clone, Copy)]
+pub struct Keeps {
+    /// Of people's employees.
+    pub employees: Option<Replica>,
+    /// Of parts of org.
+    pub org: Option<OrgReplica>,
+}
+
+impl Keeps {
+    /// A service that keeps no copy.
+    pub const NOTHING: Self = Self {
+        employees: None,
+        org: None,
+    };
 }
 
 /// What a consuming service consumes: every event of the producers named, applied by
@@ -152,6 +174,7 @@ impl ServiceDef {
             consumes: Some(consumes),
             doctor: nothing_to_check,
             retained: &[],
+            keeps: Keeps::NOTHING,
         }
     }
 }

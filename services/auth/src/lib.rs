@@ -14,7 +14,7 @@ use std::time::Duration as StdDuration;
 use futures::future::BoxFuture;
 use roster_config::{AuthConfig, Config};
 use roster_secrets::DataKey;
-use roster_service::{Background, First, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{Background, First, Keeps, Retained, ServiceContext, ServiceDb, ServiceDef};
 use roster_storage::prune::before;
 use roster_tokens::{LEEWAY_SECS, Revoked, VerificationState, Verifier};
 use sea_orm::sea_query::Condition;
@@ -50,6 +50,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         keep: |config| config.retention.sessions(),
         with: &[("refresh_tokens", "session_id")],
     }],
+    keeps: Keeps::NOTHING,
 };
 
 /// What auth's routes share beside the configuration: the hasher, the keys, the

@@ -11,7 +11,9 @@ use futures::future::BoxFuture;
 use roster_events::{Envelope, Event};
 use roster_replica::{Field, OrgPart, OrgReplica, Reaction, Replica, ReplicaHandler};
 use roster_service::doctor::Finding;
-use roster_service::{Background, Consumes, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{
+    Background, Consumes, Keeps, Retained, ServiceContext, ServiceDb, ServiceDef,
+};
 use roster_storage::prune::before;
 use sea_orm::DatabaseTransaction;
 use time::OffsetDateTime;
@@ -36,16 +38,20 @@ pub const SERVICE: ServiceDef = ServiceDef {
         keep: |config| config.retention.accrual_runs(),
         with: &[],
     }],
+    keeps: Keeps {
+        employees: Some(REPLICA),
+        org: Some(ORG),
+    },
 };
 
 /// The employees leave keeps a copy of, and what of them.
-pub const REPLICA: Replica = Replica {
+const REPLICA: Replica = Replica {
     fields: &[Field::Names, Field::Manager, Field::HireDate],
 };
 
 /// What of org leave keeps: each company's working days and its holiday calendars,
 /// over which requests are counted.
-pub const ORG: OrgReplica = OrgReplica {
+const ORG: OrgReplica = OrgReplica {
     parts: &[OrgPart::Companies, OrgPart::Calendars],
 };
 

@@ -14,7 +14,9 @@ use roster_events::{Envelope, Event, LeaveRequest, Task};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
 use roster_secrets::DataKey;
 use roster_service::doctor::Finding;
-use roster_service::{Background, Consumes, Retained, ServiceContext, ServiceDb, ServiceDef};
+use roster_service::{
+    Background, Consumes, Keeps, Retained, ServiceContext, ServiceDb, ServiceDef,
+};
 use roster_storage::prune::before;
 use sea_orm::DatabaseTransaction;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
@@ -61,6 +63,10 @@ pub const SERVICE: ServiceDef = ServiceDef {
             with: &[],
         },
     ],
+    keeps: Keeps {
+        employees: Some(REPLICA),
+        org: None,
+    },
 };
 
 /// Notifications whose company wording failed to render, given in the default one.
@@ -132,7 +138,7 @@ async fn checks(db: &ServiceDb) -> anyhow::Result<Vec<Finding>> {
 }
 
 /// The employees notifications keeps a copy of, and what of them.
-pub const REPLICA: Replica = Replica {
+const REPLICA: Replica = Replica {
     fields: &[Field::Email, Field::Names, Field::Phone],
 };
 

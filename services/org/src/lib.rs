@@ -7,7 +7,7 @@ pub mod store;
 
 use roster_contracts::org::COMPANY_NAME_MAX;
 use roster_http::StoreError;
-use roster_service::{ServiceDef, nothing_to_start};
+use roster_service::{Keeps, ServiceDef, nothing_to_start};
 use roster_storage::ServiceDb;
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
     consumes: None,
     doctor: roster_service::nothing_to_check,
     retained: &[],
+    keeps: Keeps::NOTHING,
 };
 
 /// Creates a company with default settings and its default holiday calendar; answers

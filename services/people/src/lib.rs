@@ -12,7 +12,7 @@ use std::time::Duration;
 pub use clients::{Accounts, Org};
 use futures::future::BoxFuture;
 use roster_secrets::DataKey;
-use roster_service::{Background, First, Retained, ServiceContext, ServiceDef};
+use roster_service::{Background, First, Keeps, Retained, ServiceContext, ServiceDef};
 use roster_storage::prune::before;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 
@@ -40,6 +40,7 @@ pub const SERVICE: ServiceDef = ServiceDef {
         keep: |config| config.retention.sagas(),
         with: &[],
     }],
+    keeps: Keeps::NOTHING,
 };
 
 /// What people's routes share: the data key, and the links its sagas call.

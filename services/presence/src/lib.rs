@@ -6,7 +6,7 @@ mod migrations;
 pub mod store;
 
 use roster_replica::{Field, OrgPart, OrgReplica, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef, nothing_to_start};
+use roster_service::{Consumes, Keeps, ServiceDef, nothing_to_start};
 
 /// The presence service.
 pub const SERVICE: ServiceDef = ServiceDef {
@@ -22,16 +22,20 @@ pub const SERVICE: ServiceDef = ServiceDef {
     }),
     doctor: roster_service::nothing_to_check,
     retained: &[],
+    keeps: Keeps {
+        employees: Some(REPLICA),
+        org: Some(ORG),
+    },
 };
 
 /// The employees presence keeps a copy of, and what of them.
-pub const REPLICA: Replica = Replica {
+const REPLICA: Replica = Replica {
     fields: &[Field::Names, Field::Manager, Field::Teams],
 };
 
 /// What of org presence keeps: each company's time zone (the day a shift counts on)
 /// and its locations (the geofences).
-pub const ORG: OrgReplica = OrgReplica {
+const ORG: OrgReplica = OrgReplica {
     parts: &[OrgPart::Companies, OrgPart::Locations],
 };
 

@@ -7,7 +7,7 @@ pub mod store;
 
 use roster_events::{Envelope, Event};
 use roster_replica::{Field, Reaction, Replica, ReplicaHandler};
-use roster_service::{Consumes, ServiceDef, nothing_to_start};
+use roster_service::{Consumes, Keeps, ServiceDef, nothing_to_start};
 use sea_orm::DatabaseTransaction;
 
 /// The tasks service.
@@ -24,11 +24,15 @@ pub const SERVICE: ServiceDef = ServiceDef {
     }),
     doctor: roster_service::nothing_to_check,
     retained: &[],
+    keeps: Keeps {
+        employees: Some(REPLICA),
+        org: None,
+    },
 };
 
 /// The employees tasks keeps a copy of, and what of them: enough to check assignees
 /// and to find a manager's reports.
-pub const REPLICA: Replica = Replica {
+const REPLICA: Replica = Replica {
     fields: &[Field::Email, Field::Names, Field::Manager],
 };
 

@@ -20,8 +20,8 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use super::{Summary, Target};
-use crate::REPLICAS;
 use crate::client::Client;
+use crate::replicas;
 
 /// The event every change makes.
 const KIND: &str = "people.employee.updated";
@@ -62,9 +62,9 @@ pub(crate) async fn run(mut target: Target, args: &EventsArgs) -> (Target, anyho
 
 async fn measure(target: &mut Target, args: &EventsArgs) -> anyhow::Result<Value> {
     let people = target.database(roster_people::SERVICE.name).await?;
-    let mut consumers = Vec::with_capacity(REPLICAS.len());
-    for (service, _) in REPLICAS {
-        consumers.push((*service, target.database(service).await?));
+    let mut consumers = Vec::new();
+    for (service, _) in replicas() {
+        consumers.push((service, target.database(service).await?));
     }
     let stages = Stages { people, consumers };
     let changes = Arc::new(Changes::seed(&target.base, args.employees).await?);

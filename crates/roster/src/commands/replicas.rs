@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::open_migrated;
-use crate::{ORG_REPLICAS, REPLICAS, ReplicasAction, SERVICES};
+use crate::{ReplicasAction, SERVICES, org_replicas, replicas};
 
 pub(crate) async fn run(
     config: &roster_config::Config,
@@ -38,10 +38,7 @@ async fn org_sources(org: &ServiceDb) -> anyhow::Result<Vec<(Uuid, u64, roster_e
 }
 
 fn org_replica_of(name: &str) -> Option<roster_replica::OrgReplica> {
-    ORG_REPLICAS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, r)| *r)
+    org_replicas().find(|(n, _)| *n == name).map(|(_, r)| r)
 }
 
 async fn open_service(config: &roster_config::Config, name: &str) -> anyhow::Result<ServiceDb> {
@@ -53,10 +50,9 @@ async fn open_service(config: &roster_config::Config, name: &str) -> anyhow::Res
 }
 
 fn replica_of(name: &str) -> anyhow::Result<Replica> {
-    REPLICAS
-        .iter()
+    replicas()
         .find(|(n, _)| *n == name)
-        .map(|(_, r)| *r)
+        .map(|(_, r)| r)
         .with_context(|| format!("{name} keeps no replica"))
 }
 
@@ -76,10 +72,7 @@ async fn check(
     let sources = sources(people).await?;
     let org_sources = org_sources(org).await?;
     let mut drifted = Vec::new();
-    for (name, replica) in REPLICAS
-        .iter()
-        .filter(|(n, _)| only.is_none_or(|o| o == *n))
-    {
+    for (name, replica) in replicas().filter(|(n, _)| only.is_none_or(|o| o == *n)) {
         let db = open_service(config, name).await?;
         let have = replica.rows(&db).await;
         let org_have = match org_replica_of(name) {
@@ -100,7 +93,7 @@ async fn check(
             in_step &= check_org(name, &org.project(&org_sources), &have);
         }
         if !in_step {
-            drifted.push(*name);
+            drifted.push(name);
         }
     }
     if only.is_none_or(|o| o == roster_auth::SERVICE.name)

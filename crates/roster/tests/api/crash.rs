@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use roster::{REPLICAS, SERVICES};
+use roster::{SERVICES, replicas};
 use roster_config::{BusKind, Config};
 use roster_replica::compare;
 use roster_service::ServiceDb;
@@ -231,7 +231,7 @@ impl Load {
 async fn settled(config: &Config) {
     let people = open(config, "people").await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    for (service, replica) in REPLICAS {
+    for (service, replica) in replicas() {
         let db = open(config, service).await;
         loop {
             let sources = roster_people::store::employees::sources(&people)

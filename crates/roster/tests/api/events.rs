@@ -140,6 +140,7 @@ const SOURCE: ServiceDef = ServiceDef {
     consumes: None,
     doctor: roster_service::nothing_to_check,
     retained: &[],
+    keeps: roster_service::Keeps::NOTHING,
 };
 
 const PROBE_SERVICE: ServiceDef = ServiceDef::consumer_only(

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use roster::{ORG_REPLICAS, REPLICAS, SERVICES};
+use roster::{SERVICES, org_replicas, replicas};
 use roster_bus::{dead, outbox};
 use roster_events::Envelope;
 use roster_replica::{Drift, compare};
@@ -39,21 +39,21 @@ async fn drifts(app: &TestApp) -> Vec<(&'static str, Drift)> {
         .await
         .unwrap();
     let mut drifts = Vec::new();
-    for (service, replica) in REPLICAS {
+    for (service, replica) in replicas() {
         let want = sources
             .iter()
             .map(|(revision, e)| (e.id, replica.project(*revision, e)))
             .collect();
         let have = replica.rows(app.db(service)).await.unwrap();
-        drifts.push((*service, compare(&want, &have)));
+        drifts.push((service, compare(&want, &have)));
     }
     let org = roster_org::store::sources(app.db("org")).await.unwrap();
-    for (service, replica) in ORG_REPLICAS {
+    for (service, replica) in org_replicas() {
         let want = replica.project(&org);
         let have = replica.rows(app.db(service)).await.unwrap();
         for (table, wanted) in &want {
             let held = have.get(table).cloned().unwrap_or_default();
-            drifts.push((*service, compare(wanted, &held)));
+            drifts.push((service, compare(wanted, &held)));
         }
     }
     drifts
@@ -93,7 +93,7 @@ async fn events_are_measured(app: &TestApp) {
     ] {
         assert!(shown(name, &[people]), "no {name} for people in:\n{text}");
     }
-    for (service, _) in REPLICAS {
+    for (service, _) in replicas() {
         let service = format!("service=\"{service}\"");
         assert!(
             shown(
@@ -166,7 +166,7 @@ async fn replicas_follow_people(topology: Topology) {
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
     in_step(&app).await;
 
-    for (service, replica) in REPLICAS {
+    for (service, replica) in replicas() {
         let rows = replica.rows(app.db(service)).await.unwrap();
         let p0 = &rows[&ids[0].parse().unwrap()];
         assert_eq!(
@@ -212,7 +212,7 @@ async fn replicas_follow_people(topology: Topology) {
         .find(|(_, e)| e.id.to_string() == ids[1])
         .unwrap();
     old.name = "Stale".into();
-    for (service, replica) in REPLICAS {
+    for (service, replica) in replicas() {
         let db = app.db(service);
         let txn = db
             .begin_write(roster_storage::Scope::AllCompanies)
@@ -266,7 +266,7 @@ async fn a_batch_keeps_each_latest_state(topology: Topology) {
         (*admin_rev, &stale),
         (pat_rev + 1, &later),
     ];
-    for (service, replica) in REPLICAS {
+    for (service, replica) in replicas() {
         let db = app.db(service);
         let txn = db.begin_write(Scope::AllCompanies).await.unwrap();
         replica
@@ -460,7 +460,7 @@ async fn dead_letters_through_the_binary(topology: Topology) {
         assert!(Instant::now() < deadline, "never dead-lettered: {out}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    for (service, _) in REPLICAS {
+    for (service, _) in replicas() {
         assert!(
             listed
                 .lines()
@@ -475,7 +475,7 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("still cannot be decoded"), "{err}");
-    for (service, _) in REPLICAS {
+    for (service, _) in replicas() {
         assert!(
             err.contains(&format!("{service}: dead letter {id}")),
             "{err}"
@@ -487,8 +487,8 @@ async fn dead_letters_through_the_binary(topology: Topology) {
     assert_eq!(out, format!("tasks: discarded {id} without applying it\n"));
     let (code, out, err) = cli(&["events", "dead", "discard", &id]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(out.lines().count(), REPLICAS.len() - 1, "{out}");
-    for (service, _) in REPLICAS.iter().filter(|(s, _)| *s != "tasks") {
+    assert_eq!(out.lines().count(), replicas().count() - 1, "{out}");
+    for (service, _) in replicas().filter(|(s, _)| *s != "tasks") {
         assert!(out.contains(&format!("{service}: discarded {id}")), "{out}");
     }
     let (code, out, err) = cli(&["events", "dead", "discard", &id]);
