@@ -1,43 +1,16 @@
 #![doc = include_str!("../README.md")]
 
-pub mod bench;
-mod client;
 mod commands;
-pub mod demo;
 mod logging;
-pub mod seed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
+pub use roster_catalog::{SERVICES, org_replicas, replicas, service_names, services_named};
+use roster_loadgen::{bench, seed};
 use roster_service::ServiceDef;
-
-/// Every service Roster has, in start order.
-pub const SERVICES: &[ServiceDef] = &[
-    roster_org::SERVICE,
-    roster_auth::SERVICE,
-    roster_people::SERVICE,
-    roster_presence::SERVICE,
-    roster_tasks::SERVICE,
-    roster_leave::SERVICE,
-    roster_notifications::SERVICE,
-];
-
-/// The names of [`SERVICES`].
-pub fn service_names() -> Vec<&'static str> {
-    SERVICES.iter().map(|s| s.name).collect()
-}
-
-/// The services with these names, in start order. Names are checked by the parser.
-pub fn services_named(names: &[String]) -> Vec<ServiceDef> {
-    SERVICES
-        .iter()
-        .filter(|s| names.iter().any(|n| n == s.name))
-        .copied()
-        .collect()
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -214,18 +187,6 @@ pub enum ReplicasAction {
         #[arg(value_parser = replica_parser())]
         service: String,
     },
-}
-
-/// Every service that keeps a replica of people's employees, with it.
-pub fn replicas() -> impl Iterator<Item = (&'static str, roster_replica::Replica)> {
-    SERVICES
-        .iter()
-        .filter_map(|s| Some((s.name, s.keeps.employees?)))
-}
-
-/// Every service that keeps a copy of parts of org, with what it keeps.
-pub fn org_replicas() -> impl Iterator<Item = (&'static str, roster_replica::OrgReplica)> {
-    SERVICES.iter().filter_map(|s| Some((s.name, s.keeps.org?)))
 }
 
 fn producer_parser() -> PossibleValuesParser {

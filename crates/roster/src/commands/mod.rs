@@ -17,7 +17,9 @@ use roster_service::{Host, ServiceDb, ServiceDef, serve_router, shutdown_signal}
 use roster_tokens::Verifier;
 use tokio::net::TcpListener;
 
-use crate::{AuthAction, Cli, Command, SERVICES, SeedArgs, demo, service_names, services_named};
+use roster_loadgen::demo;
+
+use crate::{AuthAction, Cli, Command, SERVICES, SeedArgs, service_names, services_named};
 
 /// The configuration, with the command line's flags over it.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
@@ -75,7 +77,7 @@ pub(crate) async fn run(command: Command, config: Config) -> anyhow::Result<()> 
         Command::Events { action } => events::run(&config, action).await,
         Command::Replicas { action } => replicas::run(&config, action).await,
         Command::Doctor { service } => doctor::run(&config, service.as_deref()).await,
-        Command::Bench(args) => crate::bench::run(args).await,
+        Command::Bench(args) => roster_loadgen::bench::run(args).await,
     }
 }
 
@@ -279,8 +281,8 @@ async fn seed(mut config: Config, args: SeedArgs) -> anyhow::Result<()> {
             }
             return demo::seed(&base, password).await.map(|s| s.to_string());
         };
-        let seeded = crate::seed::seed(&base, &databases, plan, &password).await?;
-        crate::seed::settle(&databases).await?;
+        let seeded = roster_loadgen::seed::seed(&base, &databases, plan, &password).await?;
+        roster_loadgen::seed::settle(&databases).await?;
         Ok(seeded.to_string())
     }
     .await;

@@ -7,7 +7,7 @@ use roster_storage::Scope;
 use roster_testing::{Installation, StatusCode, TestApp, Topology, topology_tests};
 use sea_orm::{ActiveModelTrait, Set};
 
-use roster::demo;
+use roster_loadgen::demo;
 use serde_json::{Value, json};
 
 use crate::process::{Server, installation_env, roster, roster_on, run};

@@ -21,7 +21,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::{Summary, Target};
 use crate::client::Client;
-use crate::replicas;
+use roster_catalog::replicas;
 
 /// The event every change makes.
 const KIND: &str = "people.employee.updated";

@@ -117,7 +117,7 @@ impl Topology {
     }
 }
 
-pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let backends = Backends {
         postgres: args.postgres.clone(),
         nats_server: args.nats_server.clone(),

@@ -58,8 +58,8 @@ pub(crate) async fn run(
 }
 
 async fn measure(target: &Target, args: &ApiArgs, backends: &Backends) -> anyhow::Result<Value> {
-    let mut databases = Vec::with_capacity(crate::SERVICES.len());
-    for service in crate::SERVICES {
+    let mut databases = Vec::with_capacity(roster_catalog::SERVICES.len());
+    for service in roster_catalog::SERVICES {
         databases.push(target.database(service.name).await?);
     }
     let plan = Plan {

@@ -109,7 +109,7 @@ impl fmt::Display for Seeded {
 
 /// A password for the demo accounts: 20 characters from an unambiguous alphabet
 /// (100 bits), in groups of five.
-pub(crate) fn password() -> anyhow::Result<String> {
+pub fn password() -> anyhow::Result<String> {
     const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes).context("cannot draw a password")?;

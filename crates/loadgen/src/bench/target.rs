@@ -14,7 +14,7 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 use super::Topology;
-use crate::SERVICES;
+use roster_catalog::SERVICES;
 
 /// How long a started process may take to answer.
 const READY_WITHIN: Duration = Duration::from_secs(60);

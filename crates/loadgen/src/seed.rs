@@ -571,7 +571,7 @@ pub async fn settle(databases: &[ServiceDb]) -> anyhow::Result<()> {
     loop {
         let mut events = 0;
         let publishing = databases.iter().filter(|db| {
-            crate::SERVICES
+            roster_catalog::SERVICES
                 .iter()
                 .any(|s| s.name == db.service() && s.publishes)
         });
