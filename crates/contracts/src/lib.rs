@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod stored;
 mod text;
 mod tree;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+pub use stored::{StoredText, UnknownText, from_text};
 pub use text::{Name, OptionalText};
 pub use tree::would_create_cycle;
 

@@ -59,14 +59,14 @@ async fn ensure_account(
         },
     )
     .await?;
-    Ok(Json(to_contract(&account)))
+    Ok(Json(to_contract(&account)?))
 }
 
 async fn get_account(
     State(ctx): State<ServiceContext>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(to_contract(&accounts::get(&ctx.db, id).await?)))
+    Ok(Json(to_contract(&accounts::get(&ctx.db, id).await?)?))
 }
 
 /// Changes an account's email, role or state; deactivating it ends its sessions.
@@ -86,7 +86,7 @@ async fn change_account(
     };
     let (account, revoked) = accounts::change(&ctx.db, id, change).await?;
     crate::forget_sessions(&ctx, revoked);
-    Ok(Json(to_contract(&account)))
+    Ok(Json(to_contract(&account)?))
 }
 
 /// Removes an account for good: a saga's compensation. Succeeds when there is none.

@@ -3,7 +3,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode};
 use roster_contracts::people::{SIGNUPS_PATH, SignedUp, Signup};
-use roster_contracts::{Email, Password};
+use roster_contracts::{Email, Password, from_text};
 use roster_http::{ApiError, ApiResult, Caller, FieldError, Json, Problem};
 use roster_service::ServiceContext;
 use roster_tokens::{Claims, JwkSet, Role};
@@ -93,7 +93,7 @@ fn issue(
     session: &session::Model,
     refresh_token: String,
 ) -> ApiResult<TokenPair> {
-    let role = Role::parse(&account.role).unwrap_or(Role::Employee);
+    let role: Role = from_text(&account.role).map_err(|e| ApiError::Internal(e.into()))?;
     let claims = Claims::new(
         account.id,
         account.company_id,

@@ -1,6 +1,6 @@
 use roster_bus::outbox;
-use roster_contracts::Email;
 use roster_contracts::auth::Account;
+use roster_contracts::{Email, from_text};
 use roster_events::{Event, NewEvent, Removed};
 use roster_storage::lock::{self, Subject};
 use roster_storage::{Scope, ServiceDb, Tenant};
@@ -18,14 +18,14 @@ use roster_http::StoreError;
 const EMAIL_INDEX: &str = crate::migrations::m20261206_000001_email_unique_per_company::INDEX;
 const EMAIL_COLUMNS: &str = "accounts.email";
 
-pub fn to_contract(model: &account::Model) -> Account {
-    Account {
+pub fn to_contract(model: &account::Model) -> Result<Account, StoreError> {
+    Ok(Account {
         id: model.id,
         company_id: model.company_id,
         email: model.email.clone(),
-        role: Role::parse(&model.role).unwrap_or(Role::Employee),
+        role: from_text(&model.role).map_err(anyhow::Error::from)?,
         active: model.active,
-    }
+    })
 }
 
 const EMAIL_TAKEN: &str = "another account of the company already uses this email";

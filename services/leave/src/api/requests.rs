@@ -54,7 +54,7 @@ impl From<request::Model> for LeaveRequest {
             start_half: r.start_afternoon,
             end_half: r.end_morning,
             days: Days::from_thousandths(r.days).as_f64(),
-            status: Status::parse(&r.status).unwrap_or(Status::Cancelled),
+            status: r.status,
             reason: r.reason,
             decided_by: r.decided_by,
             decided_at: r.decided_at,

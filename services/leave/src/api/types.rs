@@ -42,7 +42,7 @@ impl From<leave_type::Model> for LeaveType {
             name: t.name,
             paid: t.paid,
             annual_allowance_days: Days::from_thousandths(t.annual_allowance).as_f64(),
-            accrual: Accrual::parse(&t.accrual).unwrap_or(Accrual::None),
+            accrual: t.accrual,
             carry_forward_max_days: Days::from_thousandths(t.carry_forward_max).as_f64(),
             carry_forward_expiry_months: t.carry_forward_expiry_months,
             requires_approval: t.requires_approval,

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 use utoipa::ToSchema;
@@ -96,8 +97,15 @@ impl fmt::Display for Days {
 }
 
 /// How a leave type's allowance is credited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Accrual {
     /// Never by itself: only allocations and adjustments.
     None,
@@ -274,8 +282,15 @@ pub fn working_days(
 /// Where a request stands: `pending -> approved | rejected`, and `cancelled` from
 /// `pending` or `approved` (which gives the days back). `rejected` and `cancelled`
 /// are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Status {
     Pending,
     Approved,
@@ -319,6 +334,9 @@ impl Status {
     /// taken.
     pub const HOLDING: [Self; 2] = [Self::Pending, Self::Approved];
 }
+
+roster_contracts::stored_text!(Accrual);
+roster_contracts::stored_text!(Status);
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::entities::{accrual_run, leave_type, ledger_entry};
 use super::ledger::{ACCRUAL, EXPIRY};
 use super::year_end::{company_year, insert_once, settle};
-use crate::domain::{Accrual, Days, credit, periods_due, periods_of_turns};
+use crate::domain::{Days, credit, periods_due, periods_of_turns};
 
 /// What a run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -170,9 +170,7 @@ async fn credit_company(
     let now = OffsetDateTime::now_utc();
     let mut rows = Vec::new();
     for t in types {
-        let Some(accrual) = Accrual::parse(&t.accrual) else {
-            continue;
-        };
+        let accrual = t.accrual;
         let allowance = Days::from_thousandths(t.annual_allowance);
         for (employee_id, hired) in &employees {
             let from = hired.map_or(t.accrual_start, |h| h.max(t.accrual_start));

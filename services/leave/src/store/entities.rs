@@ -14,7 +14,7 @@ pub mod leave_type {
         pub paid: bool,
         pub annual_allowance: i64,
         /// `none`, `monthly` or `yearly`.
-        pub accrual: String,
+        pub accrual: crate::domain::Accrual,
         pub carry_forward_max: i64,
         pub carry_forward_expiry_months: Option<i32>,
         pub requires_approval: bool,
@@ -105,7 +105,7 @@ pub mod request {
         pub end_morning: bool,
         pub days: i64,
         /// `pending`, `approved`, `rejected` or `cancelled`.
-        pub status: String,
+        pub status: crate::domain::Status,
         pub reason: Option<String>,
         pub decided_by: Option<Uuid>,
         pub decided_at: Option<TimeDateTimeWithTimeZone>,

@@ -121,7 +121,7 @@ pub async fn leave(
             start_afternoon: Set(false),
             end_morning: Set(false),
             days: Set(days.thousandths()),
-            status: Set(Status::Approved.as_str().to_owned()),
+            status: Set(Status::Approved),
             reason: Set(None),
             decided_by: Set(Some(leave.decided_by)),
             decided_at: Set(Some(now)),

@@ -174,7 +174,7 @@ pub async fn create(
         start_afternoon: Set(new.halves.start_afternoon),
         end_morning: Set(new.halves.end_morning),
         days: Set(days.thousandths()),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         reason: Set(new.reason),
         decided_by: Set(None),
         decided_at: Set(None),
@@ -212,7 +212,7 @@ async fn record(
         start_date: row.start_date,
         end_date: row.end_date,
         days: row.days,
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
         previous_status,
         manager_id,
         changed_by,
@@ -419,7 +419,7 @@ pub async fn decide(
         }
         _ => {}
     }
-    let current = Status::parse(&row.status).unwrap_or(Status::Cancelled);
+    let current = row.status;
     if decision == Decision::Cancel && current == Status::Approved && own {
         // Days taken are not the employee's to give back alone: once approved leave
         // has begun, cancelling it is the approver's act, as approving it was.
@@ -498,12 +498,11 @@ async fn change_status(
     by: Option<Uuid>,
     comment: Option<String>,
 ) -> Result<request::Model, StoreError> {
-    let was = Status::parse(&row.status);
-    let previous = row.status.clone();
+    let was = row.status;
     let now = OffsetDateTime::now_utc();
     let revision = row.revision + 1;
     let mut change = row.into_active_model();
-    change.status = Set(next.as_str().to_owned());
+    change.status = Set(next);
     change.updated_at = Set(now);
     change.revision = Set(revision);
     if next != Status::Cancelled {
@@ -516,7 +515,7 @@ async fn change_status(
     let row = change.update(txn).await?;
     match (was, next) {
         (_, Status::Approved) => take(txn, &row, None).await?,
-        (Some(Status::Approved), Status::Cancelled) => take(txn, &row, Some(by)).await?,
+        (Status::Approved, Status::Cancelled) => take(txn, &row, Some(by)).await?,
         _ => {}
     }
     let type_name = leave_type::Entity::find_by_id(row.leave_type_id)
@@ -524,7 +523,7 @@ async fn change_status(
         .await?
         .map(|t| t.name)
         .unwrap_or_default();
-    record(txn, &row, &type_name, Some(previous), by).await?;
+    record(txn, &row, &type_name, Some(was.as_str().to_owned()), by).await?;
     Ok(row)
 }
 

@@ -50,7 +50,7 @@ pub async fn create(
         name: Set(new.name),
         paid: Set(new.paid),
         annual_allowance: Set(new.annual_allowance.thousandths()),
-        accrual: Set(new.accrual.as_str().to_owned()),
+        accrual: Set(new.accrual),
         carry_forward_max: Set(new.carry_forward_max.thousandths()),
         carry_forward_expiry_months: Set(new.carry_forward_expiry_months),
         requires_approval: Set(new.requires_approval),

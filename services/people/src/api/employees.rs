@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_contracts::Password;
 use roster_contracts::auth::AccountChange;
+use roster_contracts::{Password, from_text};
 use roster_http::{
     ApiError, ApiResult, CalendarDate, Caller, Json, Page, PageParams, Path, Problem, Query,
 };
@@ -70,8 +70,8 @@ fn present(found: employees::Employee, caller: &Caller, key: &DataKey) -> ApiRes
         email: r.email,
         name: r.name,
         surname: r.surname,
-        role: Role::parse(&r.role).unwrap_or(Role::Employee),
-        status: Status::parse(&r.status).unwrap_or(Status::Inactive),
+        role: from_text(&r.role).map_err(|e| ApiError::Internal(e.into()))?,
+        status: r.status,
         position: r.position,
         phone: r.phone,
         manager_id: r.manager_id,
@@ -409,7 +409,7 @@ pub(super) async fn delete_employee(
             ..AccountChange::default()
         },
         before: AccountChange {
-            active: Some(now.status == Status::Active.as_str()),
+            active: Some(now.status == Status::Active),
             ..AccountChange::default()
         },
     };

@@ -1,6 +1,7 @@
 //! People's rules, without I/O: statuses, phones, salaries.
 
 use roster_contracts::Invalid;
+use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,8 +10,13 @@ pub use roster_contracts::{Email, Name, OptionalText, would_create_cycle};
 pub const NAME_MAX: usize = 100;
 pub const POSITION_MAX: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, DeriveValueType)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Status {
     Active,
     /// Deactivated (a soft delete): kept for history, cannot log in.
@@ -96,6 +102,8 @@ impl Salary {
         })
     }
 }
+
+roster_contracts::stored_text!(Status);
 
 #[cfg(test)]
 mod tests {

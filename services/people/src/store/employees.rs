@@ -166,7 +166,7 @@ async fn check_manager(
     manager_id: Uuid,
 ) -> Result<(), StoreError> {
     let manager = find(conn, tenant, manager_id).await?;
-    if manager.is_none_or(|m| m.status != Status::Active.as_str()) {
+    if manager.is_none_or(|m| m.status != Status::Active) {
         return Err(Invalid::new(
             "manager_id",
             "no active employee of this company has this id",
@@ -247,7 +247,7 @@ pub async fn insert(
         phone: Set(new.phone),
         manager_id: Set(new.manager_id),
         hire_date: Set(new.hire_date),
-        status: Set(Status::Active.as_str().to_owned()),
+        status: Set(Status::Active),
         sealed_salary: Set(new.sealed_salary),
         revision: Set(1),
         created_at: Set(at),
@@ -396,12 +396,12 @@ pub(crate) async fn update_in(
         .one(txn)
         .await?
         .ok_or(StoreError::NotFound("employee"))?;
-    let was = Status::parse(&current.status);
+    let was = current.status;
     if let Some(Some(manager_id)) = change.manager_id {
         check_manager(txn, tenant, Some(id), manager_id).await?;
     }
     let admin = Role::Admin.as_str();
-    let an_active_admin = current.role == admin && was == Some(Status::Active);
+    let an_active_admin = current.role == admin && was == Status::Active;
     let stops_being_one =
         change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(Status::Inactive);
     if an_active_admin && stops_being_one {
@@ -436,7 +436,7 @@ pub(crate) async fn update_in(
         row.sealed_salary = Set(v);
     }
     if let Some(v) = change.status {
-        row.status = Set(v.as_str().to_owned());
+        row.status = Set(v);
     }
     row.updated_at = Set(now());
     row.revision = Set(row.revision.as_ref() + 1);
@@ -446,9 +446,9 @@ pub(crate) async fn update_in(
     }
     let mut found = with_teams(txn, tenant, vec![record]).await?;
     let changed = found.pop().ok_or(StoreError::NotFound("employee"))?;
-    let event = match (was, Status::parse(&changed.record.status)) {
-        (Some(Status::Active), Some(Status::Inactive)) => Event::EmployeeDeactivated,
-        (Some(Status::Inactive), Some(Status::Active)) => Event::EmployeeReactivated,
+    let event = match (was, changed.record.status) {
+        (Status::Active, Status::Inactive) => Event::EmployeeDeactivated,
+        (Status::Inactive, Status::Active) => Event::EmployeeReactivated,
         _ => Event::EmployeeUpdated,
     };
     outbox::record(txn, [changed.event(event)]).await?;
@@ -470,7 +470,7 @@ impl Employee {
             phone: r.phone.clone(),
             manager_id: r.manager_id,
             hire_date: r.hire_date,
-            status: r.status.clone(),
+            status: r.status.as_str().to_owned(),
             team_ids: self.team_ids.clone(),
         }
     }

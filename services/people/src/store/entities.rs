@@ -17,7 +17,7 @@ pub mod employee {
         pub phone: Option<String>,
         pub manager_id: Option<Uuid>,
         pub hire_date: Option<TimeDate>,
-        pub status: String,
+        pub status: crate::domain::Status,
         pub sealed_salary: Option<Vec<u8>>,
         /// Changes made to the employee: the sequence of their latest event.
         pub revision: i64,

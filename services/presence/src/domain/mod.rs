@@ -1,6 +1,7 @@
 //! The presence service's rules: check-in kinds and methods, tag ids, the day a shift
 //! counts on in the company's time zone, and a day's attendance from its shifts. No I/O.
 
+use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use utoipa::ToSchema;
@@ -15,16 +16,30 @@ pub const REASON_MAX: usize = 500;
 pub const CLOCK_SKEW: Duration = Duration::minutes(2);
 
 /// Whether a check-in starts or ends a shift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Kind {
     In,
     Out,
 }
 
 /// How a check-in was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Method {
     /// A tag of the company's registry was read.
     Nfc,
@@ -51,6 +66,8 @@ macro_rules! stored_as {
 
 stored_as!(Kind { In => "in", Out => "out" });
 stored_as!(Method { Nfc => "nfc", Geo => "geo", Manual => "manual" });
+roster_contracts::stored_text!(Kind);
+roster_contracts::stored_text!(Method);
 
 /// An NFC tag's UID as stored: hex digits in upper case, without separators
 /// (`04:a2:2b:1c` and `04A22B1C` are one tag).

@@ -300,8 +300,8 @@ pub async fn record(
         id: Set(id),
         company_id: Set(tenant.company_id()),
         employee_id: Set(new.employee_id),
-        kind: Set(new.kind.as_str().to_owned()),
-        method: Set(new.proof.method().as_str().to_owned()),
+        kind: Set(new.kind),
+        method: Set(new.proof.method()),
         at: Set(at),
         local_date: Set(local_date),
         nfc_tag_id: Set(place.nfc_tag_id),
@@ -365,8 +365,8 @@ async fn record_event(
     let payload = events::Checkin {
         id: checkin.id,
         employee_id: checkin.employee_id,
-        kind: checkin.kind.clone(),
-        method: checkin.method.clone(),
+        kind: checkin.kind.as_str().to_owned(),
+        method: checkin.method.as_str().to_owned(),
         at: checkin.at,
         local_date: checkin.local_date,
         shift_id: checkin.shift_id,
@@ -479,9 +479,9 @@ pub async fn correct(
     }
     let zone = rules(&txn, tenant).await?.zone();
     // The shift as it would be: its "in" row and its bounds.
-    let (shift, start, end) = match Kind::parse(&row.kind) {
-        Some(Kind::In) => (row.clone(), at, row.ended_at),
-        _ => {
+    let (shift, start, end) = match row.kind {
+        Kind::In => (row.clone(), at, row.ended_at),
+        Kind::Out => {
             let shift = of_company(tenant)
                 .filter(checkin::Column::Id.eq(row.shift_id.unwrap_or_default()))
                 .lock_exclusive()
@@ -517,9 +517,9 @@ pub async fn correct(
     changed.revision = Set(revision);
     let changed = changed.update(&txn).await?;
     // The other half of the shift follows: the "in" learns its end, the "out" its day.
-    let other = match Kind::parse(&changed.kind) {
-        Some(Kind::In) => changed.closed_by,
-        _ => Some(shift.id),
+    let other = match changed.kind {
+        Kind::In => changed.closed_by,
+        Kind::Out => Some(shift.id),
     };
     if let Some(other) = other {
         let mut update = checkin::Entity::update_many()

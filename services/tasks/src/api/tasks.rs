@@ -39,7 +39,7 @@ impl From<task::Model> for Task {
             company_id: t.company_id,
             title: t.title,
             description: t.description,
-            status: Status::parse(&t.status).unwrap_or(Status::Todo),
+            status: t.status,
             assignee_id: t.assignee_id,
             creator_id: t.creator_id,
             due_date: t.due_date,

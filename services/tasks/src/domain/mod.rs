@@ -1,5 +1,6 @@
 //! The tasks service's rules: the status workflow and the values a task holds. No I/O.
 
+use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,8 +13,15 @@ pub const DESCRIPTION_MAX: usize = 10_000;
 
 /// Where a task stands: `todo -> in_progress -> done`, or `cancelled` from either open
 /// state. `done` and `cancelled` are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "roster_contracts::from_text",
+    to_str = "roster_contracts::StoredText::text"
+)]
 pub enum Status {
     Todo,
     InProgress,
@@ -54,6 +62,8 @@ impl Status {
             )
     }
 }
+
+roster_contracts::stored_text!(Status);
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ pub mod task {
         pub company_id: Uuid,
         pub title: String,
         pub description: Option<String>,
-        pub status: String,
+        pub status: crate::domain::Status,
         pub assignee_id: Option<Uuid>,
         pub creator_id: Uuid,
         pub due_date: Option<TimeDate>,

@@ -38,7 +38,7 @@ pub async fn tasks(
             company_id: Set(tenant.company_id()),
             title: Set(t.title),
             description: Set(t.description),
-            status: Set(t.status.as_str().to_owned()),
+            status: Set(t.status),
             assignee_id: Set(t.assignee_id),
             creator_id: Set(t.creator_id),
             due_date: Set(t.due_date),

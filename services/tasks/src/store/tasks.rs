@@ -123,7 +123,7 @@ pub async fn create(
         company_id: Set(tenant.company_id()),
         title: Set(new.title),
         description: Set(new.description),
-        status: Set(Status::Todo.as_str().to_owned()),
+        status: Set(Status::Todo),
         assignee_id: Set(new.assignee_id),
         creator_id: Set(creator_id),
         due_date: Set(new.due_date),
@@ -150,7 +150,7 @@ async fn record(
     let payload = events::Task {
         id: task.id,
         title: task.title.clone(),
-        status: task.status.clone(),
+        status: task.status.as_str().to_owned(),
         assignee_id: task.assignee_id,
         creator_id: task.creator_id,
         due_date: task.due_date,
@@ -258,7 +258,7 @@ pub async fn update(
             ));
         }
     }
-    let current = Status::parse(&task.status).unwrap_or(Status::Todo);
+    let current = task.status;
     if let Some(next) = change.status
         && !current.may_become(next)
     {
@@ -299,7 +299,7 @@ pub async fn update(
         row.due_date = Set(due_date);
     }
     if let Some(status) = change.status {
-        row.status = Set(status.as_str().to_owned());
+        row.status = Set(status);
     }
     row.updated_at = Set(OffsetDateTime::now_utc());
     let task = row.update(&txn).await?;
