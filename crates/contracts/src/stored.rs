@@ -45,6 +45,59 @@ macro_rules! stored_text {
     };
 }
 
+/// Defines an enum stored as text, each variant with its text, which is its JSON too:
+/// `ALL`, `as_str`, `parse`, [`StoredText`], and the column mapping
+/// (`sea_orm::DeriveValueType` over [`from_text`]), so that an entity's column holds
+/// the enum. The crate using it depends on serde, utoipa and sea-orm.
+#[macro_export]
+macro_rules! stored_enum {
+    // Each text is a `tt`, not a `literal`: a `literal` reaches the derives wrapped in
+    // an invisible group, which utoipa does not read as a rename.
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $text:tt),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+            ::sea_orm::DeriveValueType,
+        )]
+        #[sea_orm(
+            value_type = "String",
+            from_str = "roster_contracts::from_text",
+            to_str = "roster_contracts::StoredText::text"
+        )]
+        $vis enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            /// Its text, as stored and in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value whose text is `value`, if it is one.
+            pub fn parse(value: &str) -> Option<Self> {
+                match value {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        $crate::stored_text!($name);
+    };
+}
+
 stored_text!(roster_tokens::Role);
 
 #[cfg(test)]

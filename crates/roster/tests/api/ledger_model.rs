@@ -298,8 +298,14 @@ async fn case(setting: &Setting, policy: Policy, ops: Vec<Op>) -> Result<(), Tes
             }
             Op::Grant(_) | Op::Correct(_) => {
                 let (kind_of_entry, days) = match op {
-                    Op::Grant(days) => (ledger::ALLOCATION, i64::from(days)),
-                    Op::Correct(days) => (ledger::ADJUSTMENT, i64::from(days)),
+                    Op::Grant(days) => (
+                        roster_leave::domain::LedgerKind::Allocation,
+                        i64::from(days),
+                    ),
+                    Op::Correct(days) => (
+                        roster_leave::domain::LedgerKind::Adjustment,
+                        i64::from(days),
+                    ),
                     _ => unreachable!(),
                 };
                 let entry = ledger::NewEntry {

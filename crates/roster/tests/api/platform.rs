@@ -2,6 +2,7 @@
 //! problems for routes and methods that do not exist.
 
 use roster_testing::{ADMIN, Method, StatusCode, TestApp, Topology, topology_tests};
+use serde_json::json;
 
 use crate::new_company;
 
@@ -79,7 +80,19 @@ async fn the_openapi_document_describes_every_route(topology: Topology) {
     documented.sort();
     assert_eq!(documented, expected);
     // Errors are documented as problems, and the bearer scheme is declared.
-    assert!(document.body["components"]["schemas"]["Problem"].is_object());
+    let schemas = &document.body["components"]["schemas"];
+    assert!(schemas["Problem"].is_object());
+    // A stored enum is documented by the texts the server writes.
+    assert_eq!(
+        schemas["Kind"]["enum"],
+        json!(["in", "out"]),
+        "{}",
+        schemas["Kind"]
+    );
+    assert_eq!(
+        schemas["LedgerKind"]["enum"],
+        json!(["allocation", "accrual", "taken", "adjustment", "expiry"])
+    );
     assert!(document.body["components"]["securitySchemes"]["bearer"].is_object());
 }
 

@@ -7,9 +7,9 @@ use time::Date;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::{Days, Invalid, Name};
+use crate::domain::{Days, Invalid, LedgerKind, Name};
 use crate::store::entities::ledger_entry;
-use crate::store::ledger::{self, ADJUSTMENT, ALLOCATION, Balance, NewEntry};
+use crate::store::ledger::{self, Balance, NewEntry};
 
 /// One leave type's balance, in days.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -103,8 +103,7 @@ pub(super) async fn report(
 pub struct LedgerEntry {
     pub id: Uuid,
     pub leave_type_id: Uuid,
-    /// `allocation`, `accrual`, `taken`, `carry_forward`, `expiry` or `adjustment`.
-    pub kind: String,
+    pub kind: LedgerKind,
     /// Days, signed: what the line adds to the balance.
     pub days: f64,
     #[schema(value_type = String)]
@@ -188,12 +187,12 @@ pub(super) async fn adjust(
     Json(body): Json<Adjust>,
 ) -> ApiResult<(StatusCode, Json<LedgerEntry>)> {
     let kind = match body.kind.as_str() {
-        ALLOCATION => ALLOCATION,
-        ADJUSTMENT => ADJUSTMENT,
+        "allocation" => LedgerKind::Allocation,
+        "adjustment" => LedgerKind::Adjustment,
         _ => return Err(Invalid::new("kind", "allocation or adjustment").into()),
     };
     let magnitude = Days::parse("days", body.days.abs(), Days::MAX_ALLOWANCE)?;
-    if magnitude == Days::ZERO || (kind == ALLOCATION && body.days < 0.0) {
+    if magnitude == Days::ZERO || (kind == LedgerKind::Allocation && body.days < 0.0) {
         return Err(Invalid::new(
             "days",
             "an allocation grants days; an adjustment is not zero",

@@ -4,10 +4,7 @@
 
 use std::fmt;
 
-use sea_orm::DeriveValueType;
-use serde::{Deserialize, Serialize};
 use time::{Date, Month};
-use utoipa::ToSchema;
 
 mod year_end;
 
@@ -96,38 +93,15 @@ impl fmt::Display for Days {
     }
 }
 
-/// How a leave type's allowance is credited.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    value_type = "String",
-    from_str = "roster_contracts::from_text",
-    to_str = "roster_contracts::StoredText::text"
-)]
-pub enum Accrual {
-    /// Never by itself: only allocations and adjustments.
-    None,
-    /// A twelfth of the allowance at the start of each month.
-    Monthly,
-    /// The whole allowance at the start of each year.
-    Yearly,
-}
-
-impl Accrual {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Monthly => "monthly",
-            Self::Yearly => "yearly",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::None, Self::Monthly, Self::Yearly]
-            .into_iter()
-            .find(|a| a.as_str() == value)
+roster_contracts::stored_enum! {
+    /// How a leave type's allowance is credited.
+    pub enum Accrual {
+        /// Never by itself: only allocations and adjustments.
+        None => "none",
+        /// A twelfth of the allowance at the start of each month.
+        Monthly => "monthly",
+        /// The whole allowance at the start of each year.
+        Yearly => "yearly",
     }
 }
 
@@ -279,46 +253,19 @@ pub fn working_days(
     Ok(days)
 }
 
-/// Where a request stands: `pending -> approved | rejected`, and `cancelled` from
-/// `pending` or `approved` (which gives the days back). `rejected` and `cancelled`
-/// are final.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    value_type = "String",
-    from_str = "roster_contracts::from_text",
-    to_str = "roster_contracts::StoredText::text"
-)]
-pub enum Status {
-    Pending,
-    Approved,
-    Rejected,
-    Cancelled,
+roster_contracts::stored_enum! {
+    /// Where a request stands: `pending -> approved | rejected`, and `cancelled` from
+    /// `pending` or `approved` (which gives the days back). `rejected` and `cancelled`
+    /// are final.
+    pub enum Status {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+    }
 }
 
 impl Status {
-    pub const ALL: [Self; 4] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Rejected,
-        Self::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
     /// Whether a request may go from this status to `next`.
     pub fn may_become(self, next: Self) -> bool {
         matches!(
@@ -335,8 +282,21 @@ impl Status {
     pub const HOLDING: [Self; 2] = [Self::Pending, Self::Approved];
 }
 
-roster_contracts::stored_text!(Accrual);
-roster_contracts::stored_text!(Status);
+roster_contracts::stored_enum! {
+    /// What a line of a balance's ledger records.
+    pub enum LedgerKind {
+        /// Days given by an administrator (an opening balance, a grant).
+        Allocation => "allocation",
+        /// Days the type's accrual credited for a period.
+        Accrual => "accrual",
+        /// Days an approved request takes (given back, negated, when it is cancelled).
+        Taken => "taken",
+        /// A correction by an administrator, either way.
+        Adjustment => "adjustment",
+        /// Days that lapsed: what a closed year carried past its limit or its expiry.
+        Expiry => "expiry",
+    }
+}
 
 #[cfg(test)]
 mod tests {

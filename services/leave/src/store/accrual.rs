@@ -22,9 +22,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{accrual_run, leave_type, ledger_entry};
-use super::ledger::{ACCRUAL, EXPIRY};
 use super::year_end::{company_year, insert_once, settle};
-use crate::domain::{Days, credit, periods_due, periods_of_turns};
+use crate::domain::{Days, LedgerKind, credit, periods_due, periods_of_turns};
 
 /// What a run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,7 +123,7 @@ async fn closed_periods(
         .column(ledger_entry::Column::Period)
         .distinct()
         .filter(ledger_entry::Column::CompanyId.eq(company_id))
-        .filter(ledger_entry::Column::Kind.eq(EXPIRY))
+        .filter(ledger_entry::Column::Kind.eq(LedgerKind::Expiry))
         .into_tuple::<(Uuid, Option<String>)>()
         .all(conn)
         .await?;
@@ -145,7 +144,7 @@ async fn latest_credits(
         .column(ledger_entry::Column::LeaveTypeId)
         .column_as(ledger_entry::Column::Period.max(), "latest")
         .filter(ledger_entry::Column::CompanyId.eq(company_id))
-        .filter(ledger_entry::Column::Kind.eq(ACCRUAL))
+        .filter(ledger_entry::Column::Kind.eq(LedgerKind::Accrual))
         .group_by(ledger_entry::Column::EmployeeId)
         .group_by(ledger_entry::Column::LeaveTypeId)
         .into_tuple::<(Uuid, Uuid, Option<String>)>()
@@ -185,7 +184,7 @@ async fn credit_company(
                     company_id: Set(company_id),
                     employee_id: Set(*employee_id),
                     leave_type_id: Set(t.id),
-                    kind: Set(ACCRUAL.to_owned()),
+                    kind: Set(LedgerKind::Accrual),
                     amount: Set(credit(allowance, accrual, period, from).thousandths()),
                     effective_date: Set(period.start().max(from)),
                     period: Set(Some(key)),

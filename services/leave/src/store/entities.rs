@@ -43,8 +43,7 @@ pub mod ledger_entry {
         pub company_id: Uuid,
         pub employee_id: Uuid,
         pub leave_type_id: Uuid,
-        /// `allocation`, `accrual`, `taken`, `carry_forward`, `expiry` or `adjustment`.
-        pub kind: String,
+        pub kind: crate::domain::LedgerKind,
         pub amount: i64,
         pub effective_date: TimeDate,
         /// The period an accrual, carry-forward or expiry is for; unique per kind.

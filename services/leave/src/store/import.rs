@@ -11,8 +11,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
-use super::ledger::{ALLOCATION, TAKEN};
-use crate::domain::{Days, Halves, Invalid, Status, working_days};
+use crate::domain::{Days, Halves, Invalid, LedgerKind, Status, working_days};
 
 /// Days granted to an employee of a type, from `effective_date`.
 #[derive(Debug, Clone)]
@@ -73,13 +72,13 @@ pub async fn leave(
         false => roster_replica::holidays(&txn, tenant.company_id(), from, to).await?,
     };
     let now = OffsetDateTime::now_utc();
-    let line = |employee_id, leave_type_id, kind: &str, amount: Days, effective_date| {
+    let line = |employee_id, leave_type_id, kind: LedgerKind, amount: Days, effective_date| {
         ledger_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
             company_id: Set(tenant.company_id()),
             employee_id: Set(employee_id),
             leave_type_id: Set(leave_type_id),
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             amount: Set(amount.thousandths()),
             effective_date: Set(effective_date),
             period: Set(None),
@@ -95,7 +94,7 @@ pub async fn leave(
             line(
                 o.employee_id,
                 o.leave_type_id,
-                ALLOCATION,
+                LedgerKind::Allocation,
                 o.days,
                 o.effective_date,
             )
@@ -133,7 +132,7 @@ pub async fn leave(
         let mut taken = line(
             leave.employee_id,
             leave.leave_type_id,
-            TAKEN,
+            LedgerKind::Taken,
             -days,
             leave.start_date,
         );

@@ -13,14 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry};
-use crate::domain::{Days, Invalid};
-
-/// The kinds of ledger entries.
-pub const ALLOCATION: &str = "allocation";
-pub const ACCRUAL: &str = "accrual";
-pub const TAKEN: &str = "taken";
-pub const ADJUSTMENT: &str = "adjustment";
-pub const EXPIRY: &str = "expiry";
+use crate::domain::{Days, Invalid, LedgerKind};
 
 /// Refuses, as unknown, an employee whose balances `viewer` may not see: an
 /// administrator sees every employee of the company; anyone else themselves, and a
@@ -168,8 +161,8 @@ pub async fn balances(
     for line in lines {
         let (entitled, taken) = sums.entry(line.leave_type_id).or_default();
         let amount = Days::from_thousandths(line.amount);
-        match line.kind.as_str() {
-            TAKEN => *taken = *taken - amount,
+        match line.kind {
+            LedgerKind::Taken => *taken = *taken - amount,
             _ => *entitled = *entitled + amount,
         }
     }
@@ -201,8 +194,8 @@ pub async fn balances(
 pub struct NewEntry {
     pub employee_id: Uuid,
     pub leave_type_id: Uuid,
-    /// [`ALLOCATION`] or [`ADJUSTMENT`].
-    pub kind: &'static str,
+    /// An allocation or an adjustment.
+    pub kind: LedgerKind,
     pub amount: Days,
     pub note: String,
 }
@@ -242,7 +235,7 @@ pub async fn record(
         company_id: Set(tenant.company_id()),
         employee_id: Set(new.employee_id),
         leave_type_id: Set(new.leave_type_id),
-        kind: Set(new.kind.to_owned()),
+        kind: Set(new.kind),
         amount: Set(new.amount.thousandths()),
         effective_date: Set(today),
         period: Set(None),
@@ -289,8 +282,18 @@ pub async fn report(
         .all(&txn)
         .await?;
     let kind = ledger_entry::Column::Kind;
-    let entitled = sums(&txn, company_id, Condition::all().add(kind.ne(TAKEN))).await?;
-    let taken = sums(&txn, company_id, Condition::all().add(kind.eq(TAKEN))).await?;
+    let entitled = sums(
+        &txn,
+        company_id,
+        Condition::all().add(kind.ne(LedgerKind::Taken)),
+    )
+    .await?;
+    let taken = sums(
+        &txn,
+        company_id,
+        Condition::all().add(kind.eq(LedgerKind::Taken)),
+    )
+    .await?;
     let pending = super::requests::pending_sums(&txn, tenant).await?;
     Ok(people
         .into_iter()

@@ -18,9 +18,9 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
-use super::ledger::{TAKEN, balance_of, sum_per_employee_and_type};
+use super::ledger::{balance_of, sum_per_employee_and_type};
 use super::year_end::{closed_after, company_year, settle};
-use crate::domain::{Days, Halves, Invalid, Status, working_days};
+use crate::domain::{Days, Halves, Invalid, LedgerKind, Status, working_days};
 
 /// A request as the employee makes it.
 #[derive(Debug, Clone)]
@@ -306,7 +306,7 @@ async fn take(
         company_id: Set(row.company_id),
         employee_id: Set(row.employee_id),
         leave_type_id: Set(row.leave_type_id),
-        kind: Set(TAKEN.to_owned()),
+        kind: Set(LedgerKind::Taken),
         amount: Set(amount),
         effective_date: Set(row.start_date),
         period: Set(None),

@@ -18,8 +18,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry};
-use super::ledger::{EXPIRY, TAKEN};
-use crate::domain::{CarryForward, Days, Line, turns};
+use crate::domain::{CarryForward, Days, LedgerKind, Line, turns};
 
 /// Rows per statement, and employees per query.
 const CHUNK: usize = 500;
@@ -85,16 +84,16 @@ pub(crate) async fn settle(
         for row in rows {
             let balance = balances.entry(row.employee_id).or_default();
             let amount = Days::from_thousandths(row.amount);
-            match (row.kind.as_str(), row.period) {
-                (EXPIRY, Some(period)) => {
+            match (row.kind, row.period) {
+                (LedgerKind::Expiry, Some(period)) => {
                     let held = balance.closed.entry(period).or_default();
                     *held = *held + amount;
                 }
-                (EXPIRY, None) => balance.corrections = balance.corrections + amount,
+                (LedgerKind::Expiry, None) => balance.corrections = balance.corrections + amount,
                 (line_kind, _) => balance.lines.push(Line {
                     on: row.effective_date,
                     amount,
-                    taken: line_kind == TAKEN,
+                    taken: line_kind == LedgerKind::Taken,
                 }),
             }
         }
@@ -106,7 +105,7 @@ pub(crate) async fn settle(
             company_id: Set(company_id),
             employee_id: Set(employee_id),
             leave_type_id: Set(kind.id),
-            kind: Set(EXPIRY.to_owned()),
+            kind: Set(LedgerKind::Expiry),
             amount: Set((-amount).thousandths()),
             effective_date: Set(on),
             period: Set(period),
@@ -167,7 +166,7 @@ pub(crate) async fn closed_after(
     Ok(ledger_entry::Entity::find()
         .filter(ledger_entry::Column::EmployeeId.eq(employee_id))
         .filter(ledger_entry::Column::LeaveTypeId.eq(kind))
-        .filter(ledger_entry::Column::Kind.eq(EXPIRY))
+        .filter(ledger_entry::Column::Kind.eq(LedgerKind::Expiry))
         .filter(ledger_entry::Column::Period.is_not_null())
         .filter(ledger_entry::Column::EffectiveDate.gt(on))
         .one(txn)

@@ -1,7 +1,6 @@
 //! People's rules, without I/O: statuses, phones, salaries.
 
 use roster_contracts::Invalid;
-use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,31 +9,12 @@ pub use roster_contracts::{Email, Name, OptionalText, would_create_cycle};
 pub const NAME_MAX: usize = 100;
 pub const POSITION_MAX: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, DeriveValueType)]
-#[serde(rename_all = "lowercase")]
-#[sea_orm(
-    value_type = "String",
-    from_str = "roster_contracts::from_text",
-    to_str = "roster_contracts::StoredText::text"
-)]
-pub enum Status {
-    Active,
-    /// Deactivated (a soft delete): kept for history, cannot log in.
-    Inactive,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Inactive => "inactive",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Active, Self::Inactive]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+roster_contracts::stored_enum! {
+    /// Whether an employee works here.
+    pub enum Status {
+        Active => "active",
+        /// Deactivated (a soft delete): kept for history, cannot log in.
+        Inactive => "inactive",
     }
 }
 
@@ -102,8 +82,6 @@ impl Salary {
         })
     }
 }
-
-roster_contracts::stored_text!(Status);
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,7 @@
 //! The presence service's rules: check-in kinds and methods, tag ids, the day a shift
 //! counts on in the company's time zone, and a day's attendance from its shifts. No I/O.
 
-use sea_orm::DeriveValueType;
-use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
-use utoipa::ToSchema;
 
 pub use roster_contracts::{Invalid, Name, OptionalText};
 
@@ -15,59 +12,25 @@ pub const REASON_MAX: usize = 500;
 /// How far ahead of the server's clock a recorded time may be (clocks drift).
 pub const CLOCK_SKEW: Duration = Duration::minutes(2);
 
-/// Whether a check-in starts or ends a shift.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    value_type = "String",
-    from_str = "roster_contracts::from_text",
-    to_str = "roster_contracts::StoredText::text"
-)]
-pub enum Kind {
-    In,
-    Out,
+roster_contracts::stored_enum! {
+    /// Whether a check-in starts or ends a shift.
+    pub enum Kind {
+        In => "in",
+        Out => "out",
+    }
 }
 
-/// How a check-in was made.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, DeriveValueType,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    value_type = "String",
-    from_str = "roster_contracts::from_text",
-    to_str = "roster_contracts::StoredText::text"
-)]
-pub enum Method {
-    /// A tag of the company's registry was read.
-    Nfc,
-    /// The device's position fell within a location's geofence.
-    Geo,
-    /// A manager or administrator recorded it, with a reason.
-    Manual,
+roster_contracts::stored_enum! {
+    /// How a check-in was made.
+    pub enum Method {
+        /// A tag of the company's registry was read.
+        Nfc => "nfc",
+        /// The device's position fell within a location's geofence.
+        Geo => "geo",
+        /// A manager or administrator recorded it, with a reason.
+        Manual => "manual",
+    }
 }
-
-macro_rules! stored_as {
-    ($type:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            /// The value stored as `value`, if it is one.
-            pub fn parse(value: &str) -> Option<Self> {
-                match value { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-stored_as!(Kind { In => "in", Out => "out" });
-stored_as!(Method { Nfc => "nfc", Geo => "geo", Manual => "manual" });
-roster_contracts::stored_text!(Kind);
-roster_contracts::stored_text!(Method);
 
 /// An NFC tag's UID as stored: hex digits in upper case, without separators
 /// (`04:a2:2b:1c` and `04A22B1C` are one tag).
