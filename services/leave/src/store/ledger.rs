@@ -4,10 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use roster_http::{StoreError, Viewer};
 use roster_storage::{DbError, ServiceDb, Tenant};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
+    QueryOrder, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -89,36 +88,7 @@ pub(crate) async fn sums(
         ledger_entry::Column::EmployeeId,
         ledger_entry::Column::LeaveTypeId,
     );
-    Ok(sum_per_employee_and_type(conn, lines, columns, "amount").await?)
-}
-
-/// The sum of `amount` (thousandths of a day) over the rows `query` keeps, per
-/// (employee, type) as `columns` name them, summed by the database.
-pub(crate) async fn sum_per_employee_and_type<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    query: Select<E>,
-    (employee, kind): (E::Column, E::Column),
-    amount: &str,
-) -> Result<HashMap<(Uuid, Uuid), Days>, sea_orm::DbErr> {
-    let rows = query
-        .select_only()
-        .column(employee)
-        .column(kind)
-        .column_as(
-            Expr::cust(format!("CAST(SUM({amount}) AS BIGINT)")),
-            "total",
-        )
-        .group_by(employee)
-        .group_by(kind)
-        .into_tuple::<(Uuid, Uuid, Option<i64>)>()
-        .all(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(employee, kind, total)| {
-            ((employee, kind), Days::from_thousandths(total.unwrap_or(0)))
-        })
-        .collect())
+    Ok(super::sum_per_employee_and_type(conn, lines, columns, "amount").await?)
 }
 
 /// The balance of one employee and type: the sum of its lines, summed by the database.
@@ -167,7 +137,7 @@ pub async fn balances(
         }
     }
     let mut pending: BTreeMap<Uuid, Days> = BTreeMap::new();
-    for (kind, days) in super::requests::pending_days(&txn, tenant, employee_id).await? {
+    for (kind, days) in super::pending::pending_days(&txn, tenant, employee_id).await? {
         let held = pending.entry(kind).or_default();
         *held = *held + days;
     }
@@ -209,7 +179,7 @@ pub async fn record(
     new: NewEntry,
 ) -> Result<ledger_entry::Model, StoreError> {
     let txn = db.begin_write(tenant).await?;
-    let subjects = super::requests::employee_leave(tenant.company_id(), new.employee_id);
+    let subjects = super::pending::employee_leave(tenant.company_id(), new.employee_id);
     roster_storage::lock::hold(&txn, &subjects).await?;
     if !roster_replica::is_active(&txn, tenant.company_id(), new.employee_id).await? {
         return Err(Invalid::new(
@@ -294,7 +264,7 @@ pub async fn report(
         Condition::all().add(kind.eq(LedgerKind::Taken)),
     )
     .await?;
-    let pending = super::requests::pending_sums(&txn, tenant).await?;
+    let pending = super::pending::pending_sums(&txn, tenant).await?;
     Ok(people
         .into_iter()
         .map(|person| {

@@ -3,23 +3,22 @@
 //! administrator, cancelled with their days given back. An approved request's days are
 //! a `taken` line of the ledger; its cancellation a line that gives them back.
 
-use std::collections::HashMap;
-
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
 use roster_http::{Cursor, StoreError, Viewer};
-use roster_storage::lock::{self, Subject};
+use roster_storage::lock;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, Select, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
-use super::ledger::{balance_of, sum_per_employee_and_type};
-use super::year_end::{closed_after, company_year, settle};
+use super::ledger::balance_of;
+use super::pending::{employee_leave, pending_total};
+use super::year_end::{closed_after, settle};
 use crate::domain::{Days, Halves, Invalid, LedgerKind, Status, working_days};
 
 /// A request as the employee makes it.
@@ -52,45 +51,6 @@ fn seen_by(viewer: Viewer) -> Condition {
             .add(request::Column::EmployeeId.eq(employee_id))
             .add(request::Column::EmployeeId.in_subquery(roster_replica::reports_of(employee_id))),
     }
-}
-
-/// What every check of an employee's leave is about: their balances and the days
-/// their requests hold, and (shared with the others of the company) the company's
-/// turns of the year. Each write that checks or changes either holds them first (see
-/// `roster_storage::lock`), so two requests at once are checked one after the other,
-/// and none is written beside a close of the year.
-pub(crate) fn employee_leave(company_id: Uuid, employee_id: Uuid) -> [Subject; 2] {
-    [
-        company_year(company_id).shared(),
-        Subject::new("leave.employee", company_id, employee_id),
-    ]
-}
-
-/// The days of the employee's pending requests, with their types.
-pub(crate) async fn pending_days(
-    conn: &impl ConnectionTrait,
-    tenant: &Tenant,
-    employee_id: Uuid,
-) -> Result<Vec<(Uuid, Days)>, StoreError> {
-    Ok(of_company(tenant)
-        .filter(request::Column::EmployeeId.eq(employee_id))
-        .filter(request::Column::Status.eq(Status::Pending.as_str()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.leave_type_id, Days::from_thousandths(r.days)))
-        .collect())
-}
-
-/// The days of the company's pending requests, per (employee, type), summed by the
-/// database.
-pub(crate) async fn pending_sums(
-    conn: &impl ConnectionTrait,
-    tenant: &Tenant,
-) -> Result<HashMap<(Uuid, Uuid), Days>, StoreError> {
-    let pending = of_company(tenant).filter(request::Column::Status.eq(Status::Pending.as_str()));
-    let columns = (request::Column::EmployeeId, request::Column::LeaveTypeId);
-    Ok(sum_per_employee_and_type(conn, pending, columns, "days").await?)
 }
 
 /// Requests leave for `employee_id` (the caller): pending, or approved at once when
@@ -264,25 +224,6 @@ fn overlaps(held: &request::Model, start: Date, end: Date, halves: Halves) -> bo
     let afternoon_then_morning =
         end == held.start_date && halves.end_morning && held.start_afternoon;
     !(morning_then_afternoon || afternoon_then_morning)
-}
-
-/// The days the employee's pending requests of `leave_type_id` hold.
-async fn pending_total(
-    txn: &DatabaseTransaction,
-    tenant: &Tenant,
-    employee_id: Uuid,
-    leave_type_id: Uuid,
-) -> Result<Days, StoreError> {
-    let query = of_company(tenant)
-        .filter(request::Column::EmployeeId.eq(employee_id))
-        .filter(request::Column::LeaveTypeId.eq(leave_type_id))
-        .filter(request::Column::Status.eq(Status::Pending.as_str()));
-    let columns = (request::Column::EmployeeId, request::Column::LeaveTypeId);
-    let sums = sum_per_employee_and_type(txn, query, columns, "days").await?;
-    Ok(sums
-        .get(&(employee_id, leave_type_id))
-        .copied()
-        .unwrap_or_default())
 }
 
 /// The ledger line of an approved request's days (negative), or of their return
