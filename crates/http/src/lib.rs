@@ -9,13 +9,12 @@ pub mod layers;
 mod metrics;
 mod pagination;
 pub mod patch;
-pub mod quota;
 pub mod rate;
 
 pub use access::{Access, AccessPolicy, Rule, ServiceToken, authorize, rule};
 pub use caller::{Caller, Viewer, authenticate};
 pub use date::CalendarDate;
-pub use error::{ApiError, FieldError, Problem, StoreError};
+pub use error::{ApiError, FieldError, Problem};
 pub use extract::{Json, Path, Query};
 pub use metrics::Metrics;
 pub use pagination::{Cursor, Page, PageParams};

@@ -8,6 +8,8 @@ pub mod lock;
 mod private;
 mod provision;
 pub mod prune;
+pub mod quota;
+mod store_error;
 mod tenant;
 
 pub use bulk::insert_all;
@@ -16,6 +18,7 @@ pub use error::DbError;
 pub use location::{Location, PgLocation, ident};
 pub use private::{narrow_file, private_dir, private_file};
 pub use provision::{checkpoint, provision, remove, remove_all};
+pub use store_error::StoreError;
 pub use tenant::{ALL_COMPANIES_SETTING, COMPANY_SETTING, Scope, Tenant, policy_condition};
 
 /// Opens a service's storage: provisions what is missing, then connects as the service.

@@ -6,9 +6,9 @@ pub mod migrations;
 pub mod store;
 
 use roster_contracts::org::COMPANY_NAME_MAX;
-use roster_http::StoreError;
 use roster_service::{Keeps, ServiceDef, nothing_to_start};
 use roster_storage::ServiceDb;
+use roster_storage::StoreError;
 use uuid::Uuid;
 
 /// The org service.

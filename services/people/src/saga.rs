@@ -33,7 +33,7 @@ use crate::store::entities::{employee, saga};
 use crate::store::sagas::{
     self, ACCOUNT_CHANGED, ACCOUNT_CREATED, COMPENSATING, DONE, FAILED, NewSaga, STARTED,
 };
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 pub const ONBOARDING: &str = "onboarding";
 pub const SIGNUP: &str = "signup";

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::entities::{account, cancelled_account};
 use super::{now, sessions};
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const EMAIL_INDEX: &str = crate::migrations::m20261206_000001_email_unique_per_company::INDEX;
 const EMAIL_COLUMNS: &str = "accounts.email";

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::entities::signing_key;
 use super::now;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 /// A stored key, opened with the data key.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::entities::{account, refresh_token, session};
 use super::now;
 use crate::domain::hash_refresh_token;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 /// A session revoked at a moment: its access tokens are refused from then on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

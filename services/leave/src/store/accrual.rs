@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::lock;
 use roster_storage::{DbError, Scope, ServiceDb};
 use sea_orm::{

@@ -4,7 +4,7 @@
 //! decided, and told, where it came from; each request is at
 //! [`roster_events::IMPORTED_REVISION`], so its first change here is its first event.
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use time::{Date, OffsetDateTime};

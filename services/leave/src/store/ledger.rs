@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use roster_http::{StoreError, Viewer};
+use roster_http::Viewer;
+use roster_storage::StoreError;
 use roster_storage::{DbError, ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::Tenant;
 use roster_storage::lock::Subject;
 use sea_orm::{

@@ -1,7 +1,7 @@
 //! Leave types and their policies.
 
-use roster_http::StoreError;
-use roster_http::quota::Quota;
+use roster_storage::StoreError;
+use roster_storage::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use time::OffsetDateTime;

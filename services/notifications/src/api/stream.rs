@@ -136,7 +136,7 @@ impl Watch {
     }
 
     /// Queues what arrived since the last look; answers how many.
-    async fn look(&mut self) -> Result<usize, roster_http::StoreError> {
+    async fn look(&mut self) -> Result<usize, roster_storage::StoreError> {
         let mut after = self
             .floor
             .max(v7_floor(self.newest_ms.saturating_sub(LOOKBACK_MS)));

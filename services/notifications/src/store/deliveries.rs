@@ -3,7 +3,8 @@
 //! each time: `delivered`, `bounced` (the far end refuses for good), `queued` again
 //! after a backoff, or `failed` once the tries are spent.
 
-use roster_http::{Cursor, StoreError};
+use roster_http::Cursor;
+use roster_storage::StoreError;
 use roster_storage::{DbError, Scope, ServiceDb, Tenant};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{

@@ -1,7 +1,8 @@
 //! A person's notifications: written by the event handler, read and marked read by
 //! their recipient only.
 
-use roster_http::{Cursor, StoreError};
+use roster_http::Cursor;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{

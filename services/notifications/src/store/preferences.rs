@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};

@@ -1,7 +1,7 @@
 //! Each company's own wording of a kind of notification; a kind it has not worded
 //! uses the default (`render`).
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};

@@ -1,8 +1,9 @@
 //! A company's webhooks: where its notifications are posted, each signed with the
 //! webhook's own secret, which is kept sealed with the installation's data key.
 
-use roster_http::quota::Quota;
-use roster_http::{Cursor, StoreError};
+use roster_http::Cursor;
+use roster_storage::StoreError;
+use roster_storage::quota::Quota;
 use roster_storage::{Scope, ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;

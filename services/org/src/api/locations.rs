@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{Geofence, Name, OptionalText};
 use crate::store::entities::location;
 use crate::store::locations::{self, LocationChange, NewLocation};
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const NAME_MAX: usize = 100;
 const ADDRESS_MAX: usize = 500;

@@ -15,7 +15,7 @@ use super::events::{self, Change, Deletable};
 use super::{lock_company, now};
 use crate::domain::{Invalid, Name};
 use roster_bus::outbox;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const CALENDAR_INDEX: &str = "idx_holiday_calendars_company_id_name";
 const CALENDAR_COLUMNS: &str = "holiday_calendars.company_id, holiday_calendars.name";

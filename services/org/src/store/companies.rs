@@ -8,7 +8,7 @@ use super::events::{self, Change};
 use super::{lock_company, now};
 use crate::domain::{Currency, Locale, Month, Name, Timezone, WorkingDays};
 use roster_bus::outbox;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 /// The name of the calendar every company starts with.
 pub const DEFAULT_CALENDAR: &str = "Public holidays";

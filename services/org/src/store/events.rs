@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::entities::{company, company_settings, holiday, holiday_calendar, location, team};
 use crate::domain::WorkingDays;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 /// Whether an aggregate was just made or changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 use roster_http::Cursor;
-use roster_http::quota::Quota;
+use roster_storage::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
@@ -9,7 +9,7 @@ use super::events::{self, Change, Deletable};
 use super::{calendars, now};
 use crate::domain::{Geofence, Name, OptionalText};
 use roster_bus::outbox;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const NAME_INDEX: &str = "idx_locations_company_id_name";
 const NAME_COLUMNS: &str = "locations.company_id, locations.name";

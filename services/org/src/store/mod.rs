@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use time::OffsetDateTime;
 
 use entities::company;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 /// Locks the tenant's company row for the rest of the transaction, serialising the
 /// company's structural writes (the team tree, the default calendar). On SQLite the

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use roster_http::Cursor;
-use roster_http::quota::Quota;
+use roster_storage::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -14,7 +14,7 @@ use super::events::{self, Change, Deletable};
 use super::{lock_company, now};
 use crate::domain::{Invalid, Name, OptionalText, would_create_cycle};
 use roster_bus::outbox;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const NAME_INDEX: &str = "idx_teams_company_id_name";
 const NAME_COLUMNS: &str = "teams.company_id, teams.name";

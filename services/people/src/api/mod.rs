@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use roster_contracts::Invalid;
 use roster_http::access::{ADMIN, MEMBER, Rule, SERVICE, rule};
-use roster_http::{ApiError, ApiResult, StoreError};
+use roster_http::{ApiError, ApiResult};
 use roster_service::{OpenApiRouter, ServiceContext};
+use roster_storage::StoreError;
 use utoipa_axum::routes;
 
 use crate::PeopleState;

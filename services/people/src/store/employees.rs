@@ -18,7 +18,7 @@ use super::entities::{employee, employee_team};
 use super::now;
 use crate::domain::{Status, would_create_cycle};
 use roster_contracts::Invalid;
-use roster_http::StoreError;
+use roster_storage::StoreError;
 
 const EMAIL_INDEX: &str = "idx_employees_company_id_email";
 const EMAIL_COLUMNS: &str = "employees.company_id, employees.email";

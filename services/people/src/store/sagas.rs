@@ -14,8 +14,8 @@ use super::entities::saga;
 use super::now;
 use crate::domain::Status;
 use crate::migrations::m20261206_000001_one_saga_per_employee::INDEX as ONE_PER_EMPLOYEE;
-use roster_http::StoreError;
-use roster_http::quota::Quota;
+use roster_storage::StoreError;
+use roster_storage::quota::Quota;
 
 /// A saga's states, as stored.
 pub const STARTED: &str = "started";

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use roster_http::{StoreError, Viewer};
+use roster_http::Viewer;
 use roster_replica::{PeopleFilter, Person};
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;

@@ -6,8 +6,9 @@
 
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
-use roster_http::{Cursor, StoreError, Viewer};
+use roster_http::{Cursor, Viewer};
 use roster_replica::{CompanyRules, Place};
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::{

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;

@@ -1,7 +1,8 @@
 //! The company's registry of NFC tags: a check-in by tag must read one of these.
 
-use roster_http::quota::Quota;
-use roster_http::{Cursor, StoreError};
+use roster_http::Cursor;
+use roster_storage::StoreError;
+use roster_storage::quota::Quota;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;

@@ -3,7 +3,7 @@
 //! were told, if ever, where the tasks came from. Each task is at
 //! [`roster_events::IMPORTED_REVISION`], so its first change here is its first event.
 
-use roster_http::StoreError;
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::Set;
 use time::{Date, OffsetDateTime};

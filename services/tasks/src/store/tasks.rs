@@ -3,7 +3,8 @@
 
 use roster_bus::outbox;
 use roster_events::{self as events, Event, NewEvent};
-use roster_http::{Cursor, StoreError, Viewer};
+use roster_http::{Cursor, Viewer};
+use roster_storage::StoreError;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,

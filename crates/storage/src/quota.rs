@@ -2,7 +2,7 @@
 //! holding the quota's subject, so parallel creations count one after the other on
 //! PostgreSQL as they do behind SQLite's one writer, and none passes the limit.
 
-use roster_storage::lock::{self, Subject};
+use crate::lock::{self, Subject};
 use sea_orm::{DatabaseTransaction, EntityTrait, PaginatorTrait, Select};
 use uuid::Uuid;
 
