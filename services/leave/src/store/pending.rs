@@ -17,7 +17,8 @@ use super::sum_per_employee_and_type;
 use super::year_end::company_year;
 use crate::domain::{Days, Status};
 
-fn of_company(tenant: &Tenant) -> Select<request::Entity> {
+/// The company's requests.
+pub(super) fn of_company(tenant: &Tenant) -> Select<request::Entity> {
     request::Entity::find().filter(request::Column::CompanyId.eq(tenant.company_id()))
 }
 

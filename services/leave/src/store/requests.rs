@@ -11,14 +11,14 @@ use roster_storage::lock;
 use roster_storage::{ServiceDb, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, Select, Set,
+    QueryFilter, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::entities::{leave_type, ledger_entry, request};
 use super::ledger::balance_of;
-use super::pending::{employee_leave, pending_total};
+use super::pending::{employee_leave, of_company, pending_total};
 use super::year_end::{closed_after, settle};
 use crate::domain::{Days, Halves, Invalid, LedgerKind, Status, working_days};
 
@@ -37,10 +37,6 @@ pub struct NewRequest {
 pub struct RequestFilter {
     pub status: Option<Status>,
     pub employee_id: Option<Uuid>,
-}
-
-fn of_company(tenant: &Tenant) -> Select<request::Entity> {
-    request::Entity::find().filter(request::Column::CompanyId.eq(tenant.company_id()))
 }
 
 /// The requests `viewer` sees: an administrator every one of the company; anyone
